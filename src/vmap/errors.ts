@@ -1,0 +1,40 @@
+/**
+ * The allocator's failure kinds. Each edge maps these to its own status codes
+ * in exactly one place (src/grpc/status.ts, src/http/errors.ts).
+ */
+
+/** Every failure the allocator reports on purpose is a VmapError. */
+export abstract class VmapError extends Error {
+  /** Stable, machine-readable kind, used by the edges to pick a status. */
+  abstract readonly kind: 'InvalidArgument' | 'OutOfSpace' | 'NoSuchArea';
+}
+
+/** A request field is malformed or out of range; `field` names it. */
+export class InvalidArgument extends VmapError {
+  readonly kind = 'InvalidArgument' as const;
+  /** The request field at fault, as the client spelt it (e.g. `size`, `vstart`). */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'InvalidArgument';
+    this.field = field;
+  }
+}
+
+/** Nothing fits, even after purging every lazily freed area. */
+export class OutOfSpace extends VmapError {
+  readonly kind = 'OutOfSpace' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutOfSpace';
+  }
+}
+
+/** No busy area starts (free) or lies (find) at the given address. */
+export class NoSuchArea extends VmapError {
+  readonly kind = 'NoSuchArea' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoSuchArea';
+  }
+}

@@ -1,0 +1,116 @@
+import { InvalidArgument } from './errors.js';
+import { PAGE_SHIFT, PAGE_SIZE_N } from './page.js';
+
+/** x86-64 VMALLOC_START with 4-level paging. */
+export const DEFAULT_SPACE_BASE = 0xffffc90000000000n;
+/** 32 TiB: the x86-64 vmalloc space with 4-level paging. */
+export const DEFAULT_SPACE_SIZE = 32n << 40n;
+
+const U64_MAX = (1n << 64n) - 1n;
+const HEX_DIGITS_PER_PAGE = 13; // 2^52 pages of 2^12 bytes: 13 hex digits of page, 3 of offset
+
+/**
+ * Parses an unsigned 64-bit integer from the forms clients send: a decimal
+ * string, a `0x` hex string, a safe integer or a BigInt. Throws
+ * InvalidArgument naming `field` for anything else, negative or above 2^64-1.
+ */
+export function parseU64(value: unknown, field: string): bigint {
+  let n: bigint;
+  if (typeof value === 'bigint') {
+    n = value;
+  } else if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new InvalidArgument(field, `must be an unsigned integer, got ${value}`);
+    n = BigInt(value);
+  } else if (typeof value === 'string') {
+    const text = value.trim();
+    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(text)) {
+      throw new InvalidArgument(field, `must be an unsigned integer (decimal or 0x hex), got ${JSON.stringify(value.slice(0, 40))}`);
+    }
+    n = BigInt(text);
+  } else {
+    throw new InvalidArgument(field, `must be an unsigned integer, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (n < 0n) throw new InvalidArgument(field, 'must not be negative');
+  if (n > U64_MAX) throw new InvalidArgument(field, 'must fit in 64 bits');
+  return n;
+}
+
+/**
+ * Where the space lies in the 64-bit address space, and the conversions
+ * between absolute addresses (BigInt, used only at the edges) and the page
+ * numbers relative to the base that the allocator works in.
+ */
+export class SpaceGeometry {
+  /** First address of the space. */
+  readonly base: bigint;
+  /** Size of the space in bytes. */
+  readonly size: bigint;
+  /** Absolute page number of the first page. */
+  readonly basePage: number;
+  /** Pages in the space. */
+  readonly pages: number;
+
+  /** @throws InvalidArgument for a base or size that is not page aligned, or a space past 2^64 */
+  constructor(base: bigint = DEFAULT_SPACE_BASE, size: bigint = DEFAULT_SPACE_SIZE) {
+    if (base % PAGE_SIZE_N !== 0n || base < 0n) throw new InvalidArgument('space-base', 'must be a page-aligned address');
+    if (size <= 0n || size % PAGE_SIZE_N !== 0n) throw new InvalidArgument('space-size', 'must be a positive multiple of 4096');
+    if (base + size > U64_MAX + 1n) throw new InvalidArgument('space-size', 'the space must end at or below 2^64');
+    this.base = base;
+    this.size = size;
+    this.basePage = Number(base >> BigInt(PAGE_SHIFT));
+    this.pages = Number(size >> BigInt(PAGE_SHIFT));
+  }
+
+  /** One past the last address of the space. */
+  get end(): bigint {
+    return this.base + this.size;
+  }
+
+  /** Absolute address of relative page `page`. */
+  addressOf(page: number): bigint {
+    return this.base + (BigInt(page) << BigInt(PAGE_SHIFT));
+  }
+
+  /** `0x%016x` of relative page `page`'s address, without BigInt. */
+  hexOf(page: number): string {
+    return '0x' + (this.basePage + page).toString(16).padStart(HEX_DIGITS_PER_PAGE, '0') + '000';
+  }
+
+  /** Whether `addr` lies in `[base, end]` (the end itself included, for range limits). */
+  contains(addr: bigint): boolean {
+    return addr >= this.base && addr <= this.end;
+  }
+
+  /**
+   * The relative page a range limit names: `vstart` rounds up to a page,
+   * `vend` down, so the area stays inside `[vstart, vend)`. 0 means "the
+   * space's own start/end" and maps to undefined.
+   *
+   * @throws InvalidArgument naming the field when the address lies outside the space
+   */
+  limitPage(addr: bigint, field: 'vstart' | 'vend'): number | undefined {
+    if (addr === 0n) return undefined;
+    if (!this.contains(addr)) throw new InvalidArgument(field, `${hex(addr)} lies outside the space [${hex(this.base)}, ${hex(this.end)})`);
+    const offset = addr - this.base;
+    const page = offset >> BigInt(PAGE_SHIFT);
+    const roundUp = field === 'vstart' && offset % PAGE_SIZE_N !== 0n;
+    return Number(roundUp ? page + 1n : page);
+  }
+
+  /** The relative page containing `addr`, or undefined outside the space. */
+  pageContaining(addr: bigint): number | undefined {
+    if (addr < this.base || addr >= this.end) return undefined;
+    return Number((addr - this.base) >> BigInt(PAGE_SHIFT));
+  }
+
+  /** The relative page starting exactly at `addr`, or undefined if none does. */
+  pageAt(addr: bigint): number | undefined {
+    if (addr % PAGE_SIZE_N !== 0n) return undefined;
+    return this.pageContaining(addr);
+  }
+}
+
+/** `0x%016x` of an address. */
+export function hex(addr: bigint): string {
+  return '0x' + addr.toString(16).padStart(16, '0');
+}

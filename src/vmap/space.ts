@@ -1,0 +1,289 @@
+import { BTree } from './btree.js';
+import { InvalidArgument, NoSuchArea, OutOfSpace } from './errors.js';
+import { FreeIndex } from './free-index.js';
+import { walkMeminfo, type MemInfo } from './meminfo.js';
+import { PAGE_SIZE, isPowerOfTwo, pagesFor } from './page.js';
+import type { VmapArea } from './vmap-area.js';
+
+/** The kernel's lazy_max_pages() on a 2-CPU machine: fls(2) * 32 MiB / 4 KiB. */
+export const DEFAULT_LAZY_MAX_PAGES = 16384;
+
+/** The shape of a space: where it starts and how many pages it spans. */
+export interface SpaceShape {
+  /** Absolute page number of the space's first page (its base address / 4096). */
+  readonly basePage: number;
+  /** Number of pages in the space. */
+  readonly pages: number;
+  /** Purge lazily freed areas once they hold strictly more than this many pages. */
+  readonly lazyMaxPages?: number;
+}
+
+/**
+ * One allocation request. Sizes are in bytes; the range limits are page
+ * numbers relative to the space's base (the edges convert 64-bit addresses,
+ * see geometry.ts).
+ */
+export interface AllocRequest {
+  /** Bytes wanted, > 0; rounded up to whole pages. */
+  readonly size: number;
+  /** Alignment of the absolute start address in bytes: 0 or a power of two. */
+  readonly align?: number;
+  /** Lowest page the area may use; default 0 (the space's start). */
+  readonly vstart?: number;
+  /** Page the area must end at or before (exclusive); default the space's end. */
+  readonly vend?: number;
+  /** Leave out the guard page that normally follows the area. */
+  readonly noGuard?: boolean;
+  /** Shown in vmallocinfo. */
+  readonly caller?: string;
+  /** Who asks; shown in vmallocinfo. */
+  readonly owner?: string;
+}
+
+/** What a purge returned to free space. */
+export interface PurgeResult {
+  /** Lazily freed areas purged. */
+  readonly areas: number;
+  /** Pages they reserved, guard pages included. */
+  readonly pages: number;
+}
+
+/** What `alloc` did. */
+export interface AllocResult {
+  readonly area: VmapArea;
+  /** Set when nothing fitted at first and the lazy areas were purged to retry. */
+  readonly purged: PurgeResult | null;
+}
+
+/** What `free` did. */
+export interface FreeResult {
+  /** The area as it now is: lazily freed. */
+  readonly area: VmapArea;
+  /** Set when this free pushed the lazy count over the limit and purged. */
+  readonly purged: PurgeResult | null;
+}
+
+const byStart = (a: number, b: number): number => a - b;
+
+function makeArea(start: number, pages: number, guard: boolean, caller: string, owner: string, lazy: boolean): VmapArea {
+  return { start, pages, guard, caller, owner, lazy };
+}
+
+/**
+ * One virtual address space and its allocator: the model of mm/vmalloc.c.
+ * Pure and synchronous; every address inside is a page number relative to the
+ * base. Invariants, checked by `checkInvariants`:
+ *
+ * - busy, lazy and free ranges never overlap and together cover the space;
+ * - the free index holds exactly the gaps between reserved ranges, coalesced;
+ * - the counters equal what a walk of the areas computes.
+ */
+export class VmapSpace {
+  /** Absolute page number of the first page. */
+  readonly basePage: number;
+  /** Pages in the space. */
+  readonly pages: number;
+  /** Purge threshold: strictly more lazy pages than this triggers a purge. */
+  readonly lazyMaxPages: number;
+
+  /** Busy and lazy areas by start page: the busy rbtree and vmap_area_list in one. */
+  private busy = new BTree<number, VmapArea>(undefined, byStart);
+  /** Free blocks: free_vmap_area_root. */
+  private freeIndex = new FreeIndex();
+  /** Lazily freed areas awaiting purge: the kernel's purge list. */
+  private lazyAreas: VmapArea[] = [];
+  private usedPages = 0;
+  private lazyPages = 0;
+  private nrBusy = 0;
+
+  /** An empty space of the given shape. */
+  constructor(shape: SpaceShape) {
+    const { basePage, pages } = shape;
+    const lazyMaxPages = shape.lazyMaxPages ?? DEFAULT_LAZY_MAX_PAGES;
+    if (!Number.isSafeInteger(basePage) || basePage < 0) throw new InvalidArgument('space-base', 'must be a page-aligned address');
+    if (!Number.isSafeInteger(pages) || pages <= 0) throw new InvalidArgument('space-size', 'must be a positive whole number of pages');
+    if (basePage + pages > 2 ** 52) throw new InvalidArgument('space-size', 'the space must end at or below 2^64');
+    if (!Number.isSafeInteger(lazyMaxPages) || lazyMaxPages < 0) {
+      throw new InvalidArgument('lazy-max-pages', 'must be a non-negative integer');
+    }
+    this.basePage = basePage;
+    this.pages = pages;
+    this.lazyMaxPages = lazyMaxPages;
+    this.freeIndex.insert(0, pages);
+  }
+
+  /**
+   * Reserves the lowest range that fits the request (see AllocRequest). When
+   * nothing fits and lazily freed areas exist, purges them and tries once
+   * more, as alloc_vmap_area() does.
+   *
+   * @throws InvalidArgument naming the field at fault
+   * @throws OutOfSpace when nothing fits even after the purge
+   */
+  alloc(req: AllocRequest): AllocResult {
+    const { size } = req;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
+      throw new InvalidArgument('size', `must be a positive integer number of bytes, got ${String(size)}`);
+    }
+    const guard = req.noGuard !== true;
+    const n = pagesFor(size) + (guard ? 1 : 0);
+    if (n > this.pages) {
+      throw new InvalidArgument('size', `${size} bytes${guard ? ' and a guard page' : ''} exceed the whole space (${this.pages * PAGE_SIZE} bytes)`);
+    }
+    const align = req.align ?? 0;
+    if (typeof align !== 'number' || (align !== 0 && !isPowerOfTwo(align))) {
+      throw new InvalidArgument('align', `must be 0 or a power of two, got ${String(align)}`);
+    }
+    const alignPages = align > PAGE_SIZE ? align / PAGE_SIZE : 1;
+    const vstart = req.vstart ?? 0;
+    const vend = req.vend === undefined || req.vend === 0 ? this.pages : req.vend;
+    if (!Number.isSafeInteger(vstart) || vstart < 0 || vstart >= this.pages) {
+      throw new InvalidArgument('vstart', 'must lie inside the space');
+    }
+    if (!Number.isSafeInteger(vend) || vend <= 0 || vend > this.pages) {
+      throw new InvalidArgument('vend', 'must lie inside the space');
+    }
+    if (vstart >= vend) throw new InvalidArgument('vstart', 'must be below vend');
+
+    let purged: PurgeResult | null = null;
+    let x = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
+    if (x === 0 && this.lazyAreas.length > 0) {
+      purged = this.purge();
+      x = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
+    }
+    if (x === 0) {
+      throw new OutOfSpace(`no free range of ${n * PAGE_SIZE} bytes${alignPages > 1 ? ` aligned to ${align}` : ''} in the requested range`);
+    }
+    const start = this.freeIndex.fitStart;
+    this.freeIndex.carve(x, start, n);
+    const area = makeArea(start, n, guard, req.caller ?? '', req.owner ?? '', false);
+    this.busy.set(start, area);
+    this.usedPages += n;
+    this.nrBusy++;
+    return { area, purged };
+  }
+
+  /**
+   * Lazily frees the busy area starting at `start`: it keeps its range until
+   * the next purge, which happens at once if the lazy pages now exceed
+   * `lazyMaxPages`.
+   *
+   * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
+   */
+  free(start: number): FreeResult {
+    const va = this.busy.get(start);
+    if (va === undefined || va.lazy) {
+      throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
+    }
+    const lazyVa = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true);
+    this.busy.set(start, lazyVa);
+    this.lazyAreas.push(lazyVa);
+    this.usedPages -= va.pages;
+    this.lazyPages += va.pages;
+    this.nrBusy--;
+    const purged = this.lazyPages > this.lazyMaxPages ? this.purge() : null;
+    return { area: lazyVa, purged };
+  }
+
+  /** Returns every lazily freed area to free space (purge_vmap_area_lazy). */
+  purge(): PurgeResult {
+    const list = this.lazyAreas;
+    const result = { areas: list.length, pages: this.lazyPages };
+    for (const va of list) {
+      this.busy.delete(va.start);
+      this.freeIndex.insert(va.start, va.pages);
+    }
+    this.lazyAreas = [];
+    this.lazyPages = 0;
+    return result;
+  }
+
+  /** The busy (not lazily freed) area whose reserved range contains `page`. */
+  find(page: number): VmapArea | undefined {
+    const pair = this.busy.getPairOrNextLower(page);
+    if (pair === undefined) return undefined;
+    const va = pair[1];
+    return !va.lazy && page < va.start + va.pages ? va : undefined;
+  }
+
+  /** The area (busy or lazy) starting exactly at `start`. */
+  areaAt(start: number): VmapArea | undefined {
+    return this.busy.get(start);
+  }
+
+  /** How full the space is, from maintained counters: O(1). */
+  meminfo(): MemInfo {
+    return {
+      total: this.pages * PAGE_SIZE,
+      used: this.usedPages * PAGE_SIZE,
+      chunk: this.freeIndex.largest * PAGE_SIZE,
+      lazy: this.lazyPages * PAGE_SIZE,
+      nrAreas: this.nrBusy,
+      nrLazyAreas: this.lazyAreas.length,
+    };
+  }
+
+  /** The same numbers as `meminfo`, computed by walking every area: O(n). */
+  walkMeminfo(): MemInfo {
+    return walkMeminfo(this.areas(), this.pages);
+  }
+
+  /** Busy and lazy areas starting at or after page `from`, in ascending order. */
+  *areas(from = 0): IterableIterator<VmapArea> {
+    for (const [, va] of this.busy.entries(from)) yield va;
+  }
+
+  /**
+   * A copy-on-write view of the ordered area list, in O(1): later writes to
+   * this space do not show in it. This is what a published snapshot holds.
+   */
+  cloneAreas(): BTree<number, VmapArea> {
+    return this.busy.clone();
+  }
+
+  /**
+   * Checks every invariant of the space (see the class comment). Returns a
+   * description of the first violation, or null. O(n); for tests and recovery.
+   */
+  checkInvariants(): string | null {
+    const treeProblem = this.freeIndex.checkInvariants();
+    if (treeProblem) return `free index: ${treeProblem}`;
+    const blocks = this.freeIndex.blocks();
+    let cursor = 0;
+    let used = 0;
+    let lazy = 0;
+    let nrBusy = 0;
+    let nrLazy = 0;
+    let next = blocks.next();
+    const consumeFree = (upTo: number): string | null => {
+      // Every gap between reserved ranges must be exactly one free block.
+      if (cursor === upTo) return null;
+      if (next.done || next.value.start !== cursor || next.value.start + next.value.pages !== upTo) {
+        return `gap [${cursor}, ${upTo}) is not one free block`;
+      }
+      next = blocks.next();
+      return null;
+    };
+    for (const va of this.areas()) {
+      if (va.start < cursor) return `area at ${va.start} overlaps the range ending at ${cursor}`;
+      if (va.pages <= 0 || va.start + va.pages > this.pages) return `area at ${va.start} has a bad size ${va.pages}`;
+      const gapProblem = consumeFree(va.start);
+      if (gapProblem) return gapProblem;
+      cursor = va.start + va.pages;
+      if (va.lazy) {
+        lazy += va.pages;
+        nrLazy++;
+      } else {
+        used += va.pages;
+        nrBusy++;
+      }
+    }
+    const tailProblem = consumeFree(this.pages);
+    if (tailProblem) return tailProblem;
+    if (!next.done) return `free block at ${next.value.start} overlaps a reserved range`;
+    if (used !== this.usedPages || lazy !== this.lazyPages) return `counters used=${this.usedPages} lazy=${this.lazyPages}, walk ${used} ${lazy}`;
+    if (nrBusy !== this.nrBusy || nrLazy !== this.lazyAreas.length) return 'area counts disagree with the walk';
+    if (used + lazy + this.freeIndex.freePages !== this.pages) return 'busy + lazy + free != total';
+    return null;
+  }
+}

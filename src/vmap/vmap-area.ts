@@ -1,0 +1,25 @@
+/**
+ * One reserved range of the space: the kernel's `vmap_area` together with the
+ * few `vm_struct` fields vmapd keeps (caller, owner). Areas are immutable:
+ * freeing one replaces it with a lazy copy, so a published snapshot that still
+ * holds the old object never sees it change.
+ */
+export interface VmapArea {
+  /** First page, relative to the space's base. */
+  readonly start: number;
+  /** Reserved pages, guard page included. */
+  readonly pages: number;
+  /** Whether the last reserved page is a guard page. */
+  readonly guard: boolean;
+  /** Free-form tag shown in vmallocinfo (the kernel prints the caller's symbol). */
+  readonly caller: string;
+  /** Who allocated it. */
+  readonly owner: string;
+  /** Freed and awaiting purge: still reserved, no longer busy. */
+  readonly lazy: boolean;
+}
+
+/** Usable pages of an area: its reserved pages less the guard page. */
+export function usablePages(area: VmapArea): number {
+  return area.guard ? area.pages - 1 : area.pages;
+}
