@@ -1,12 +1,12 @@
 /**
- * The allocator's failure kinds. Each edge maps these to its own status codes
- * in exactly one place (src/grpc/status.ts, src/http/errors.ts).
+ * vmapd's failure kinds, all declared here. Each edge maps them to its own
+ * status codes in exactly one place (src/grpc/status.ts, src/http/errors.ts).
  */
 
 /** Every failure the allocator reports on purpose is a VmapError. */
 export abstract class VmapError extends Error {
   /** Stable, machine-readable kind, used by the edges to pick a status. */
-  abstract readonly kind: 'InvalidArgument' | 'OutOfSpace' | 'NoSuchArea';
+  abstract readonly kind: 'InvalidArgument' | 'OutOfSpace' | 'NoSuchArea' | 'Unavailable';
 }
 
 /** A request field is malformed or out of range; `field` names it. */
@@ -36,5 +36,17 @@ export class NoSuchArea extends VmapError {
   constructor(message: string) {
     super(message);
     this.name = 'NoSuchArea';
+  }
+}
+
+/**
+ * The service cannot take writes now (shutting down, or its store failed);
+ * nothing was applied, so the client may retry, elsewhere or later.
+ */
+export class Unavailable extends VmapError {
+  readonly kind = 'Unavailable' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'Unavailable';
   }
 }

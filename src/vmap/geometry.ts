@@ -94,6 +94,9 @@ export class SpaceGeometry {
     const offset = addr - this.base;
     const page = offset >> BigInt(PAGE_SHIFT);
     const roundUp = field === 'vstart' && offset % PAGE_SIZE_N !== 0n;
+    // A vend inside the first page would round down to page 0, which the
+    // allocator reads as "the space's end": refuse it here instead.
+    if (field === 'vend' && page === 0n) throw new InvalidArgument('vend', `${hex(addr)} leaves no whole page above the space's base`);
     return Number(roundUp ? page + 1n : page);
   }
 

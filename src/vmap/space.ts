@@ -95,6 +95,7 @@ export class VmapSpace {
   private usedPages = 0;
   private lazyPages = 0;
   private nrBusy = 0;
+  private mutations = 0;
 
   /** An empty space of the given shape. */
   constructor(shape: SpaceShape) {
@@ -131,7 +132,8 @@ export class VmapSpace {
       throw new InvalidArgument('size', `${size} bytes${guard ? ' and a guard page' : ''} exceed the whole space (${this.pages * PAGE_SIZE} bytes)`);
     }
     const align = req.align ?? 0;
-    if (typeof align !== 'number' || (align !== 0 && !isPowerOfTwo(align))) {
+    // An integer: isPowerOfTwo also accepts 2^-k, which is no number of bytes.
+    if (typeof align !== 'number' || (align !== 0 && !(Number.isInteger(align) && isPowerOfTwo(align)))) {
       throw new InvalidArgument('align', `must be 0 or a power of two, got ${String(align)}`);
     }
     const alignPages = align > PAGE_SIZE ? align / PAGE_SIZE : 1;
@@ -160,6 +162,7 @@ export class VmapSpace {
     this.busy.set(start, area);
     this.usedPages += n;
     this.nrBusy++;
+    this.mutations++;
     return { area, purged };
   }
 
@@ -171,7 +174,8 @@ export class VmapSpace {
    * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
    */
   free(start: number): FreeResult {
-    const va = this.busy.get(start);
+    // The B+ tree throws on a NaN key; NaN names no area.
+    const va = Number.isNaN(start) ? undefined : this.busy.get(start);
     if (va === undefined || va.lazy) {
       throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
     }
@@ -181,6 +185,7 @@ export class VmapSpace {
     this.usedPages -= va.pages;
     this.lazyPages += va.pages;
     this.nrBusy--;
+    this.mutations++;
     const purged = this.lazyPages > this.lazyMaxPages ? this.purge() : null;
     return { area: lazyVa, purged };
   }
@@ -195,11 +200,54 @@ export class VmapSpace {
     }
     this.lazyAreas = [];
     this.lazyPages = 0;
+    if (result.areas > 0) this.mutations++;
     return result;
+  }
+
+  /**
+   * Grows by at least one with every change to the space (alloc, free, or a
+   * purge that returned something), so a caller can tell whether a sequence
+   * of operations changed anything, failed ones included (a failed alloc may
+   * still have purged).
+   */
+  get version(): number {
+    return this.mutations;
+  }
+
+  /**
+   * Rebuilds a space from a list of areas, busy and lazy (a recovered store,
+   * or a published snapshot to roll back to). Lazy areas stay lazy and are
+   * not purged, whatever their total.
+   *
+   * @throws Error when areas overlap, leave the space, or are not ascending
+   */
+  static fromAreas(shape: SpaceShape, areas: Iterable<VmapArea>): VmapSpace {
+    const space = new VmapSpace(shape);
+    let prevEnd = 0;
+    for (const va of areas) {
+      if (!Number.isSafeInteger(va.start) || !Number.isSafeInteger(va.pages) || va.pages <= 0) {
+        throw new Error(`area at page ${va.start}: malformed (pages ${va.pages})`);
+      }
+      if (va.start < prevEnd) throw new Error(`area at page ${va.start} overlaps or precedes the area ending at page ${prevEnd}`);
+      if (va.start + va.pages > space.pages) throw new Error(`area at page ${va.start} (${va.pages} pages) runs past the end of the space`);
+      prevEnd = va.start + va.pages;
+      space.freeIndex.reserve(va.start, va.pages);
+      const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy);
+      space.busy.set(va.start, area);
+      if (area.lazy) {
+        space.lazyAreas.push(area);
+        space.lazyPages += area.pages;
+      } else {
+        space.usedPages += area.pages;
+        space.nrBusy++;
+      }
+    }
+    return space;
   }
 
   /** The busy (not lazily freed) area whose reserved range contains `page`. */
   find(page: number): VmapArea | undefined {
+    if (Number.isNaN(page)) return undefined; // the B+ tree throws on a NaN key
     const pair = this.busy.getPairOrNextLower(page);
     if (pair === undefined) return undefined;
     const va = pair[1];

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * vmapd: the server. Every option also comes from an environment variable
+ * (VMAPD_GRPC_PORT, …); the command line wins.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CONFIG, type VmapdConfig } from '../config.js';
+import { READ_MODES, type ReadMode } from '../service/vmap-service.js';
+import { VmapError } from '../vmap/errors.js';
+import { startVmapd } from '../vmapd.js';
+import { formatSize, parseSize } from './units.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535; 0 picks a free port)');
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('must be a non-negative integer');
+  return Number(value);
+}
+
+function bytes(field: string) {
+  return (value: string): bigint => {
+    try {
+      return parseSize(value, field);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+const d = DEFAULT_CONFIG;
+const program = new Command()
+  .name('vmapd')
+  .description('A shared virtual address space served over gRPC and HTTP, with the Linux kernel vmalloc placement rules.')
+  .addOption(new Option('--host <addr>', 'address both servers listen on').env('VMAPD_HOST').default(d.host))
+  .addOption(new Option('--grpc-port <port>', 'gRPC port (0 = any free port)').env('VMAPD_GRPC_PORT').default(d.grpcPort).argParser(port))
+  .addOption(new Option('--http-port <port>', 'HTTP port (0 = any free port)').env('VMAPD_HTTP_PORT').default(d.httpPort).argParser(port))
+  .addOption(
+    new Option('--space-base <addr>', 'first address of the space (page aligned)')
+      .env('VMAPD_SPACE_BASE')
+      .default(d.spaceBase, `0x${d.spaceBase.toString(16)}`)
+      .argParser(bytes('space-base')),
+  )
+  .addOption(
+    new Option('--space-size <bytes>', 'size of the space (page aligned; 4096, 8k, 2M, 1G, 32T)')
+      .env('VMAPD_SPACE_SIZE')
+      .default(d.spaceSize, formatSize(d.spaceSize))
+      .argParser(bytes('space-size')),
+  )
+  .addOption(
+    new Option('--lazy-max-pages <n>', 'purge lazily freed areas once they hold more than this many pages')
+      .env('VMAPD_LAZY_MAX_PAGES')
+      .default(d.lazyMaxPages)
+      .argParser(wholeNumber),
+  )
+  .addOption(new Option('--read-mode <mode>', 'how /meminfo reads the space').env('VMAPD_READ_MODE').default(d.readMode).choices(READ_MODES))
+  .addOption(
+    new Option('--log-level <level>', 'log level').env('VMAPD_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  )
+  .addOption(
+    new Option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight calls may take before they are cut')
+      .env('VMAPD_SHUTDOWN_GRACE_MS')
+      .default(d.shutdownGraceMs)
+      .argParser(wholeNumber),
+  );
+
+program.parse();
+const o = program.opts<{
+  host: string;
+  grpcPort: number;
+  httpPort: number;
+  spaceBase: bigint;
+  spaceSize: bigint;
+  lazyMaxPages: number;
+  readMode: ReadMode;
+  logLevel: string;
+  shutdownGraceMs: number;
+}>();
+const config: VmapdConfig = { ...o };
+
+try {
+  const vmapd = await startVmapd(config);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    vmapd.logger.info({ signal }, 'shutting down');
+    // Bounded: in-flight calls get the grace period, then the process goes regardless.
+    const deadline = setTimeout(() => {
+      vmapd.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000);
+    deadline.unref();
+    vmapd.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        vmapd.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+} catch (err) {
+  const message = err instanceof VmapError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`vmapd: cannot start: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { VmapError } from '../vmap/errors.js';
+
+const STATUS: Record<VmapError['kind'], number> = {
+  InvalidArgument: 400,
+  NoSuchArea: 404,
+  OutOfSpace: 507,
+  Unavailable: 503,
+};
+
+/** The JSON body of every HTTP error. */
+export interface ErrorBody {
+  /** The failure kind (`InvalidArgument`, `NoSuchArea`, …) or the HTTP reason. */
+  error: string;
+  message: string;
+  /** The request field at fault, for InvalidArgument. */
+  field?: string;
+}
+
+/**
+ * The one mapping from vmapd's errors to HTTP statuses. fastify's own client
+ * errors (bad JSON, wrong content type, body too large) keep their 4xx
+ * status; anything else is a bug, answered 500 with a generic message.
+ */
+export function errorHandler(logger: Logger) {
+  return (err: FastifyError | Error, _req: FastifyRequest, reply: FastifyReply): void => {
+    let status: number;
+    let body: ErrorBody;
+    if (err instanceof VmapError) {
+      status = STATUS[err.kind];
+      body = { error: err.kind, message: err.message };
+      if ('field' in err && typeof err.field === 'string') body.field = err.field;
+    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      body = { error: 'BadRequest', message: err.message };
+    } else {
+      logger.error({ err }, 'request failed');
+      status = 500;
+      body = { error: 'Internal', message: 'internal error' };
+    }
+    void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  };
+}
