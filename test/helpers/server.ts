@@ -1,0 +1,136 @@
+/**
+ * Starting real vmapd servers for tests: in-process (to reach test-only
+ * hooks) or as a child process (for signals and crashes), always on
+ * 127.0.0.1 with ephemeral ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { DEFAULT_CONFIG, type VmapdConfig } from '../../src/config.js';
+import { VmapClient } from '../../src/grpc/proto.js';
+import { startVmapd, type StartOptions, type Vmapd } from '../../src/vmapd.js';
+
+/** A vmapd started in this process, with a gRPC client and the HTTP base URL. */
+export interface TestServer {
+  readonly vmapd: Vmapd;
+  readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  readonly httpUrl: string;
+  readonly grpcTarget: string;
+  /** Closes the client, then the server. */
+  stop(): Promise<void>;
+}
+
+/** Starts vmapd in this process on ephemeral ports with `overrides`. */
+export async function startTestServer(overrides: Partial<VmapdConfig> = {}, options: StartOptions = {}): Promise<TestServer> {
+  const config: VmapdConfig = { ...DEFAULT_CONFIG, grpcPort: 0, httpPort: 0, logLevel: 'silent', ...overrides };
+  const vmapd = await startVmapd(config, { logger: pino({ level: 'silent' }), ...options });
+  const grpcTarget = `127.0.0.1:${vmapd.grpcPort}`;
+  const client = new VmapClient(grpcTarget, grpc.credentials.createInsecure()) as TestServer['client'];
+  return {
+    vmapd,
+    client,
+    httpUrl: `http://127.0.0.1:${vmapd.httpPort}`,
+    grpcTarget,
+    async stop() {
+      client.close();
+      await vmapd.close();
+    },
+  };
+}
+
+/** Calls unary RPC `method` on `client`, as a promise. */
+export function call<T = Record<string, unknown>>(client: TestServer['client'], method: string, request: object, options: grpc.CallOptions = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fn = client[method];
+    if (typeof fn !== 'function') throw new Error(`no RPC ${method}`);
+    fn.call(client, request, new grpc.Metadata(), options, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/** Collects every message of server-streaming RPC `method`. */
+export async function collect<T = Record<string, unknown>>(client: TestServer['client'], method: string, request: object): Promise<T[]> {
+  const fn = client[method];
+  if (typeof fn !== 'function') throw new Error(`no RPC ${method}`);
+  const stream = fn.call(client, request) as grpc.ClientReadableStream<T>;
+  const out: T[] = [];
+  for await (const m of stream) out.push(m as T);
+  return out;
+}
+
+/** The project root (where package.json is), from dist/test/helpers or test/helpers. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!dir.endsWith('/test')) dir = dirname(dir);
+  const parent = dirname(dir);
+  return parent.endsWith('/dist') ? dirname(parent) : parent;
+}
+
+/** Path of the compiled entry point `name` (vmapd or vmapctl); tests run after the build. */
+export function cliPath(name: 'vmapd' | 'vmapctl'): string {
+  return join(projectRoot(), 'dist', 'src', 'cli', `${name}.js`);
+}
+
+/** A vmapd child process and the ports it reported. */
+export interface ChildServer {
+  readonly child: ChildProcess;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** Log lines seen so far (JSON, parsed). */
+  readonly logs: Record<string, unknown>[];
+  /** Resolves with the exit code when the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Spawns `node dist/src/cli/vmapd.js` with `args` on ephemeral ports and waits
+ * for its "vmapd listening" line (at most `timeoutMs`).
+ */
+export async function spawnVmapd(args: string[] = [], timeoutMs = 15000): Promise<ChildServer> {
+  const child = spawn(process.execPath, [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const ports = await new Promise<{ grpc: number; http: number }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vmapd did not start within ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vmapd exited with ${code} before listening: ${stderr}`));
+    });
+    lines.on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry.msg === 'vmapd listening') {
+        clearTimeout(timer);
+        const port = (v: unknown): number => Number(String(v).split(':').pop());
+        resolve({ grpc: port(entry.grpc), http: port(entry.http) });
+      }
+    });
+  });
+  return { child, grpcPort: ports.grpc, httpPort: ports.http, logs, exited };
+}
+
+/** Stops a child server by its pid: SIGTERM, then SIGKILL if it lingers past `graceMs`. */
+export async function stopChild(server: ChildServer, graceMs = 10000): Promise<number | null> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return server.child.exitCode;
+  server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), graceMs);
+  const code = await server.exited;
+  clearTimeout(timer);
+  return code;
+}
