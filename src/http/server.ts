@@ -70,6 +70,8 @@ export function buildHttp(service: VmapService, options: HttpOptions): FastifyIn
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.setErrorHandler(errorHandler(options.logger));
+  // Writes take JSON only: anything else is 415, not a string to misread.
+  app.removeContentTypeParser('text/plain');
   const reads = options.metrics.readCounter(service.readMode, 'http');
 
   // The hot path: in snapshot mode a read is a pointer load and a send of a

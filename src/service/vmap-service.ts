@@ -126,6 +126,11 @@ export class VmapService {
     return this.space.lazyMaxPages;
   }
 
+  /** Writes queued for their batch (not counting the batch being applied). */
+  get pendingWrites(): number {
+    return this.writes.pendingCount;
+  }
+
   /** The snapshot readers see now. Lock-free. */
   snapshot(): Snapshot {
     return this.published.current();
