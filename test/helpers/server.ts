@@ -86,12 +86,14 @@ export interface ChildServer {
 }
 
 /**
- * Spawns `node dist/src/cli/vmapd.js` with `args` on ephemeral ports and waits
- * for its "vmapd listening" line (at most `timeoutMs`).
+ * Spawns `node dist/src/cli/vmapd.js` with `args` (and `env` added to this
+ * process's environment) on ephemeral ports and waits for its "vmapd
+ * listening" line (at most `timeoutMs`).
  */
-export async function spawnVmapd(args: string[] = [], timeoutMs = 15000): Promise<ChildServer> {
+export async function spawnVmapd(args: string[] = [], timeoutMs = 15000, env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const logs: Record<string, unknown>[] = [];

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { VmapClient } from '../../src/grpc/proto.js';
+import { call, cliPath, spawnVmapd, stopChild, type TestServer } from '../helpers/server.js';
+
+describe('vmapd process', () => {
+  it('starts on its defaults but for the ports, and --help lists every option', async () => {
+    const help = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [cliPath('vmapd'), '--help'], { timeout: 10000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    for (const opt of ['--host', '--grpc-port', '--http-port', '--space-base', '--space-size', '--lazy-max-pages', '--read-mode', '--log-level']) {
+      assert.ok(help.includes(opt), `--help mentions ${opt}`);
+    }
+    assert.ok(help.includes('VMAPD_GRPC_PORT'), 'options also come from env vars');
+  });
+
+  it('refuses a bad option with a clear message', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [cliPath('vmapd'), '--space-size', '12345'], { timeout: 10000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }),
+      ),
+    );
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /space-size/);
+  });
+
+  it('takes options from the environment and reports the real ports', async () => {
+    const server = await spawnVmapd(['--log-level', 'info'], 15000);
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.httpPort}/meminfo?format=json`);
+      assert.equal(res.status, 200);
+      const m = (await res.json()) as { vmalloc_total_kb: number };
+      assert.equal(m.vmalloc_total_kb, 32 * 1024 ** 3);
+    } finally {
+      assert.equal(await stopChild(server), 0);
+    }
+    const env = await spawnVmapd([], 15000, { VMAPD_SPACE_SIZE: '1G', VMAPD_READ_MODE: 'rcu-walk' });
+    try {
+      const m = (await (await fetch(`http://127.0.0.1:${env.httpPort}/meminfo?format=json`)).json()) as { vmalloc_total_kb: number };
+      assert.equal(m.vmalloc_total_kb, 1024 * 1024);
+      assert.equal(env.logs.find((l) => l.msg === 'vmapd listening')?.readMode, 'rcu-walk');
+    } finally {
+      assert.equal(await stopChild(env), 0);
+    }
+  });
+
+  it('on SIGTERM answers every write it accepted and exits 0', async () => {
+    const server = await spawnVmapd();
+    const client = new VmapClient(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure()) as TestServer['client'];
+    try {
+      await call(client, 'Alloc', { size: '4096' }); // connected
+      const writes = Array.from({ length: 300 }, () => call(client, 'Alloc', { size: '4096' }, { deadline: Date.now() + 20000 }));
+      await new Promise((resolve) => setImmediate(resolve));
+      server.child.kill('SIGTERM');
+      const results = await Promise.allSettled(writes);
+      const codes = new Set(results.map((r) => (r.status === 'fulfilled' ? 'OK' : grpc.status[(r.reason as grpc.ServiceError).code])));
+      // Every call is answered: applied, or refused as the server goes away; never INTERNAL, never hung.
+      for (const c of codes) assert.ok(['OK', 'UNAVAILABLE', 'CANCELLED'].includes(c!), `unexpected ${c}`);
+      const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Record<string, unknown>>[];
+      assert.equal(new Set(ok.map((r) => r.value.addr)).size, ok.length, 'no range handed out twice');
+      assert.equal(await server.exited, 0);
+      assert.ok(server.logs.some((l) => l.msg === 'vmapd stopped'));
+    } finally {
+      client.close();
+      await stopChild(server);
+    }
+  });
+});
