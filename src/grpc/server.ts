@@ -4,6 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { memInfoFields } from '../service/meminfo-view.js';
 import type { VmapMetrics } from '../service/metrics.js';
+import { parseAllocInput } from '../service/alloc-input.js';
 import { ANONYMOUS_OWNER, type VmapService } from '../service/vmap-service.js';
 import { NoSuchArea } from '../vmap/errors.js';
 import { parseU64 } from '../vmap/geometry.js';
@@ -81,16 +82,13 @@ function handlers(service: VmapService, logger: Logger, metrics?: VmapMetrics): 
   const meminfoReads = metrics?.readCounter(service.readMode, 'grpc');
   return {
     Alloc: unary<Fields, AreaMessage>(logger, 'Alloc', async (req) => {
-      const area = await service.alloc({
-        size: parseU64(req.size, 'size'),
-        align: parseU64(req.align, 'align'),
-        vstart: parseU64(req.vstart, 'vstart'),
-        vend: parseU64(req.vend, 'vend'),
-        noGuard: req.no_guard === true,
-        caller: typeof req.caller === 'string' ? req.caller : '',
-        owner: ANONYMOUS_OWNER,
-      });
+      const area = await service.alloc(parseAllocInput(req, ANONYMOUS_OWNER));
       return toAreaMessage(service, area);
+    }),
+    AllocBatch: unary<Fields, Fields>(logger, 'AllocBatch', async (req) => {
+      const requests = Array.isArray(req.requests) ? (req.requests as Fields[]) : [];
+      const areas = await service.allocBatch(requests.map((r, i) => parseAllocInput(r, ANONYMOUS_OWNER, `requests[${i}].`)));
+      return { areas: areas.map((va) => toAreaMessage(service, va)) };
     }),
     Free: unary<Fields, Fields>(logger, 'Free', async (req) => {
       const { area, purged } = await service.free(parseU64(req.addr, 'addr'));

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { VmapMetrics } from '../service/metrics.js';
+import { ALLOC_REQUEST_FIELDS, parseAllocInput } from '../service/alloc-input.js';
 import { ANONYMOUS_OWNER, type MeminfoRead, type VmapService } from '../service/vmap-service.js';
 import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { parseU64 } from '../vmap/geometry.js';
@@ -24,8 +25,6 @@ export interface HttpOptions {
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Fields POST /v1/areas accepts: the AllocRequest message's. */
-const ALLOC_FIELDS = new Set(['size', 'align', 'vstart', 'vend', 'no_guard', 'caller', 'request_id']);
 
 function wantsJson(req: FastifyRequest): boolean {
   const q = req.query as { format?: string } | undefined;
@@ -51,16 +50,6 @@ function areaJson(service: VmapService, va: VmapArea): Record<string, unknown> {
   };
 }
 
-function optionalU64(body: Record<string, unknown>, field: string): bigint {
-  return body[field] === undefined ? 0n : parseU64(body[field], field);
-}
-
-function optionalString(body: Record<string, unknown>, field: string): string {
-  const v = body[field];
-  if (v === undefined) return '';
-  if (typeof v !== 'string') throw new InvalidArgument(field, 'must be a string');
-  return v;
-}
 
 /** Builds the HTTP edge (not listening yet): /meminfo and friends, and the curl-friendly write routes. */
 export function buildHttp(service: VmapService, options: HttpOptions): FastifyInstance {
@@ -103,19 +92,9 @@ export function buildHttp(service: VmapService, options: HttpOptions): FastifyIn
     }
     const fields = body as Record<string, unknown>;
     for (const key of Object.keys(fields)) {
-      if (!ALLOC_FIELDS.has(key)) throw new InvalidArgument(key, 'unknown field');
+      if (!ALLOC_REQUEST_FIELDS.has(key)) throw new InvalidArgument(key, 'unknown field');
     }
-    if (fields.size === undefined) throw new InvalidArgument('size', 'is required');
-    if (fields.no_guard !== undefined && typeof fields.no_guard !== 'boolean') throw new InvalidArgument('no_guard', 'must be a boolean');
-    const area = await service.alloc({
-      size: parseU64(fields.size, 'size'),
-      align: optionalU64(fields, 'align'),
-      vstart: optionalU64(fields, 'vstart'),
-      vend: optionalU64(fields, 'vend'),
-      noGuard: fields.no_guard === true,
-      caller: optionalString(fields, 'caller'),
-      owner: ANONYMOUS_OWNER,
-    });
+    const area = await service.alloc(parseAllocInput(fields, ANONYMOUS_OWNER));
     return reply.status(201).send(areaJson(service, area));
   });
 

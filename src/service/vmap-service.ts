@@ -3,12 +3,13 @@ import { GroupCommit, type Outcome } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
 import type { BTree } from '../vmap/btree.js';
-import { InvalidArgument, NoSuchArea, Unavailable, VmapError } from '../vmap/errors.js';
+import { InvalidArgument, NoSuchArea, OutOfSpace, StoreFailure, Unavailable, VmapError } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo, type MemInfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE, PAGE_SIZE_N } from '../vmap/page.js';
 import { VmapSpace, type AllocRequest, type FreeResult, type PurgeResult } from '../vmap/space.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
+import { MemoryStore, type Change, type Store } from '../store/store.js';
 import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';
 import type { VmapMetrics, WriteKind } from './metrics.js';
 
@@ -49,6 +50,8 @@ export interface AllocInput {
   readonly noGuard: boolean;
   readonly caller: string;
   readonly owner: string;
+  /** Idempotency key, '' for none; scoped to the owner. */
+  readonly requestId: string;
 }
 
 /** Test-only hooks into the write path. */
@@ -69,20 +72,29 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly metrics?: VmapMetrics;
   readonly hooks?: ServiceHooks;
+  /** Where writes become durable; default: nowhere (MemoryStore). */
+  readonly store?: Store;
+  /** The areas the store recovered, ascending by start; default: none. */
+  readonly areas?: readonly VmapArea[];
 }
 
 type WriteOp =
   | { readonly kind: 'alloc'; readonly req: AllocRequest }
+  | { readonly kind: 'allocBatch'; readonly reqs: readonly AllocRequest[] }
   | { readonly kind: 'free'; readonly start: number }
   | { readonly kind: 'purge' };
 
-type WriteResult = VmapArea | FreeResult | PurgeResult;
+type WriteResult = VmapArea | readonly VmapArea[] | FreeResult | PurgeResult;
 
 /** Callers without an identity own what they allocate under this name. */
 export const ANONYMOUS_OWNER = 'anonymous';
 
 /** Longest caller string kept; longer ones are refused. */
 export const MAX_CALLER_LENGTH = 256;
+/** Longest request_id accepted. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+/** Most allocations in one AllocBatch. */
+export const MAX_BATCH_ALLOCS = 10000;
 
 /**
  * The one place that composes the space, the writer mutex, the published
@@ -103,19 +115,29 @@ export class VmapService {
   private readonly logger: Logger;
   private readonly metrics: VmapMetrics | undefined;
   private readonly hooks: ServiceHooks;
+  private readonly store: Store;
+  /** Live request ids: `owner \n request_id` → start page of the busy area. */
+  private requestIds = new Map<string, number>();
+  /** The changes of the batch being applied, for the store. */
+  private changes: Change[] = [];
+  /** Set once the store failed in a way that makes its files untrustworthy. */
+  private broken: string | null = null;
+  /** Set while the last commit failed (disk full): not ready, but writes are still tried. */
+  private lastCommitError: string | null = null;
 
-  /** A service over an empty space. */
+  /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
     this.geometry = options.geometry;
     this.readMode = options.readMode ?? 'snapshot';
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.hooks = options.hooks ?? {};
-    this.space = new VmapSpace({
-      basePage: this.geometry.basePage,
-      pages: this.geometry.pages,
-      lazyMaxPages: options.lazyMaxPages,
-    });
+    this.store = options.store ?? new MemoryStore();
+    this.space = VmapSpace.fromAreas(
+      { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages },
+      options.areas ?? [],
+    );
+    this.indexRequestIds();
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(this.makeSnapshot(0));
     this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops));
@@ -124,6 +146,20 @@ export class VmapService {
   /** Purge threshold in pages. */
   get lazyMaxPages(): number {
     return this.space.lazyMaxPages;
+  }
+
+  /**
+   * Whether writes are expected to succeed: not shutting down, the store
+   * healthy and its last commit good. Drives /readyz and the health service.
+   */
+  get ready(): boolean {
+    return !this.writes.isClosed && this.broken === null && this.lastCommitError === null;
+  }
+
+  /** Why the service is not ready, or null. */
+  get notReadyReason(): string | null {
+    if (this.writes.isClosed) return 'shutting down';
+    return this.broken ?? this.lastCommitError;
   }
 
   /** Writes queued for their batch (not counting the batch being applied). */
@@ -142,8 +178,18 @@ export class VmapService {
    * @throws InvalidArgument naming the field; OutOfSpace; Unavailable while shutting down
    */
   async alloc(input: AllocInput): Promise<VmapArea> {
-    const req = this.toAllocRequest(input);
+    const req = this.toAllocRequest(input, '');
     return (await this.submit('alloc', { kind: 'alloc', req })) as VmapArea;
+  }
+
+  /**
+   * Reserves several areas in one write, all or none, placed in order as by
+   * consecutive allocs. Errors name the request: `requests[3].size`.
+   */
+  async allocBatch(inputs: readonly AllocInput[]): Promise<readonly VmapArea[]> {
+    if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
+    const reqs = inputs.map((input, i) => this.toAllocRequest(input, `requests[${i}].`));
+    return (await this.submit('alloc', { kind: 'allocBatch', reqs })) as readonly VmapArea[];
   }
 
   /**
@@ -206,6 +252,7 @@ export class VmapService {
   /** Refuses new writes and waits until every accepted write has been answered. */
   async close(): Promise<void> {
     await this.writes.close();
+    await this.store.close();
   }
 
   /** Usable and reserved bytes and the start address of an area, for the edges. */
@@ -219,30 +266,38 @@ export class VmapService {
 
   // ---- write path -------------------------------------------------------------
 
-  private toAllocRequest(input: AllocInput): AllocRequest {
-    if (input.size === 0n) throw new InvalidArgument('size', 'must be greater than 0');
-    if (input.size > this.geometry.size) {
-      throw new InvalidArgument('size', `${input.size} bytes exceed the whole space (${this.geometry.size} bytes)`);
-    }
-    if (input.align !== 0n && (input.align & (input.align - 1n)) !== 0n) {
-      throw new InvalidArgument('align', `must be 0 or a power of two, got ${input.align}`);
-    }
-    if (input.caller.length > MAX_CALLER_LENGTH) {
-      throw new InvalidArgument('caller', `must be at most ${MAX_CALLER_LENGTH} characters`);
-    }
+  /** Checks `input` against the space; `prefix` goes before field names (`requests[3].`). */
+  private toAllocRequest(input: AllocInput, prefix: string): AllocRequest {
+    const fail = (field: string, message: string): never => {
+      throw new InvalidArgument(prefix + field, message);
+    };
+    if (input.size === 0n) fail('size', 'must be greater than 0');
+    if (input.size > this.geometry.size) fail('size', `${input.size} bytes exceed the whole space (${this.geometry.size} bytes)`);
+    if (input.align !== 0n && (input.align & (input.align - 1n)) !== 0n) fail('align', `must be 0 or a power of two, got ${input.align}`);
+    if (input.caller.length > MAX_CALLER_LENGTH) fail('caller', `must be at most ${MAX_CALLER_LENGTH} characters`);
+    if (input.requestId.length > MAX_REQUEST_ID_LENGTH) fail('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+    const limit = (addr: bigint, field: 'vstart' | 'vend'): number | undefined => {
+      try {
+        return this.geometry.limitPage(addr, field);
+      } catch (err) {
+        return err instanceof InvalidArgument ? fail(field, err.message.slice(field.length + 2)) : fail(field, String(err));
+      }
+    };
     return {
       size: Number(input.size),
       align: Number(input.align),
-      vstart: this.geometry.limitPage(input.vstart, 'vstart'),
-      vend: this.geometry.limitPage(input.vend, 'vend'),
+      vstart: limit(input.vstart, 'vstart'),
+      vend: limit(input.vend, 'vend'),
       noGuard: input.noGuard,
       caller: input.caller,
       owner: input.owner,
+      requestId: input.requestId,
     };
   }
 
   private async submit(kind: WriteKind, op: WriteOp): Promise<WriteResult> {
     try {
+      if (this.broken !== null) throw new Unavailable(`writes are off until restart: ${this.broken}`);
       const result = await this.writes.submit(op);
       this.metrics?.write(kind, 'ok');
       return result;
@@ -254,28 +309,85 @@ export class VmapService {
 
   private apply(op: WriteOp): WriteResult {
     switch (op.kind) {
-      case 'alloc': {
-        const { area, purged } = this.space.alloc(op.req);
-        this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
-        return area;
-      }
-      case 'free': {
-        const result = this.space.free(op.start);
-        this.logger.debug({ op: 'free', addr: this.geometry.hexOf(op.start), purged: result.purged?.areas ?? 0 }, 'free');
-        return result;
-      }
+      case 'alloc':
+        return this.applyAlloc(op.req);
+      case 'allocBatch':
+        return this.applyAllocBatch(op.reqs);
+      case 'free':
+        return this.applyFree(op.start);
       case 'purge': {
         const result = this.space.purge();
+        if (result.areas > 0) this.changes.push({ op: 'purge' });
         this.logger.debug({ op: 'purge', areas: result.areas, pages: result.pages }, 'purge');
         return result;
       }
     }
   }
 
+  private applyAlloc(req: AllocRequest): VmapArea {
+    const key = req.requestId ? `${req.owner}\n${req.requestId}` : '';
+    if (key !== '') {
+      const start = this.requestIds.get(key);
+      if (start !== undefined) {
+        // A retry: the same area again, provided it asks for the same thing.
+        const va = this.space.areaAt(start)!;
+        const pages = Math.ceil(req.size / PAGE_SIZE) + (req.noGuard ? 0 : 1);
+        if (va.pages !== pages || va.guard === req.noGuard || va.caller !== (req.caller ?? '')) {
+          throw new InvalidArgument('request_id', `already names the live area at ${this.geometry.hexOf(start)}, which differs from this request`);
+        }
+        return va;
+      }
+    }
+    const { area, purged } = this.space.alloc(req);
+    if (purged !== null) this.changes.push({ op: 'purge' });
+    this.changes.push({ op: 'insert', area });
+    if (key !== '') this.requestIds.set(key, area.start);
+    this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
+    return area;
+  }
+
+  private applyAllocBatch(reqs: readonly AllocRequest[]): readonly VmapArea[] {
+    const made: VmapArea[] = [];
+    /** The areas this batch created (a retried request id returns an older one). */
+    const created: VmapArea[] = [];
+    for (let i = 0; i < reqs.length; i++) {
+      try {
+        const inserts = this.changes.length;
+        const va = this.applyAlloc(reqs[i]!);
+        made.push(va);
+        if (this.changes.length > inserts) created.push(va);
+      } catch (err) {
+        // All or none: give back what this batch took, newest first.
+        for (const va of created.reverse()) this.releaseArea(va);
+        if (err instanceof InvalidArgument) throw new InvalidArgument(`requests[${i}].${err.field}`, err.message.slice(err.field.length + 2));
+        if (err instanceof OutOfSpace) throw new OutOfSpace(`requests[${i}]: ${err.message}`);
+        throw err;
+      }
+    }
+    return made;
+  }
+
+  private releaseArea(va: VmapArea): void {
+    this.space.release(va.start);
+    this.changes.push({ op: 'delete', start: va.start });
+    if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
+  }
+
+  private applyFree(start: number): FreeResult {
+    const va = this.space.areaAt(start);
+    if (va === undefined || va.lazy) throw new NoSuchArea(`trying to free nonexistent area at ${this.geometry.hexOf(start)}`);
+    const result = this.space.free(start);
+    this.changes.push({ op: 'lazy', start });
+    if (result.purged !== null) this.changes.push({ op: 'purge' });
+    if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
+    this.logger.debug({ op: 'free', addr: this.geometry.hexOf(start), purged: result.purged?.areas ?? 0 }, 'free');
+    return result;
+  }
+
   /** Applies one batch under the writer mutex (GroupCommit holds it for us). */
   private async runBatch(ops: readonly WriteOp[]): Promise<Outcome<WriteResult>[]> {
-    const before = this.space.version;
     const outcomes: Outcome<WriteResult>[] = [];
+    this.changes = [];
     try {
       for (const op of ops) {
         try {
@@ -285,15 +397,32 @@ export class VmapService {
           outcomes.push({ ok: false, error });
         }
       }
-      if (this.space.version === before) return outcomes; // nothing changed: nothing to commit or publish
+      if (this.changes.length === 0) return outcomes; // nothing changed: nothing to commit or publish
       await this.hooks.beforePublish?.(ops.length);
+      await this.store.commit(this.changes);
     } catch (error) {
       this.rollback(error);
-      throw new Unavailable(`write batch failed and was rolled back: ${error instanceof Error ? error.message : String(error)}`);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof StoreFailure) {
+        if (error.fatal) this.broken = reason;
+        else this.lastCommitError = reason;
+      }
+      throw new Unavailable(`write not applied: ${reason}`);
+    } finally {
+      this.changes = [];
     }
+    this.lastCommitError = null;
     this.metrics?.batch(ops.length);
     this.published.publish(this.makeSnapshot(this.snapshot().generation + 1));
     return outcomes;
+  }
+
+  /** Rebuilds the request-id index from the space's busy areas. */
+  private indexRequestIds(): void {
+    this.requestIds = new Map();
+    for (const va of this.space.areas()) {
+      if (!va.lazy && va.requestId !== '') this.requestIds.set(`${va.owner}\n${va.requestId}`, va.start);
+    }
   }
 
   /** Puts the space back to the published (committed) state. */
@@ -303,6 +432,7 @@ export class VmapService {
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: this.space.lazyMaxPages },
       this.snapshot().areas.values(),
     );
+    this.indexRequestIds();
   }
 
   private makeSnapshot(generation: number): Snapshot {

@@ -38,6 +38,11 @@ export class GroupCommit<Op, R> {
     private readonly maxBatch = 4096,
   ) {}
 
+  /** Whether close() was called: new writes are refused. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Writes waiting for their batch. */
   get pendingCount(): number {
     return this.pending.length;

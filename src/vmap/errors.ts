@@ -50,3 +50,18 @@ export class Unavailable extends VmapError {
     this.name = 'Unavailable';
   }
 }
+
+/**
+ * The store could not make a batch durable. `fatal` when its files can no
+ * longer be trusted (a failed fsync: the kernel may have dropped dirty pages),
+ * so writes stay off until a restart re-reads them; not fatal when nothing
+ * reached the files (the disk is full), so later writes may be tried.
+ */
+export class StoreFailure extends Error {
+  readonly fatal: boolean;
+  constructor(message: string, fatal: boolean) {
+    super(message);
+    this.name = 'StoreFailure';
+    this.fatal = fatal;
+  }
+}

@@ -38,6 +38,8 @@ export interface AllocRequest {
   readonly caller?: string;
   /** Who asks; shown in vmallocinfo. */
   readonly owner?: string;
+  /** The client's idempotency key, kept on the area while it is busy. */
+  readonly requestId?: string;
 }
 
 /** What a purge returned to free space. */
@@ -65,8 +67,9 @@ export interface FreeResult {
 
 const byStart = (a: number, b: number): number => a - b;
 
-function makeArea(start: number, pages: number, guard: boolean, caller: string, owner: string, lazy: boolean): VmapArea {
-  return { start, pages, guard, caller, owner, lazy };
+function makeArea(start: number, pages: number, guard: boolean, caller: string, owner: string, lazy: boolean, requestId: string): VmapArea {
+  // Always every field, in one order: one hidden class for all areas.
+  return { start, pages, guard, caller, owner, lazy, requestId };
 }
 
 /**
@@ -158,7 +161,7 @@ export class VmapSpace {
     }
     const start = this.freeIndex.fitStart;
     this.freeIndex.carve(x, start, n);
-    const area = makeArea(start, n, guard, req.caller ?? '', req.owner ?? '', false);
+    const area = makeArea(start, n, guard, req.caller ?? '', req.owner ?? '', false, req.requestId ?? '');
     this.busy.set(start, area);
     this.usedPages += n;
     this.nrBusy++;
@@ -179,7 +182,7 @@ export class VmapSpace {
     if (va === undefined || va.lazy) {
       throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
     }
-    const lazyVa = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true);
+    const lazyVa = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true, '');
     this.busy.set(start, lazyVa);
     this.lazyAreas.push(lazyVa);
     this.usedPages -= va.pages;
@@ -188,6 +191,24 @@ export class VmapSpace {
     this.mutations++;
     const purged = this.lazyPages > this.lazyMaxPages ? this.purge() : null;
     return { area: lazyVa, purged };
+  }
+
+  /**
+   * Removes the busy area starting at `start` at once, without the lazy step:
+   * the kernel's free_vmap_area(), used on error paths to undo an alloc that
+   * must not stand (a batch that failed half way).
+   *
+   * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
+   */
+  release(start: number): VmapArea {
+    const va = this.areaAt(start);
+    if (va === undefined || va.lazy) throw new NoSuchArea(`trying to release nonexistent area at page ${start}`);
+    this.busy.delete(start);
+    this.freeIndex.insert(va.start, va.pages);
+    this.usedPages -= va.pages;
+    this.nrBusy--;
+    this.mutations++;
+    return va;
   }
 
   /** Returns every lazily freed area to free space (purge_vmap_area_lazy). */
@@ -232,7 +253,7 @@ export class VmapSpace {
       if (va.start + va.pages > space.pages) throw new Error(`area at page ${va.start} (${va.pages} pages) runs past the end of the space`);
       prevEnd = va.start + va.pages;
       space.freeIndex.reserve(va.start, va.pages);
-      const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy);
+      const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy, va.lazy ? '' : (va.requestId ?? ''));
       space.busy.set(va.start, area);
       if (area.lazy) {
         space.lazyAreas.push(area);
@@ -256,7 +277,7 @@ export class VmapSpace {
 
   /** The area (busy or lazy) starting exactly at `start`. */
   areaAt(start: number): VmapArea | undefined {
-    return this.busy.get(start);
+    return Number.isNaN(start) ? undefined : this.busy.get(start);
   }
 
   /** How full the space is, from maintained counters: O(1). */

@@ -17,6 +17,11 @@ export interface VmapArea {
   readonly owner: string;
   /** Freed and awaiting purge: still reserved, no longer busy. */
   readonly lazy: boolean;
+  /**
+   * The client's idempotency key for the alloc that made it ('' for none).
+   * Cleared when the area is freed: a key names a live area only.
+   */
+  readonly requestId: string;
 }
 
 /** Usable pages of an area: its reserved pages less the guard page. */

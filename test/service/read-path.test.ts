@@ -181,7 +181,7 @@ describe('read path', () => {
       const inflight = call(s.client, 'Alloc', { size: '4096' });
       await stall.entered;
       const closing = s.vmapd.close();
-      await assert.rejects(s.vmapd.service.alloc({ size: 4096n, align: 0n, vstart: 0n, vend: 0n, noGuard: false, caller: '', owner: 'x' }), {
+      await assert.rejects(s.vmapd.service.alloc({ size: 4096n, align: 0n, vstart: 0n, vend: 0n, noGuard: false, caller: '', owner: 'x', requestId: '' }), {
         name: 'Unavailable',
       });
       stall.release();

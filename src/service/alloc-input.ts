@@ -1,0 +1,40 @@
+import { InvalidArgument } from '../vmap/errors.js';
+import { parseU64 } from '../vmap/geometry.js';
+import type { AllocInput } from './vmap-service.js';
+
+/** The fields of the AllocRequest message, as both edges accept them. */
+export const ALLOC_REQUEST_FIELDS: ReadonlySet<string> = new Set(['size', 'align', 'vstart', 'vend', 'no_guard', 'caller', 'request_id']);
+
+function optionalU64(fields: Record<string, unknown>, field: string, prefix: string): bigint {
+  const v = fields[field];
+  return v === undefined || v === null ? 0n : parseU64(v, prefix + field);
+}
+
+function optionalString(fields: Record<string, unknown>, field: string, prefix: string): string {
+  const v = fields[field];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new InvalidArgument(prefix + field, 'must be a string');
+  return v;
+}
+
+/**
+ * Reads an AllocRequest message (gRPC, or an HTTP JSON body) into an
+ * AllocInput for `owner`. uint64 fields may be decimal or `0x` hex strings or
+ * safe integers. Errors name the field, after `prefix` (`requests[3].`).
+ */
+export function parseAllocInput(fields: Record<string, unknown>, owner: string, prefix = ''): AllocInput {
+  if (fields.size === undefined || fields.size === null) throw new InvalidArgument(prefix + 'size', 'is required');
+  if (fields.no_guard !== undefined && fields.no_guard !== null && typeof fields.no_guard !== 'boolean') {
+    throw new InvalidArgument(prefix + 'no_guard', 'must be a boolean');
+  }
+  return {
+    size: parseU64(fields.size, prefix + 'size'),
+    align: optionalU64(fields, 'align', prefix),
+    vstart: optionalU64(fields, 'vstart', prefix),
+    vend: optionalU64(fields, 'vend', prefix),
+    noGuard: fields.no_guard === true,
+    caller: optionalString(fields, 'caller', prefix),
+    owner,
+    requestId: optionalString(fields, 'request_id', prefix),
+  };
+}

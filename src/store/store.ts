@@ -1,0 +1,50 @@
+import type { VmapArea } from '../vmap/vmap-area.js';
+
+/**
+ * One change to the durable state, in the order the allocator made it. A
+ * batch's changes are committed together, in order, in one transaction.
+ */
+export type Change =
+  /** A new busy area. */
+  | { readonly op: 'insert'; readonly area: VmapArea }
+  /** The busy area at `start` was freed and is now lazy. */
+  | { readonly op: 'lazy'; readonly start: number }
+  /** The busy area at `start` was released at once (a failed batch undone). */
+  | { readonly op: 'delete'; readonly start: number }
+  /** Every lazy area was purged. */
+  | { readonly op: 'purge' };
+
+/** Where the state lives between runs. */
+export interface Store {
+  /** A short name for logs and metrics: `memory` or `sqlite`. */
+  readonly kind: string;
+  /**
+   * Makes `changes` durable, all or nothing. Resolves once they are on disk;
+   * rejects (StoreFailure) if they may not be, leaving the store as it was.
+   */
+  commit(changes: readonly Change[]): Promise<void>;
+  /** Waits for nothing in flight, then releases the store. */
+  close(): Promise<void>;
+}
+
+/** What a store held when it was opened. */
+export interface Recovered {
+  readonly store: Store;
+  /** Busy and lazy areas, ascending by start. */
+  readonly areas: readonly VmapArea[];
+}
+
+/** The store of `--store memory`: nothing survives the process. */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+
+  /** @inheritdoc */
+  commit(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
