@@ -18,7 +18,17 @@ export interface VmapdConfig {
   readonly logLevel: string;
   /** How long SIGTERM waits for in-flight calls before cutting them. */
   readonly shutdownGraceMs: number;
+  /** `sqlite`: durable in dataDir; `memory`: nothing survives the process. */
+  readonly store: StoreKind;
+  /** Where the sqlite store keeps its files. */
+  readonly dataDir: string;
 }
+
+/** The stores vmapd can run on. */
+export type StoreKind = 'sqlite' | 'memory';
+
+/** Every store kind, default first. */
+export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'memory'];
 
 /** The embedded defaults: `npm start` needs nothing else. */
 export const DEFAULT_CONFIG: VmapdConfig = {
@@ -31,4 +41,6 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   readMode: 'snapshot',
   logLevel: 'info',
   shutdownGraceMs: 5000,
+  store: 'sqlite',
+  dataDir: './data',
 };

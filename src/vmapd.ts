@@ -6,6 +6,8 @@ import { buildHttp } from './http/server.js';
 import { VmapMetrics } from './service/metrics.js';
 import { VmapService, type ServiceHooks } from './service/vmap-service.js';
 import { SpaceGeometry } from './vmap/geometry.js';
+import { SqliteStore, StoreOpenError } from './store/sqlite-store.js';
+import { MemoryStore } from './store/store.js';
 
 /** A running vmapd: the service and both edges. */
 export interface Vmapd {
@@ -32,26 +34,28 @@ export interface StartOptions {
 export async function startVmapd(config: VmapdConfig, options: StartOptions = {}): Promise<Vmapd> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'vmapd' } });
   const geometry = new SpaceGeometry(config.spaceBase, config.spaceSize);
+  const { store, areas } = config.store === 'sqlite' ? await SqliteStore.open(config.dataDir, geometry, logger) : { store: new MemoryStore(), areas: [] };
   // The gauges read the service's snapshot only when /metrics is scraped.
   const metrics: VmapMetrics = new VmapMetrics(() => svc.snapshot());
-  const svc: VmapService = new VmapService({
-    geometry,
-    lazyMaxPages: config.lazyMaxPages,
-    readMode: config.readMode,
-    logger,
-    metrics,
-    hooks: options.hooks,
-  });
+  let svc: VmapService;
+  try {
+    svc = new VmapService({ geometry, lazyMaxPages: config.lazyMaxPages, readMode: config.readMode, logger, metrics, hooks: options.hooks, store, areas });
+  } catch (err) {
+    await store.close();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new StoreOpenError(`the data in ${config.dataDir} does not check out (${reason}); refusing to start`);
+  }
   let closing = false;
   let grpcEdge: GrpcEdge | undefined;
   let http: FastifyInstance | undefined;
   try {
     grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics });
-    http = buildHttp(svc, { host: config.host, port: config.httpPort, logger, metrics, ready: () => !closing });
+    http = buildHttp(svc, { host: config.host, port: config.httpPort, logger, metrics, ready: () => (closing ? 'shutting down' : svc.notReadyReason) });
     await http.listen({ host: config.host, port: config.httpPort });
   } catch (err) {
     grpcEdge?.server.forceShutdown();
     await http?.close();
+    await svc.close();
     throw err;
   }
   const address = http.server.address();
@@ -59,7 +63,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   const edge = grpcEdge;
   const app = http;
   logger.info(
-    { grpc: `${config.host}:${edge.port}`, http: `${config.host}:${httpPort}`, readMode: config.readMode, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
+    { grpc: `${config.host}:${edge.port}`, http: `${config.host}:${httpPort}`, readMode: config.readMode, store: store.kind, areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
     'vmapd listening',
   );
   let closed: Promise<void> | undefined;

@@ -4,7 +4,7 @@
  * (VMAPD_GRPC_PORT, …); the command line wins.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CONFIG, type VmapdConfig } from '../config.js';
+import { DEFAULT_CONFIG, STORE_KINDS, type StoreKind, type VmapdConfig } from '../config.js';
 import { READ_MODES, type ReadMode } from '../service/vmap-service.js';
 import { VmapError } from '../vmap/errors.js';
 import { startVmapd } from '../vmapd.js';
@@ -60,6 +60,8 @@ const program = new Command()
   .addOption(
     new Option('--log-level <level>', 'log level').env('VMAPD_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   )
+  .addOption(new Option('--store <kind>', 'where writes become durable (memory: nothing survives a restart)').env('VMAPD_STORE').default(d.store).choices(STORE_KINDS))
+  .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').env('VMAPD_DATA_DIR').default(d.dataDir))
   .addOption(
     new Option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight calls may take before they are cut')
       .env('VMAPD_SHUTDOWN_GRACE_MS')
@@ -78,6 +80,8 @@ const o = program.opts<{
   readMode: ReadMode;
   logLevel: string;
   shutdownGraceMs: number;
+  store: StoreKind;
+  dataDir: string;
 }>();
 const config: VmapdConfig = { ...o };
 

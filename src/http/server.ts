@@ -18,8 +18,8 @@ export interface HttpOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly metrics: VmapMetrics;
-  /** Whether the service takes writes now (for /readyz). */
-  readonly ready: () => boolean;
+  /** Why the service cannot take writes now, or null when it can (for /readyz). */
+  readonly ready: () => string | null;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -122,8 +122,9 @@ export function buildHttp(service: VmapService, options: HttpOptions): FastifyIn
   });
 
   app.get('/readyz', (_req, reply) => {
-    if (options.ready()) void reply.type(TEXT).send('ready\n');
-    else void reply.status(503).type(TEXT).send('not ready\n');
+    const reason = options.ready();
+    if (reason === null) void reply.type(TEXT).send('ready\n');
+    else void reply.status(503).type(TEXT).send(`not ready: ${reason}\n`);
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -26,7 +26,7 @@ export interface TestServer {
 
 /** Starts vmapd in this process on ephemeral ports with `overrides`. */
 export async function startTestServer(overrides: Partial<VmapdConfig> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const config: VmapdConfig = { ...DEFAULT_CONFIG, grpcPort: 0, httpPort: 0, logLevel: 'silent', ...overrides };
+  const config: VmapdConfig = { ...DEFAULT_CONFIG, grpcPort: 0, httpPort: 0, logLevel: 'silent', store: 'memory', ...overrides };
   const vmapd = await startVmapd(config, { logger: pino({ level: 'silent' }), ...options });
   const grpcTarget = `127.0.0.1:${vmapd.grpcPort}`;
   const client = new VmapClient(grpcTarget, grpc.credentials.createInsecure()) as TestServer['client'];
@@ -91,7 +91,9 @@ export interface ChildServer {
  * listening" line (at most `timeoutMs`).
  */
 export async function spawnVmapd(args: string[] = [], timeoutMs = 15000, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...args], {
+  // Tests never write into the working tree: the memory store unless a store or data dir is named.
+  const store = args.includes('--store') || args.includes('--data-dir') ? [] : ['--store', 'memory'];
+  const child = spawn(process.execPath, [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...store, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -1,0 +1,192 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { StoreFailure } from '../vmap/errors.js';
+import type { SpaceGeometry } from '../vmap/geometry.js';
+import { hex } from '../vmap/geometry.js';
+import type { VmapArea } from '../vmap/vmap-area.js';
+import { configure, createSchema, DB_FILE, SCHEMA_VERSION } from './sqlite-schema.js';
+import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
+import type { Change, Recovered, Store } from './store.js';
+
+/** The database cannot be used for this vmapd: the message says why and what to do. */
+export class StoreOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreOpenError';
+  }
+}
+
+type Row = [start: unknown, pages: unknown, guard: unknown, lazy: unknown, caller: unknown, owner: unknown, requestId: unknown];
+
+/**
+ * Checks the database's geometry against `geometry` (recording it in a new
+ * database) and reads every area, ascending. Runs on the main thread at start,
+ * before anything is served, so blocking is fine here.
+ */
+function recover(db: Database.Database, geometry: SpaceGeometry, dir: string): VmapArea[] {
+  const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+  const rows = (db.prepare('SELECT count(*) AS n FROM areas').get() as { n: number }).n;
+  if (meta.size === 0) {
+    if (rows > 0) throw new StoreOpenError(`${dir}: the database holds ${rows} areas but no geometry; refusing to guess which space they belong to`);
+    const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      put.run('schema', SCHEMA_VERSION);
+      put.run('space_base', hex(geometry.base));
+      put.run('space_size', geometry.size.toString());
+    })();
+  } else {
+    if (meta.get('schema') !== SCHEMA_VERSION) {
+      throw new StoreOpenError(`${dir}: database schema ${meta.get('schema')} is not the ${SCHEMA_VERSION} this vmapd reads`);
+    }
+    const base = meta.get('space_base');
+    const size = meta.get('space_size');
+    if (base !== hex(geometry.base) || size !== geometry.size.toString()) {
+      throw new StoreOpenError(
+        `${dir}: the database was made for the space at ${base} of ${size} bytes, not the configured ${hex(geometry.base)} of ${geometry.size} bytes; ` +
+          'start with that --space-base/--space-size or use another --data-dir',
+      );
+    }
+  }
+
+  // Callers and owners repeat across many areas: keep one copy of each string.
+  const interned = new Map<string, string>();
+  const intern = (s: string): string => {
+    const known = interned.get(s);
+    if (known !== undefined) return known;
+    interned.set(s, s);
+    return s;
+  };
+  const areas: VmapArea[] = [];
+  const select = db.prepare('SELECT start, pages, guard, lazy, caller, owner, request_id FROM areas ORDER BY start').raw(true);
+  for (const row of select.iterate() as Iterable<Row>) {
+    const [start, pages, guard, lazy, caller, owner, requestId] = row;
+    if (typeof start !== 'number' || typeof pages !== 'number' || typeof caller !== 'string' || typeof owner !== 'string') {
+      throw new StoreOpenError(`${dir}: malformed area row at page ${String(start)}`);
+    }
+    areas.push({
+      start,
+      pages,
+      guard: guard === 1,
+      caller: intern(caller),
+      owner: intern(owner),
+      lazy: lazy === 1,
+      requestId: lazy === 1 || typeof requestId !== 'string' ? '' : requestId,
+    });
+  }
+  return areas;
+}
+
+/**
+ * The embedded durable store: SQLite (WAL, synchronous=FULL) in --data-dir,
+ * written by a worker thread that owns the connection. A commit is one
+ * transaction whose fsync happens on that thread; the event loop only posts a
+ * message and waits for the answer.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly pending = new Map<number, { resolve: () => void; reject: (err: StoreFailure) => void }>();
+  private nextId = 1;
+  /** Set when the worker is gone or the store failed fatally; every later commit fails with it. */
+  private failure: StoreFailure | null = null;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly logger: Logger,
+  ) {
+    worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    worker.on('error', (err) => {
+      this.logger.error({ err }, 'store worker crashed');
+      this.fail(new StoreFailure(`store worker crashed: ${err.message}`, true));
+    });
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', () => {
+        this.fail(new StoreFailure('store worker exited', true));
+        resolve();
+      }),
+    );
+  }
+
+  /**
+   * Opens (creating if needed) the store in `dir` for `geometry`, recovers
+   * its areas and starts the committing worker.
+   *
+   * @throws StoreOpenError when the database belongs to another geometry or is malformed
+   */
+  static async open(dir: string, geometry: SpaceGeometry, logger: Logger): Promise<Recovered> {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, DB_FILE);
+    const started = performance.now();
+    let areas: VmapArea[];
+    const db = new Database(path);
+    try {
+      configure(db);
+      createSchema(db);
+      areas = recover(db, geometry, dir);
+    } finally {
+      db.close();
+    }
+    logger.info({ dataDir: dir, areas: areas.length, ms: Math.round(performance.now() - started) }, 'store recovered');
+
+    const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path } });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: WorkerReply): void => {
+        if (m.type === 'ready') {
+          worker.off('error', reject);
+          resolve();
+        }
+      };
+      worker.once('message', onMessage);
+      worker.once('error', reject);
+    });
+    return { store: new SqliteStore(worker, logger), areas };
+  }
+
+  /** @inheritdoc */
+  commit(changes: readonly Change[]): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'commit', id, changes } satisfies WorkerRequest);
+    });
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    if (this.failure === null) this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    else await this.worker.terminate();
+    await this.exited;
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (reply.type === 'ready') return;
+    const waiter = this.pending.get(reply.id);
+    if (waiter === undefined) return;
+    this.pending.delete(reply.id);
+    if (reply.type === 'committed') {
+      waiter.resolve();
+      return;
+    }
+    const failure = new StoreFailure(describe(reply.code, reply.message), reply.fatal);
+    this.logger.error({ code: reply.code, fatal: reply.fatal }, `store commit failed: ${reply.message}`);
+    if (reply.fatal) this.fail(failure);
+    waiter.reject(failure);
+  }
+
+  private fail(failure: StoreFailure): void {
+    this.failure ??= failure;
+    for (const [, waiter] of this.pending) waiter.reject(this.failure);
+    this.pending.clear();
+  }
+}
+
+/** A client-facing reason for a failed commit. */
+function describe(code: string, message: string): string {
+  if (code === 'SQLITE_FULL') return `the disk holding the store is full (${message})`;
+  if (code.startsWith('SQLITE_IOERR')) return `the store's disk failed (${code}: ${message}); writes are off until vmapd restarts`;
+  return `store commit failed (${code}: ${message})`;
+}
