@@ -14,6 +14,7 @@ export interface AreaMessage {
   readonly caller: string;
   readonly owner: string;
   readonly lazy: boolean;
+  readonly request_id: string;
 }
 
 /** The FreeResponse message as received. */

@@ -28,6 +28,7 @@ export function areaJson(a: AreaMessage): Record<string, unknown> {
     caller: a.caller,
     owner: a.owner,
     lazy: a.lazy,
+    request_id: a.request_id,
   };
 }
 

@@ -21,6 +21,7 @@ export interface AreaMessage {
   caller: string;
   owner: string;
   lazy: boolean;
+  request_id: string;
 }
 
 /** Options of the gRPC edge. */
@@ -52,6 +53,7 @@ function toAreaMessage(service: VmapService, va: VmapArea): AreaMessage {
     caller: va.caller,
     owner: va.owner,
     lazy: va.lazy,
+    request_id: va.requestId,
   };
 }
 

@@ -47,6 +47,7 @@ function areaJson(service: VmapService, va: VmapArea): Record<string, unknown> {
     caller: va.caller,
     owner: va.owner,
     lazy: va.lazy,
+    request_id: va.requestId,
   };
 }
 

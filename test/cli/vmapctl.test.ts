@@ -91,7 +91,7 @@ describe('vmapctl', () => {
     const a = JSON.parse(r.stdout) as AreaJson;
     assert.match(a.addr, HEX);
     assert.equal(BigInt(a.addr) % 0x10000n, 0n, `${a.addr} is not 64k aligned`);
-    assert.deepEqual({ ...a, addr: undefined }, { addr: undefined, size: 16384, area_size: 20480, caller: 'aligned', owner: 'anonymous', lazy: false });
+    assert.deepEqual({ ...a, addr: undefined }, { addr: undefined, size: 16384, area_size: 20480, caller: 'aligned', owner: 'anonymous', lazy: false, request_id: 'req-1' });
   });
 
   it('takes --json after the subcommand too, and sizes as 2M', async () => {

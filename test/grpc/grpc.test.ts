@@ -30,7 +30,7 @@ describe('gRPC vmap.v1.Vmap', () => {
 
   it('allocates lowest-first with a guard page, finds, frees lazily and purges', async () => {
     const a = await call(s.client, 'Alloc', { size: '8192', caller: 'first' });
-    assert.deepEqual(a, { addr: BASE.toString(), size: '8192', area_size: '12288', caller: 'first', owner: 'anonymous', lazy: false });
+    assert.deepEqual(a, { addr: BASE.toString(), size: '8192', area_size: '12288', caller: 'first', owner: 'anonymous', lazy: false, request_id: '' });
     const b = await call(s.client, 'Alloc', { size: '1' });
     assert.equal(b.addr, (BASE + 3n * PAGE).toString(), 'the next area starts right after the first one and its guard page');
     assert.equal(b.size, '4096');

@@ -68,7 +68,7 @@ describe('HTTP edge', () => {
     assert.equal(created.status, 201);
     const area = (await created.json()) as Record<string, unknown>;
     assert.equal(BigInt(area.addr as string) % 0x10000n, 0n);
-    assert.deepEqual({ ...area, addr: undefined }, { addr: undefined, size: 8192, area_size: 12288, caller: 'curl', owner: 'anonymous', lazy: false });
+    assert.deepEqual({ ...area, addr: undefined }, { addr: undefined, size: 8192, area_size: 12288, caller: 'curl', owner: 'anonymous', lazy: false, request_id: '' });
     const inside = `0x${(BigInt(area.addr as string) + 5000n).toString(16)}`;
     const found = await fetch(`${s.httpUrl}/v1/areas/${inside}`);
     assert.equal(found.status, 200);
