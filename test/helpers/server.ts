@@ -29,7 +29,7 @@ export async function startTestServer(overrides: Partial<VmapdConfig> = {}, opti
   const config: VmapdConfig = { ...DEFAULT_CONFIG, grpcPort: 0, httpPort: 0, logLevel: 'silent', store: 'memory', ...overrides };
   const vmapd = await startVmapd(config, { logger: pino({ level: 'silent' }), ...options });
   const grpcTarget = `127.0.0.1:${vmapd.grpcPort}`;
-  const client = new VmapClient(grpcTarget, grpc.credentials.createInsecure()) as TestServer['client'];
+  const client = grpcClient(vmapd.grpcPort);
   return {
     vmapd,
     client,
@@ -40,6 +40,11 @@ export async function startTestServer(overrides: Partial<VmapdConfig> = {}, opti
       await vmapd.close();
     },
   };
+}
+
+/** A gRPC client of vmap.v1.Vmap on 127.0.0.1:`port`; close it when done. */
+export function grpcClient(port: number): TestServer['client'] {
+  return new VmapClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as TestServer['client'];
 }
 
 /** Calls unary RPC `method` on `client`, as a promise. */
