@@ -403,10 +403,13 @@ export class VmapService {
     } catch (error) {
       this.rollback(error);
       const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof StoreFailure) {
-        if (error.fatal) this.broken = reason;
-        else this.lastCommitError = reason;
+      if (error instanceof StoreFailure && error.fatal) {
+        this.broken = reason;
+        // The commit may have reached the disk before its fsync failed: after a
+        // restart the write may be there. A retry with the same request_id is safe.
+        throw new Unavailable(`write outcome unknown: ${reason}`);
       }
+      if (error instanceof StoreFailure) this.lastCommitError = reason;
       throw new Unavailable(`write not applied: ${reason}`);
     } finally {
       this.changes = [];

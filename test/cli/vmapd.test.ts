@@ -27,7 +27,7 @@ describe('vmapd process', () => {
   });
 
   it('takes options from the environment and reports the real ports', async () => {
-    const server = await spawnVmapd(['--log-level', 'info'], 15000);
+    const server = await spawnVmapd(['--log-level', 'info']);
     try {
       const res = await fetch(`http://127.0.0.1:${server.httpPort}/meminfo?format=json`);
       assert.equal(res.status, 200);
@@ -36,7 +36,7 @@ describe('vmapd process', () => {
     } finally {
       assert.equal(await stopChild(server), 0);
     }
-    const env = await spawnVmapd([], 15000, { VMAPD_SPACE_SIZE: '1G', VMAPD_READ_MODE: 'rcu-walk' });
+    const env = await spawnVmapd([], { env: { VMAPD_SPACE_SIZE: '1G', VMAPD_READ_MODE: 'rcu-walk' } });
     try {
       const m = (await (await fetch(`http://127.0.0.1:${env.httpPort}/meminfo?format=json`)).json()) as { vmalloc_total_kb: number };
       assert.equal(m.vmalloc_total_kb, 1024 * 1024);

@@ -90,15 +90,27 @@ export interface ChildServer {
   readonly exited: Promise<number | null>;
 }
 
+/** How to spawn vmapd. */
+export interface SpawnOptions {
+  /** How long to wait for the "vmapd listening" line. */
+  readonly timeoutMs?: number;
+  /** Added to this process's environment. */
+  readonly env?: Record<string, string>;
+  /** A command vmapd runs under (e.g. `['fiu-run', '-x']`); it must exec node. */
+  readonly wrapper?: readonly string[];
+}
+
 /**
- * Spawns `node dist/src/cli/vmapd.js` with `args` (and `env` added to this
- * process's environment) on ephemeral ports and waits for its "vmapd
- * listening" line (at most `timeoutMs`).
+ * Spawns `node dist/src/cli/vmapd.js` with `args` on ephemeral ports and waits
+ * for its "vmapd listening" line.
  */
-export async function spawnVmapd(args: string[] = [], timeoutMs = 15000, env: Record<string, string> = {}): Promise<ChildServer> {
+export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}): Promise<ChildServer> {
+  const { timeoutMs = 15000, env = {}, wrapper = [] } = options;
   // Tests never write into the working tree: the memory store unless a store or data dir is named.
   const store = args.includes('--store') || args.includes('--data-dir') ? [] : ['--store', 'memory'];
-  const child = spawn(process.execPath, [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...store, ...args], {
+  const argv = [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...store, ...args];
+  const [command, ...rest] = wrapper.length > 0 ? [...wrapper, process.execPath, ...argv] : [process.execPath, ...argv];
+  const child = spawn(command!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
