@@ -22,6 +22,22 @@ export interface VmapdConfig {
   readonly store: StoreKind;
   /** Where the sqlite store keeps its files. */
   readonly dataDir: string;
+  /** Tokens file (`token owner [role]` lines, or JSON); without one vmapd runs open. */
+  readonly tokens?: string;
+  /** Require a token for /meminfo, /metrics, /healthz, /readyz and the MemInfo RPC too. */
+  readonly protectReads: boolean;
+  /** PEM certificate and key: both servers speak TLS when given. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** PEM CA bundle: gRPC clients must present a certificate it signed (mutual TLS). */
+  readonly tlsClientCa?: string;
+  /** Per-owner limits on busy reserved bytes and areas; 0 = none. */
+  readonly quotaBytes: number;
+  readonly quotaAreas: number;
+  /** Writes that may wait for the writer mutex before new ones are refused. */
+  readonly maxPendingWrites: number;
+  /** HTTP write routes: requests per minute per client address. */
+  readonly rateLimit: number;
 }
 
 /** The stores vmapd can run on. */
@@ -43,4 +59,9 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   shutdownGraceMs: 5000,
   store: 'sqlite',
   dataDir: './data',
+  protectReads: false,
+  quotaBytes: 0,
+  quotaAreas: 0,
+  maxPendingWrites: 10000,
+  rateLimit: 6000,
 };

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { Authenticator, TokenTable } from './auth/tokens.js';
 import { pino, type Logger } from 'pino';
 import type { VmapdConfig } from './config.js';
 import { startGrpc, stopGrpc, type GrpcEdge } from './grpc/server.js';
@@ -32,14 +34,36 @@ export interface StartOptions {
 
 /** Starts vmapd with `config`: service first, then gRPC, then HTTP. */
 export async function startVmapd(config: VmapdConfig, options: StartOptions = {}): Promise<Vmapd> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'vmapd' } });
+  const logger =
+    options.logger ??
+    pino({
+      level: config.logLevel,
+      base: { service: 'vmapd' },
+      // Tokens never reach the log, whatever gets logged by mistake.
+      redact: { paths: ['authorization', '*.authorization', '*.headers.authorization', 'token', '*.token'], censor: '[redacted]' },
+    });
   const geometry = new SpaceGeometry(config.spaceBase, config.spaceSize);
+  const auth = new Authenticator(config.tokens === undefined ? null : TokenTable.fromFile(config.tokens));
+  if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
+  const tls = readTls(config);
   const { store, areas } = config.store === 'sqlite' ? await SqliteStore.open(config.dataDir, geometry, logger) : { store: new MemoryStore(), areas: [] };
   // The gauges read the service's snapshot only when /metrics is scraped.
   const metrics: VmapMetrics = new VmapMetrics(() => svc.snapshot());
   let svc: VmapService;
   try {
-    svc = new VmapService({ geometry, lazyMaxPages: config.lazyMaxPages, readMode: config.readMode, logger, metrics, hooks: options.hooks, store, areas });
+    svc = new VmapService({
+      geometry,
+      lazyMaxPages: config.lazyMaxPages,
+      readMode: config.readMode,
+      logger,
+      metrics,
+      hooks: options.hooks,
+      store,
+      areas,
+      quotaBytes: config.quotaBytes,
+      quotaAreas: config.quotaAreas,
+      maxPendingWrites: config.maxPendingWrites,
+    });
   } catch (err) {
     await store.close();
     const reason = err instanceof Error ? err.message : String(err);
@@ -49,8 +73,16 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   let grpcEdge: GrpcEdge | undefined;
   let http: FastifyInstance | undefined;
   try {
-    grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics });
-    http = buildHttp(svc, { host: config.host, port: config.httpPort, logger, metrics, ready: () => (closing ? 'shutting down' : svc.notReadyReason) });
+    grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls });
+    http = await buildHttp(svc, {
+      logger,
+      metrics,
+      auth,
+      protectReads: config.protectReads,
+      rateLimit: config.rateLimit,
+      tls,
+      ready: () => (closing ? 'shutting down' : svc.notReadyReason),
+    });
     await http.listen({ host: config.host, port: config.httpPort });
   } catch (err) {
     grpcEdge?.server.forceShutdown();
@@ -63,7 +95,14 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   const edge = grpcEdge;
   const app = http;
   logger.info(
-    { grpc: `${config.host}:${edge.port}`, http: `${config.host}:${httpPort}`, readMode: config.readMode, store: store.kind, areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
+    {
+      grpc: `${config.host}:${edge.port}`,
+      http: `${config.host}:${httpPort}`,
+      tls: tls === undefined ? 'off' : tls.clientCa === undefined ? 'on' : 'mutual (gRPC)',
+      auth: auth.enforcing ? 'tokens' : 'open',
+      readMode: config.readMode,
+      store: store.kind,
+      areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
     'vmapd listening',
   );
   let closed: Promise<void> | undefined;
@@ -83,5 +122,19 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       })();
       return closed;
     },
+  };
+}
+
+/** Reads the PEM files TLS needs, or undefined when TLS is off. */
+function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined {
+  if (config.tlsCert === undefined && config.tlsKey === undefined) {
+    if (config.tlsClientCa !== undefined) throw new Error('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (config.tlsCert === undefined || config.tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together');
+  return {
+    cert: readFileSync(config.tlsCert),
+    key: readFileSync(config.tlsKey),
+    ...(config.tlsClientCa === undefined ? {} : { clientCa: readFileSync(config.tlsClientCa) }),
   };
 }

@@ -21,6 +21,12 @@ function wholeNumber(value: string): number {
   return Number(value);
 }
 
+function safeBytes(value: string, field: string): number {
+  const n = bytes(field)(value);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError('too large');
+  return Number(n);
+}
+
 function bytes(field: string) {
   return (value: string): bigint => {
     try {
@@ -62,6 +68,20 @@ const program = new Command()
   )
   .addOption(new Option('--store <kind>', 'where writes become durable (memory: nothing survives a restart)').env('VMAPD_STORE').default(d.store).choices(STORE_KINDS))
   .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').env('VMAPD_DATA_DIR').default(d.dataDir))
+  .addOption(new Option('--tokens <file>', 'bearer tokens, one "token owner [role]" per line or JSON; without it vmapd runs open').env('VMAPD_TOKENS'))
+  .addOption(new Option('--protect-reads', 'require a token for /meminfo, /metrics, /healthz, /readyz and MemInfo too').env('VMAPD_PROTECT_READS').default(d.protectReads))
+  .addOption(new Option('--tls-cert <file>', 'PEM certificate: both servers speak TLS').env('VMAPD_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('VMAPD_TLS_KEY'))
+  .addOption(new Option('--tls-client-ca <file>', 'PEM CA: gRPC clients must present a certificate it signed').env('VMAPD_TLS_CLIENT_CA'))
+  .addOption(new Option('--quota-bytes <bytes>', 'per-owner limit on busy reserved bytes (0 = none; 8k, 2M, 1G)').env('VMAPD_QUOTA_BYTES').default(d.quotaBytes).argParser((v) => safeBytes(v, 'quota-bytes')))
+  .addOption(new Option('--quota-areas <n>', 'per-owner limit on busy areas (0 = none)').env('VMAPD_QUOTA_AREAS').default(d.quotaAreas).argParser(wholeNumber))
+  .addOption(
+    new Option('--max-pending-writes <n>', 'writes that may queue for the writer; beyond, writes fail at once (server busy)')
+      .env('VMAPD_MAX_PENDING_WRITES')
+      .default(d.maxPendingWrites)
+      .argParser(wholeNumber),
+  )
+  .addOption(new Option('--rate-limit <n>', 'HTTP write requests per minute per client address').env('VMAPD_RATE_LIMIT').default(d.rateLimit).argParser(wholeNumber))
   .addOption(
     new Option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight calls may take before they are cut')
       .env('VMAPD_SHUTDOWN_GRACE_MS')
@@ -82,6 +102,15 @@ const o = program.opts<{
   shutdownGraceMs: number;
   store: StoreKind;
   dataDir: string;
+  tokens?: string;
+  protectReads: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  quotaBytes: number;
+  quotaAreas: number;
+  maxPendingWrites: number;
+  rateLimit: number;
 }>();
 const config: VmapdConfig = { ...o };
 

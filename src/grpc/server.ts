@@ -5,9 +5,10 @@ import type { Logger } from 'pino';
 import { memInfoFields } from '../service/meminfo-view.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import { parseAllocInput } from '../service/alloc-input.js';
-import { ANONYMOUS_OWNER, type VmapService } from '../service/vmap-service.js';
+import type { CallContext, VmapService } from '../service/vmap-service.js';
+import type { Authenticator, Identity } from '../auth/tokens.js';
 import { NoSuchArea } from '../vmap/errors.js';
-import { parseU64 } from '../vmap/geometry.js';
+import { hex, parseU64 } from '../vmap/geometry.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
 import { packageDefinition, VMAP_SERVICE_NAME, VmapClient } from './proto.js';
@@ -31,7 +32,15 @@ export interface GrpcOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly metrics?: VmapMetrics;
+  readonly auth: Authenticator;
+  /** Whether MemInfo needs a token too. */
+  readonly protectReads: boolean;
+  /** TLS material (PEM); absent: plaintext. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
 }
+
+/** Largest request accepted: an AllocBatch of 10000 requests with long strings fits. */
+export const MAX_RECEIVE_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 /** A running gRPC edge. */
 export interface GrpcEdge {
@@ -79,40 +88,63 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req, call: grpc
   };
 }
 
+/** The caller's identity, from the call's `authorization` metadata. */
+function identify(auth: Authenticator, call: { metadata: grpc.Metadata }): Identity {
+  const v = call.metadata.get('authorization')[0];
+  return auth.identify(typeof v === 'string' ? v : undefined);
+}
+
+/** The call's deadline in epoch ms, if the client set one. */
+function deadlineOf(call: { getDeadline(): grpc.Deadline }): number | undefined {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 /** The handlers of vmap.v1.Vmap over `service`. */
-function handlers(service: VmapService, logger: Logger, metrics?: VmapMetrics): grpc.UntypedServiceImplementation {
-  const meminfoReads = metrics?.readCounter(service.readMode, 'grpc');
+function handlers(service: VmapService, options: GrpcOptions): grpc.UntypedServiceImplementation {
+  const { logger, auth } = options;
+  const meminfoReads = options.metrics?.readCounter(service.readMode, 'grpc');
+  const ctx = (call: grpc.ServerUnaryCall<Fields, unknown>): CallContext => ({ identity: identify(auth, call), deadline: deadlineOf(call) });
   return {
-    Alloc: unary<Fields, AreaMessage>(logger, 'Alloc', async (req) => {
-      const area = await service.alloc(parseAllocInput(req, ANONYMOUS_OWNER));
+    Alloc: unary<Fields, AreaMessage>(logger, 'Alloc', async (req, call) => {
+      const c = ctx(call);
+      const area = await service.alloc(parseAllocInput(req, c.identity!.owner), c);
       return toAreaMessage(service, area);
     }),
-    AllocBatch: unary<Fields, Fields>(logger, 'AllocBatch', async (req) => {
+    AllocBatch: unary<Fields, Fields>(logger, 'AllocBatch', async (req, call) => {
+      const c = ctx(call);
       const requests = Array.isArray(req.requests) ? (req.requests as Fields[]) : [];
-      const areas = await service.allocBatch(requests.map((r, i) => parseAllocInput(r, ANONYMOUS_OWNER, `requests[${i}].`)));
+      const areas = await service.allocBatch(
+        requests.map((r, i) => parseAllocInput(r, c.identity!.owner, `requests[${i}].`)),
+        c,
+      );
       return { areas: areas.map((va) => toAreaMessage(service, va)) };
     }),
-    Free: unary<Fields, Fields>(logger, 'Free', async (req) => {
-      const { area, purged } = await service.free(parseU64(req.addr, 'addr'));
+    Free: unary<Fields, Fields>(logger, 'Free', async (req, call) => {
+      const c = ctx(call);
+      const { area, purged } = await service.free(parseU64(req.addr, 'addr'), c);
       return { freed_bytes: String(service.describe(area).areaSize), purged: purged !== null };
     }),
-    Find: unary<Fields, AreaMessage>(logger, 'Find', (req) => {
+    Find: unary<Fields, AreaMessage>(logger, 'Find', (req, call) => {
+      const who = identify(auth, call);
       const addr = parseU64(req.addr, 'addr');
-      const va = service.find(addr);
-      if (va === undefined) throw new NoSuchArea(`no busy area contains 0x${addr.toString(16)}`);
+      const va = service.find(addr, who);
+      if (va === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(addr)}`);
       return toAreaMessage(service, va);
     }),
-    Purge: unary<Fields, Fields>(logger, 'Purge', async () => {
-      const r = await service.purge();
+    Purge: unary<Fields, Fields>(logger, 'Purge', async (_req, call) => {
+      const r = await service.purge(ctx(call));
       return { purged_areas: String(r.areas), purged_bytes: String(r.pages * PAGE_SIZE) };
     }),
-    MemInfo: unary<Fields, Fields>(logger, 'MemInfo', async () => {
+    MemInfo: unary<Fields, Fields>(logger, 'MemInfo', async (_req, call) => {
+      if (options.protectReads) identify(auth, call);
       meminfoReads?.inc();
       const r = await service.readMeminfo();
       return { ...memInfoFields(r.meminfo, r.generation) };
     }),
     ListAreas: (call: grpc.ServerWritableStream<Fields, AreaMessage>) => {
-      void listAreas(service, call).catch((err: unknown) => {
+      void listAreas(service, call, auth).catch((err: unknown) => {
         const e = toServiceError(err);
         if (e.code === grpc.status.INTERNAL) logger.error({ err, rpc: 'ListAreas' }, 'rpc failed');
         call.destroy(Object.assign(new Error(e.details), e));
@@ -122,12 +154,13 @@ function handlers(service: VmapService, logger: Logger, metrics?: VmapMetrics): 
 }
 
 /** Streams areas with backpressure: a slow reader holds only its snapshot. */
-async function listAreas(service: VmapService, call: grpc.ServerWritableStream<Fields, AreaMessage>): Promise<void> {
+async function listAreas(service: VmapService, call: grpc.ServerWritableStream<Fields, AreaMessage>, auth: Authenticator): Promise<void> {
+  const who = identify(auth, call);
   const from = parseU64(call.request.from_addr, 'from_addr');
   const limit = typeof call.request.limit === 'number' && call.request.limit > 0 ? call.request.limit : Infinity;
   const includeLazy = call.request.include_lazy === true;
   let sent = 0;
-  for (const va of service.areas(service.snapshot(), from, includeLazy)) {
+  for (const va of service.areas(service.snapshot(), from, includeLazy, who)) {
     if (sent >= limit || call.cancelled) break;
     sent++;
     if (!call.write(toAreaMessage(service, va))) {
@@ -149,14 +182,24 @@ async function listAreas(service: VmapService, call: grpc.ServerWritableStream<F
 
 /** Starts the gRPC edge: vmap.v1.Vmap, the standard health service and reflection. */
 export async function startGrpc(service: VmapService, options: GrpcOptions): Promise<GrpcEdge> {
-  const server = new grpc.Server();
-  server.addService(VmapClient.service, handlers(service, options.logger, options.metrics));
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+    'grpc.max_concurrent_streams': 1000,
+    // Find dead peers and let idle ones go, so half-open connections hold nothing.
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.max_connection_idle_ms': 10 * 60_000,
+  });
+  server.addService(VmapClient.service, handlers(service, options));
   const health = new HealthImplementation({ '': 'SERVING', [VMAP_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    const creds = options.tls
+      ? grpc.ServerCredentials.createSsl(options.tls.clientCa ?? null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], options.tls.clientCa !== undefined)
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(`${host}:${options.port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   return { server, health, port };
 }

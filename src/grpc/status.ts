@@ -7,6 +7,11 @@ const CODES: Record<VmapError['kind'], status> = {
   OutOfSpace: status.RESOURCE_EXHAUSTED,
   NoSuchArea: status.NOT_FOUND,
   Unavailable: status.UNAVAILABLE,
+  Unauthenticated: status.UNAUTHENTICATED,
+  PermissionDenied: status.PERMISSION_DENIED,
+  QuotaExceeded: status.RESOURCE_EXHAUSTED,
+  Busy: status.RESOURCE_EXHAUSTED,
+  DeadlineExceeded: status.DEADLINE_EXCEEDED,
 };
 
 /**
@@ -18,6 +23,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
   if (err instanceof VmapError) {
     const metadata = new Metadata();
     if ('field' in err && typeof err.field === 'string') metadata.set('vmap-field', err.field);
+    if ('quota' in err && typeof err.quota === 'string') metadata.set('vmap-quota', err.quota);
     return { code: CODES[err.kind], details: err.message, metadata };
   }
   return { code: status.INTERNAL, details: 'internal error' };

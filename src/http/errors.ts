@@ -7,6 +7,12 @@ const STATUS: Record<VmapError['kind'], number> = {
   NoSuchArea: 404,
   OutOfSpace: 507,
   Unavailable: 503,
+  Unauthenticated: 401,
+  PermissionDenied: 403,
+  // gRPC's RESOURCE_EXHAUSTED is HTTP 429 for a quota, as in Google's API mapping.
+  QuotaExceeded: 429,
+  Busy: 503,
+  DeadlineExceeded: 504,
 };
 
 /** The JSON body of every HTTP error. */
@@ -16,6 +22,8 @@ export interface ErrorBody {
   message: string;
   /** The request field at fault, for InvalidArgument. */
   field?: string;
+  /** The quota at fault, for QuotaExceeded. */
+  quota?: string;
 }
 
 /**
@@ -31,6 +39,9 @@ export function errorHandler(logger: Logger) {
       status = STATUS[err.kind];
       body = { error: err.kind, message: err.message };
       if ('field' in err && typeof err.field === 'string') body.field = err.field;
+      if ('quota' in err && typeof err.quota === 'string') body.quota = err.quota;
+      if (err.kind === 'Unauthenticated') void reply.header('www-authenticate', 'Bearer');
+      if (err.kind === 'Busy') void reply.header('retry-after', '1');
     } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode;
       body = { error: 'BadRequest', message: err.message };

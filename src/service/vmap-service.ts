@@ -3,7 +3,8 @@ import { GroupCommit, type Outcome } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
 import type { BTree } from '../vmap/btree.js';
-import { InvalidArgument, NoSuchArea, OutOfSpace, StoreFailure, Unavailable, VmapError } from '../vmap/errors.js';
+import { ANONYMOUS, type Identity } from '../auth/tokens.js';
+import { DeadlineExceeded, InvalidArgument, NoSuchArea, OutOfSpace, PermissionDenied, QuotaExceeded, StoreFailure, Unavailable, VmapError } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo, type MemInfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE, PAGE_SIZE_N } from '../vmap/page.js';
@@ -72,22 +73,40 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly metrics?: VmapMetrics;
   readonly hooks?: ServiceHooks;
+  /** Per-owner limits on busy reserved bytes and areas; 0 = none. */
+  readonly quotaBytes?: number;
+  readonly quotaAreas?: number;
+  /** Writes that may wait for their batch before new ones are refused (Busy). */
+  readonly maxPendingWrites?: number;
   /** Where writes become durable; default: nowhere (MemoryStore). */
   readonly store?: Store;
   /** The areas the store recovered, ascending by start; default: none. */
   readonly areas?: readonly VmapArea[];
 }
 
-type WriteOp =
+type WriteOp = { readonly deadline: number | undefined } & (
   | { readonly kind: 'alloc'; readonly req: AllocRequest }
   | { readonly kind: 'allocBatch'; readonly reqs: readonly AllocRequest[] }
-  | { readonly kind: 'free'; readonly start: number }
-  | { readonly kind: 'purge' };
+  /** `owner` null: an admin, who may free any area. */
+  | { readonly kind: 'free'; readonly start: number; readonly owner: string | null }
+  | { readonly kind: 'purge' }
+);
+
+/** Who makes a call and by when it must be answered. */
+export interface CallContext {
+  /** Default: ANONYMOUS (an admin), as when vmapd runs without tokens. */
+  readonly identity?: Identity;
+  /** Epoch ms; a write whose turn comes later is not applied (DEADLINE_EXCEEDED). */
+  readonly deadline?: number;
+}
+
+/** An owner's busy areas and the bytes they reserve. */
+interface Usage {
+  bytes: number;
+  areas: number;
+}
 
 type WriteResult = VmapArea | readonly VmapArea[] | FreeResult | PurgeResult;
-
-/** Callers without an identity own what they allocate under this name. */
-export const ANONYMOUS_OWNER = 'anonymous';
 
 /** Longest caller string kept; longer ones are refused. */
 export const MAX_CALLER_LENGTH = 256;
@@ -120,6 +139,10 @@ export class VmapService {
   private requestIds = new Map<string, number>();
   /** The changes of the batch being applied, for the store. */
   private changes: Change[] = [];
+  /** Busy areas and bytes per owner, for quotas. */
+  private usage = new Map<string, Usage>();
+  private readonly quotaBytes: number;
+  private readonly quotaAreas: number;
   /** Set once the store failed in a way that makes its files untrustworthy. */
   private broken: string | null = null;
   /** Set while the last commit failed (disk full): not ready, but writes are still tried. */
@@ -137,10 +160,12 @@ export class VmapService {
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages },
       options.areas ?? [],
     );
-    this.indexRequestIds();
+    this.quotaBytes = options.quotaBytes ?? 0;
+    this.quotaAreas = options.quotaAreas ?? 0;
+    this.reindex();
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(this.makeSnapshot(0));
-    this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops));
+    this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), { maxPending: options.maxPendingWrites });
   }
 
   /** Purge threshold in pages. */
@@ -177,56 +202,65 @@ export class VmapService {
    *
    * @throws InvalidArgument naming the field; OutOfSpace; Unavailable while shutting down
    */
-  async alloc(input: AllocInput): Promise<VmapArea> {
+  async alloc(input: AllocInput, ctx: CallContext = {}): Promise<VmapArea> {
     const req = this.toAllocRequest(input, '');
-    return (await this.submit('alloc', { kind: 'alloc', req })) as VmapArea;
+    return (await this.submit('alloc', { kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea;
   }
 
   /**
    * Reserves several areas in one write, all or none, placed in order as by
    * consecutive allocs. Errors name the request: `requests[3].size`.
    */
-  async allocBatch(inputs: readonly AllocInput[]): Promise<readonly VmapArea[]> {
+  async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly VmapArea[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => this.toAllocRequest(input, `requests[${i}].`));
-    return (await this.submit('alloc', { kind: 'allocBatch', reqs })) as readonly VmapArea[];
+    return (await this.submit('alloc', { kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
   }
 
   /**
    * Lazily frees the area starting at `addr`.
    *
    * @throws NoSuchArea unless a busy area starts exactly there
+   * @throws PermissionDenied when it belongs to another owner and the caller is no admin
    */
-  async free(addr: bigint): Promise<FreeResult> {
+  async free(addr: bigint, ctx: CallContext = {}): Promise<FreeResult> {
     const start = this.geometry.pageAt(addr);
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
-    return (await this.submit('free', { kind: 'free', start })) as FreeResult;
+    const who = ctx.identity ?? ANONYMOUS;
+    const owner = who.role === 'admin' ? null : who.owner;
+    return (await this.submit('free', { kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
   }
 
   /** Returns every lazily freed area to free space. */
-  async purge(): Promise<PurgeResult> {
-    return (await this.submit('purge', { kind: 'purge' })) as PurgeResult;
+  async purge(ctx: CallContext = {}): Promise<PurgeResult> {
+    return (await this.submit('purge', { kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
   }
 
-  /** The busy area containing `addr` in the current snapshot, or undefined. Lock-free. */
-  find(addr: bigint): VmapArea | undefined {
+  /**
+   * The busy area containing `addr` in the current snapshot, or undefined;
+   * an area of another owner only for an admin. Lock-free.
+   */
+  find(addr: bigint, identity: Identity = ANONYMOUS): VmapArea | undefined {
     const page = this.geometry.pageContaining(addr);
     if (page === undefined) return undefined;
     const pair = this.snapshot().areas.getPairOrNextLower(page);
     if (pair === undefined) return undefined;
     const va = pair[1];
-    return !va.lazy && page < va.start + va.pages ? va : undefined;
+    if (va.lazy || page >= va.start + va.pages) return undefined;
+    return identity.role === 'admin' || va.owner === identity.owner ? va : undefined;
   }
 
   /**
    * Areas of `snapshot` in ascending order starting at or after `from` (an
-   * address; below the space means its start), lazy ones only if asked.
+   * address; below the space means its start), lazy ones only if asked, and
+   * other owners' only for an admin (lazy areas have no owner left to show).
    */
-  *areas(snapshot: Snapshot, from: bigint, includeLazy: boolean): IterableIterator<VmapArea> {
+  *areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<VmapArea> {
     if (from >= this.geometry.end) return;
     const fromPage = from <= this.geometry.base ? 0 : Number((from - this.geometry.base + PAGE_SIZE_N - 1n) / PAGE_SIZE_N);
+    const all = identity.role === 'admin';
     for (const [, va] of snapshot.areas.entries(fromPage)) {
-      if (includeLazy || !va.lazy) yield va;
+      if (va.lazy ? includeLazy && all : all || va.owner === identity.owner) yield va;
     }
   }
 
@@ -308,13 +342,16 @@ export class VmapService {
   }
 
   private apply(op: WriteOp): WriteResult {
+    if (op.deadline !== undefined && Date.now() > op.deadline) {
+      throw new DeadlineExceeded('the deadline passed before the write could be applied; it was not');
+    }
     switch (op.kind) {
       case 'alloc':
         return this.applyAlloc(op.req);
       case 'allocBatch':
         return this.applyAllocBatch(op.reqs);
       case 'free':
-        return this.applyFree(op.start);
+        return this.applyFree(op.start, op.owner);
       case 'purge': {
         const result = this.space.purge();
         if (result.areas > 0) this.changes.push({ op: 'purge' });
@@ -338,10 +375,20 @@ export class VmapService {
         return va;
       }
     }
+    const owner = req.owner ?? '';
+    const usage = this.usage.get(owner);
+    if (this.quotaAreas > 0 && (usage?.areas ?? 0) + 1 > this.quotaAreas) {
+      throw new QuotaExceeded('quota-areas', `${owner} already holds ${usage?.areas ?? 0} of its ${this.quotaAreas} areas`);
+    }
+    const bytes = (Math.ceil(req.size / PAGE_SIZE) + (req.noGuard ? 0 : 1)) * PAGE_SIZE;
+    if (this.quotaBytes > 0 && (usage?.bytes ?? 0) + bytes > this.quotaBytes) {
+      throw new QuotaExceeded('quota-bytes', `${owner} holds ${usage?.bytes ?? 0} bytes; ${bytes} more would pass its ${this.quotaBytes}`);
+    }
     const { area, purged } = this.space.alloc(req);
     if (purged !== null) this.changes.push({ op: 'purge' });
     this.changes.push({ op: 'insert', area });
     if (key !== '') this.requestIds.set(key, area.start);
+    this.account(area, 1);
     this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
     return area;
   }
@@ -371,12 +418,24 @@ export class VmapService {
     this.space.release(va.start);
     this.changes.push({ op: 'delete', start: va.start });
     if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
+    this.account(va, -1);
   }
 
-  private applyFree(start: number): FreeResult {
+  /** Adds (`sign` 1) or removes (-1) a busy area from its owner's usage. */
+  private account(va: VmapArea, sign: 1 | -1): void {
+    let u = this.usage.get(va.owner);
+    if (u === undefined) this.usage.set(va.owner, (u = { bytes: 0, areas: 0 }));
+    u.bytes += sign * va.pages * PAGE_SIZE;
+    u.areas += sign;
+    if (u.areas === 0) this.usage.delete(va.owner);
+  }
+
+  private applyFree(start: number, owner: string | null): FreeResult {
     const va = this.space.areaAt(start);
     if (va === undefined || va.lazy) throw new NoSuchArea(`trying to free nonexistent area at ${this.geometry.hexOf(start)}`);
+    if (owner !== null && va.owner !== owner) throw new PermissionDenied(`the area at ${this.geometry.hexOf(start)} belongs to another owner`);
     const result = this.space.free(start);
+    this.account(va, -1);
     this.changes.push({ op: 'lazy', start });
     if (result.purged !== null) this.changes.push({ op: 'purge' });
     if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
@@ -420,11 +479,14 @@ export class VmapService {
     return outcomes;
   }
 
-  /** Rebuilds the request-id index from the space's busy areas. */
-  private indexRequestIds(): void {
+  /** Rebuilds the request-id index and the per-owner usage from the space's busy areas. */
+  private reindex(): void {
     this.requestIds = new Map();
+    this.usage = new Map();
     for (const va of this.space.areas()) {
-      if (!va.lazy && va.requestId !== '') this.requestIds.set(`${va.owner}\n${va.requestId}`, va.start);
+      if (va.lazy) continue;
+      if (va.requestId !== '') this.requestIds.set(`${va.owner}\n${va.requestId}`, va.start);
+      this.account(va, 1);
     }
   }
 
@@ -435,7 +497,7 @@ export class VmapService {
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: this.space.lazyMaxPages },
       this.snapshot().areas.values(),
     );
-    this.indexRequestIds();
+    this.reindex();
   }
 
   private makeSnapshot(generation: number): Snapshot {

@@ -1,4 +1,4 @@
-import { Unavailable } from '../vmap/errors.js';
+import { Busy, Unavailable } from '../vmap/errors.js';
 import type { WriterMutex } from './writer-mutex.js';
 
 /** How one operation of a batch ended. */
@@ -27,16 +27,23 @@ export class GroupCommit<Op, R> {
   /** Settles when the last batch scheduled so far has run. */
   private tail: Promise<void> = Promise.resolve();
 
+  private readonly maxBatch: number;
+  private readonly maxPending: number;
+
   /**
    * @param mutex the writer mutex every batch holds
    * @param runBatch applies one batch; if it throws, every write of the batch fails with that error
-   * @param maxBatch most operations in one batch
+   * @param limits `maxBatch`: most operations in one batch; `maxPending`: most
+   *   waiting for their batch, beyond which writes are refused at once (Busy)
    */
   constructor(
     private readonly mutex: WriterMutex,
     private readonly runBatch: BatchRunner<Op, R>,
-    private readonly maxBatch = 4096,
-  ) {}
+    limits: { maxBatch?: number; maxPending?: number } = {},
+  ) {
+    this.maxBatch = limits.maxBatch ?? 4096;
+    this.maxPending = limits.maxPending ?? Infinity;
+  }
 
   /** Whether close() was called: new writes are refused. */
   get isClosed(): boolean {
@@ -51,6 +58,9 @@ export class GroupCommit<Op, R> {
   /** Queues `op`; settles once its batch has been applied, committed and published. */
   submit(op: Op): Promise<R> {
     if (this.closed) return Promise.reject(new Unavailable('vmapd is shutting down and takes no more writes'));
+    if (this.pending.length >= this.maxPending) {
+      return Promise.reject(new Busy(`server busy: ${this.pending.length} writes already queued; retry later`));
+    }
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ op, resolve, reject });
       if (!this.leaderQueued) this.lead();

@@ -6,7 +6,16 @@
 /** Every failure the allocator reports on purpose is a VmapError. */
 export abstract class VmapError extends Error {
   /** Stable, machine-readable kind, used by the edges to pick a status. */
-  abstract readonly kind: 'InvalidArgument' | 'OutOfSpace' | 'NoSuchArea' | 'Unavailable';
+  abstract readonly kind:
+    | 'InvalidArgument'
+    | 'OutOfSpace'
+    | 'NoSuchArea'
+    | 'Unavailable'
+    | 'Unauthenticated'
+    | 'PermissionDenied'
+    | 'QuotaExceeded'
+    | 'Busy'
+    | 'DeadlineExceeded';
 }
 
 /** A request field is malformed or out of range; `field` names it. */
@@ -63,5 +72,52 @@ export class StoreFailure extends Error {
     super(message);
     this.name = 'StoreFailure';
     this.fatal = fatal;
+  }
+}
+
+/** No valid bearer token was presented where one is required. */
+export class Unauthenticated extends VmapError {
+  readonly kind = 'Unauthenticated' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'Unauthenticated';
+  }
+}
+
+/** The caller is known but may not do this (free another owner's area). */
+export class PermissionDenied extends VmapError {
+  readonly kind = 'PermissionDenied' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermissionDenied';
+  }
+}
+
+/** The writer queue is full: the write was refused at once, nothing applied. */
+export class Busy extends VmapError {
+  readonly kind = 'Busy' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'Busy';
+  }
+}
+
+/** The client's deadline passed before the write's turn came: not applied. */
+export class DeadlineExceeded extends VmapError {
+  readonly kind = 'DeadlineExceeded' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlineExceeded';
+  }
+}
+
+/** An owner's quota would be exceeded; `quota` names it (`quota-bytes`, `quota-areas`). */
+export class QuotaExceeded extends VmapError {
+  readonly kind = 'QuotaExceeded' as const;
+  readonly quota: string;
+  constructor(quota: string, message: string) {
+    super(`${quota}: ${message}`);
+    this.name = 'QuotaExceeded';
+    this.quota = quota;
   }
 }
