@@ -7,7 +7,7 @@ import type { VmapMetrics } from '../service/metrics.js';
 import { parseAllocInput } from '../service/alloc-input.js';
 import type { CallContext, VmapService } from '../service/vmap-service.js';
 import type { Authenticator, Identity } from '../auth/tokens.js';
-import { NoSuchArea } from '../vmap/errors.js';
+import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
@@ -66,6 +66,40 @@ function toAreaMessage(service: VmapService, va: VmapArea): AreaMessage {
   };
 }
 
+/** A request whose bytes are no valid message of its type. */
+class Undecodable {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * `definition` with request decoding that never throws. grpc-js answers a
+ * message that fails to decode with INTERNAL, but malformed bytes are the
+ * client's error: such a request reaches the handler as an Undecodable,
+ * which `decoded` refuses with INVALID_ARGUMENT.
+ */
+function tolerantDecoding(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          return new Undecodable(err instanceof Error ? err.message : String(err));
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+/** The request, unless it did not decode. @throws InvalidArgument for an Undecodable */
+function decoded<Req>(request: Req): Req {
+  if (request instanceof Undecodable) throw new InvalidArgument('request', `not a valid protobuf message of the method's request type (${request.reason.slice(0, 100)})`);
+  return request;
+}
+
 /**
  * Wraps a handler: whatever it throws or rejects with becomes the status
  * chosen by toServiceError, and unexpected errors are logged.
@@ -74,7 +108,7 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req, call: grpc
   return (call, callback) => {
     let result: Res | Promise<Res>;
     try {
-      result = fn(call.request, call);
+      result = fn(decoded(call.request), call);
     } catch (err) {
       fail(err);
       return;
@@ -147,7 +181,8 @@ function handlers(service: VmapService, options: GrpcOptions): grpc.UntypedServi
       void listAreas(service, call, auth).catch((err: unknown) => {
         const e = toServiceError(err);
         if (e.code === grpc.status.INTERNAL) logger.error({ err, rpc: 'ListAreas' }, 'rpc failed');
-        call.destroy(Object.assign(new Error(e.details), e));
+        // grpc-js sends an error status for 'error' events; destroy() would send none and leave the client hanging.
+        call.emit('error', Object.assign(new Error(e.details), e));
       });
     },
   };
@@ -155,6 +190,7 @@ function handlers(service: VmapService, options: GrpcOptions): grpc.UntypedServi
 
 /** Streams areas with backpressure: a slow reader holds only its snapshot. */
 async function listAreas(service: VmapService, call: grpc.ServerWritableStream<Fields, AreaMessage>, auth: Authenticator): Promise<void> {
+  decoded(call.request);
   const who = identify(auth, call);
   const from = parseU64(call.request.from_addr, 'from_addr');
   const limit = typeof call.request.limit === 'number' && call.request.limit > 0 ? call.request.limit : Infinity;
@@ -190,7 +226,7 @@ export async function startGrpc(service: VmapService, options: GrpcOptions): Pro
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.max_connection_idle_ms': 10 * 60_000,
   });
-  server.addService(VmapClient.service, handlers(service, options));
+  server.addService(tolerantDecoding(VmapClient.service), handlers(service, options));
   const health = new HealthImplementation({ '': 'SERVING', [VMAP_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
