@@ -10,10 +10,24 @@ function optionalU64(fields: Record<string, unknown>, field: string, prefix: str
   return v === undefined || v === null ? 0n : parseU64(v, prefix + field);
 }
 
-function optionalString(fields: Record<string, unknown>, field: string, prefix: string): string {
+/** Whether `s` holds a C0 or C1 control character, DEL, or a Unicode line or paragraph separator. */
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
+/**
+ * A string field. `oneLine` for a field printed inside a line of /vmallocinfo,
+ * where a line break would let a client forge lines (another owner's areas).
+ */
+function optionalString(fields: Record<string, unknown>, field: string, prefix: string, oneLine = false): string {
   const v = fields[field];
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw new InvalidArgument(prefix + field, 'must be a string');
+  if (oneLine && hasControlCharacter(v)) throw new InvalidArgument(prefix + field, 'must not contain control characters or line breaks');
   return v;
 }
 
@@ -33,7 +47,7 @@ export function parseAllocInput(fields: Record<string, unknown>, owner: string, 
     vstart: optionalU64(fields, 'vstart', prefix),
     vend: optionalU64(fields, 'vend', prefix),
     noGuard: fields.no_guard === true,
-    caller: optionalString(fields, 'caller', prefix),
+    caller: optionalString(fields, 'caller', prefix, true),
     owner,
     requestId: optionalString(fields, 'request_id', prefix),
   };

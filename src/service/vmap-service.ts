@@ -2,14 +2,13 @@ import type { Logger } from 'pino';
 import { GroupCommit, type Outcome } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
-import type { BTree } from '../vmap/btree.js';
 import { ANONYMOUS, type Identity } from '../auth/tokens.js';
 import { DeadlineExceeded, InvalidArgument, NoSuchArea, OutOfSpace, PermissionDenied, QuotaExceeded, StoreFailure, Unavailable, VmapError } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo, type MemInfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE, PAGE_SIZE_N } from '../vmap/page.js';
 import { VmapSpace, type AllocRequest, type FreeResult, type PurgeResult } from '../vmap/space.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
+import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Change, type Store } from '../store/store.js';
 import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';
 import type { VmapMetrics, WriteKind } from './metrics.js';
@@ -38,8 +37,8 @@ export interface MeminfoRead {
 export interface Snapshot extends MeminfoRead {
   /** When it was published, ms since the epoch. */
   readonly publishedAt: number;
-  /** Busy and lazy areas by start page. Never modify it. */
-  readonly areas: BTree<number, VmapArea>;
+  /** Busy and lazy areas, ordered by start. */
+  readonly areas: AreaList;
 }
 
 /** An allocation as the edges hand it over: uint64 fields parsed, not yet checked against the space. */
@@ -243,10 +242,8 @@ export class VmapService {
   find(addr: bigint, identity: Identity = ANONYMOUS): VmapArea | undefined {
     const page = this.geometry.pageContaining(addr);
     if (page === undefined) return undefined;
-    const pair = this.snapshot().areas.getPairOrNextLower(page);
-    if (pair === undefined) return undefined;
-    const va = pair[1];
-    if (va.lazy || page >= va.start + va.pages) return undefined;
+    const va = this.snapshot().areas.floor(page);
+    if (va === undefined || va.lazy || page >= va.start + va.pages) return undefined;
     return identity.role === 'admin' || va.owner === identity.owner ? va : undefined;
   }
 
@@ -259,7 +256,7 @@ export class VmapService {
     if (from >= this.geometry.end) return;
     const fromPage = from <= this.geometry.base ? 0 : Number((from - this.geometry.base + PAGE_SIZE_N - 1n) / PAGE_SIZE_N);
     const all = identity.role === 'admin';
-    for (const [, va] of snapshot.areas.entries(fromPage)) {
+    for (const va of snapshot.areas.from(fromPage)) {
       if (va.lazy ? includeLazy && all : all || va.owner === identity.owner) yield va;
     }
   }
@@ -275,7 +272,7 @@ export class VmapService {
         return this.snapshot();
       case 'rcu-walk': {
         const s = this.snapshot();
-        return this.renderRead(walkMeminfo(s.areas.values(), this.geometry.pages), s.generation);
+        return this.renderRead(walkMeminfo(s.areas.from(0), this.geometry.pages), s.generation);
       }
       case 'locked-walk':
         // Under the mutex no batch is half applied: the live space is exactly the published state.
@@ -495,7 +492,7 @@ export class VmapService {
     this.logger.error({ err: cause }, 'write batch failed; rolling back to the published state');
     this.space = VmapSpace.fromAreas(
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: this.space.lazyMaxPages },
-      this.snapshot().areas.values(),
+      this.snapshot().areas.from(0),
     );
     this.reindex();
   }
@@ -508,7 +505,7 @@ export class VmapService {
       meminfo,
       text: renderMeminfoText(meminfo),
       json: renderMeminfoJson(meminfo, generation),
-      areas: this.space.cloneAreas(),
+      areas: this.space.view(),
     };
   }
 

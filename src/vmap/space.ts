@@ -3,7 +3,7 @@ import { InvalidArgument, NoSuchArea, OutOfSpace } from './errors.js';
 import { FreeIndex } from './free-index.js';
 import { walkMeminfo, type MemInfo } from './meminfo.js';
 import { PAGE_SIZE, isPowerOfTwo, pagesFor } from './page.js';
-import type { VmapArea } from './vmap-area.js';
+import type { AreaList, VmapArea } from './vmap-area.js';
 
 /** The kernel's lazy_max_pages() on a 2-CPU machine: fls(2) * 32 MiB / 4 KiB. */
 export const DEFAULT_LAZY_MAX_PAGES = 16384;
@@ -306,8 +306,14 @@ export class VmapSpace {
    * A copy-on-write view of the ordered area list, in O(1): later writes to
    * this space do not show in it. This is what a published snapshot holds.
    */
-  cloneAreas(): BTree<number, VmapArea> {
-    return this.busy.clone();
+  view(): AreaList {
+    const tree = this.busy.clone();
+    return {
+      floor: (page) => (Number.isNaN(page) ? undefined : tree.getPairOrNextLower(page)?.[1]),
+      *from(page) {
+        for (const [, va] of tree.entries(page)) yield va;
+      },
+    };
   }
 
   /**

@@ -28,3 +28,15 @@ export interface VmapArea {
 export function usablePages(area: VmapArea): number {
   return area.guard ? area.pages - 1 : area.pages;
 }
+
+/**
+ * A read-only, ordered view of a space's areas (busy and lazy) as they were
+ * when the view was taken: what a published snapshot holds. Later writes to
+ * the space never show in it.
+ */
+export interface AreaList {
+  /** The area (busy or lazy) with the greatest start at or below `page`. */
+  floor(page: number): VmapArea | undefined;
+  /** Areas starting at or after `page`, ascending. */
+  from(page: number): IterableIterator<VmapArea>;
+}

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidArgument, NoSuchArea, OutOfSpace } from '../../src/vmap/errors.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { DEFAULT_LAZY_MAX_PAGES, VmapSpace, type AllocRequest } from '../../src/vmap/space.js';
-import type { VmapArea } from '../../src/vmap/vmap-area.js';
+import type { AreaList, VmapArea } from '../../src/vmap/vmap-area.js';
 
 const P = 4096;
 /** Absolute page number of the default base 0xffffc90000000000. */
@@ -566,34 +566,43 @@ describe('meminfo and areas', () => {
   });
 });
 
-describe('cloneAreas', () => {
-  it('is copy-on-write: later frees, allocs and purges do not show in an earlier clone', () => {
+describe('view', () => {
+  const at = (v: AreaList, start: number): VmapArea | undefined => {
+    const va = v.floor(start);
+    return va?.start === start ? va : undefined;
+  };
+  it('is copy-on-write: later frees, allocs and purges do not show in an earlier view', () => {
     const s = space(64);
     const a = s.alloc({ size: P }).area;
-    const before = s.cloneAreas();
+    const before = s.view();
     s.free(a.start);
     assert.equal(s.areaAt(a.start)?.lazy, true);
-    assert.equal(before.get(a.start)?.lazy, false);
-    assert.equal(before.get(a.start), a);
+    assert.equal(at(before, a.start)?.lazy, false);
+    assert.equal(at(before, a.start), a);
 
-    const lazyClone = s.cloneAreas();
+    const lazyView = s.view();
     const b = s.alloc({ size: P }).area;
     s.purge();
-    assert.equal(before.size, 1);
-    assert.equal(lazyClone.size, 1);
-    assert.equal(lazyClone.get(a.start)?.lazy, true);
-    assert.equal(lazyClone.get(b.start), undefined);
+    assert.equal([...before.from(0)].length, 1);
+    assert.equal([...lazyView.from(0)].length, 1);
+    assert.equal(at(lazyView, a.start)?.lazy, true);
+    assert.equal(at(lazyView, b.start), undefined);
     assert.equal(s.areaAt(a.start), undefined);
     assert.equal(s.areaAt(b.start), b);
   });
   it('survives many writes to the space', () => {
     const s = space(4096);
     const starts = Array.from({ length: 200 }, () => take(s, 3));
-    const clone = s.cloneAreas();
+    const view = s.view();
     for (const start of starts) s.free(start);
     s.purge();
-    assert.equal(clone.size, 200);
-    for (const start of starts) assert.equal(clone.get(start)?.lazy, false);
+    assert.deepEqual(
+      [...view.from(0)].map((va) => [va.start, va.lazy]),
+      starts.map((start) => [start, false]),
+    );
+    assert.deepEqual([...view.from(starts[100]!)].length, 100);
+    assert.equal(view.floor(starts[5]! + 1)?.start, starts[5]);
+    assert.equal(view.floor(-1), undefined);
     assert.deepEqual([...s.areas()], []);
   });
 });
