@@ -3,28 +3,7 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { call, startTestServer } from '../helpers/server.js';
-
-/** Stalls the next batch that changes the space until released (see read-path.test.ts). */
-class Stall {
-  private armed = false;
-  private release_: () => void = () => {};
-  private entered_: () => void = () => {};
-  entered: Promise<void> = Promise.resolve();
-  readonly hook = async (): Promise<void> => {
-    if (!this.armed) return;
-    this.armed = false;
-    const go = new Promise<void>((resolve) => (this.release_ = resolve));
-    this.entered_();
-    await go;
-  };
-  arm(): void {
-    this.armed = true;
-    this.entered = new Promise((resolve) => (this.entered_ = resolve));
-  }
-  release(): void {
-    this.release_();
-  }
-}
+import { Stall } from '../helpers/stall.js';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 10000 && !cond(); i++) await new Promise((resolve) => setImmediate(resolve));
@@ -69,6 +48,9 @@ describe('overload', () => {
       await stall.entered;
       const late = call(s.client, 'Alloc', { size: '4096', request_id: 'late' }, { deadline: Date.now() + 300 });
       await assert.rejects(late, (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED);
+      // The server's copy of the deadline starts when the request arrives, a
+      // little after the client's; let it pass too before the write's turn comes.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       stall.release();
       await first;
       // The late write's turn came after its deadline: it must not have been applied.

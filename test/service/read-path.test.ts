@@ -3,39 +3,7 @@ import { describe, it } from 'node:test';
 import type { ReadMode } from '../../src/service/vmap-service.js';
 import { READ_MODES } from '../../src/service/vmap-service.js';
 import { call, startTestServer, type TestServer } from '../helpers/server.js';
-
-/**
- * A test-only stall of the write path: once armed, the next batch that
- * changes the space stops in `beforePublish` (holding the writer mutex,
- * where a durable commit waits) until `release()`.
- */
-class Stall {
-  private armed = false;
-  private enteredResolve: () => void = () => {};
-  private releaseResolve: () => void = () => {};
-  /** Settles when an armed batch has stopped in the hook. */
-  entered: Promise<void> = Promise.resolve();
-
-  /** The hook to pass to the service. */
-  readonly hook = async (): Promise<void> => {
-    if (!this.armed) return;
-    this.armed = false;
-    const released = new Promise<void>((resolve) => (this.releaseResolve = resolve));
-    this.enteredResolve();
-    await released;
-  };
-
-  /** Stalls the next batch. */
-  arm(): void {
-    this.armed = true;
-    this.entered = new Promise<void>((resolve) => (this.enteredResolve = resolve));
-  }
-
-  /** Lets the stalled batch go on. */
-  release(): void {
-    this.releaseResolve();
-  }
-}
+import { Stall } from '../helpers/stall.js';
 
 async function meminfoJson(s: TestServer): Promise<{ nr_areas: number; generation: number; vmalloc_used_kb: number }> {
   return (await (await fetch(`${s.httpUrl}/meminfo?format=json`)).json()) as { nr_areas: number; generation: number; vmalloc_used_kb: number };

@@ -1,0 +1,32 @@
+/**
+ * A test-only stall of the write path: once armed, the next batch that
+ * changes the space stops in `beforePublish` (holding the writer mutex,
+ * where a durable commit waits) until `release()`.
+ */
+export class Stall {
+  private armed = false;
+  private enteredResolve: () => void = () => {};
+  private releaseResolve: () => void = () => {};
+  /** Settles when an armed batch has stopped in the hook. */
+  entered: Promise<void> = Promise.resolve();
+
+  /** The hook to pass to the service. */
+  readonly hook = async (): Promise<void> => {
+    if (!this.armed) return;
+    this.armed = false;
+    const released = new Promise<void>((resolve) => (this.releaseResolve = resolve));
+    this.enteredResolve();
+    await released;
+  };
+
+  /** Stalls the next batch. */
+  arm(): void {
+    this.armed = true;
+    this.entered = new Promise<void>((resolve) => (this.enteredResolve = resolve));
+  }
+
+  /** Lets the stalled batch go on. */
+  release(): void {
+    this.releaseResolve();
+  }
+}
