@@ -16,6 +16,7 @@ import { Command, Option } from 'commander';
 import { formatFlood, runFlood, type FloodOptions, type FloodResult } from './meminfo-flood.js';
 import { formatWriters, runWriters, stopAllWriters, type WritersOptions, type WritersResult } from './writers.js';
 import { renderChart } from './lib/chart.js';
+import { cpuMeter, type CpuUse } from './lib/cpu.js';
 import { intIn, secondsUpTo } from './lib/cli.js';
 import { makeClient, waitReady } from './lib/grpc.js';
 import { PROJECT_ROOT, LOADTEST_DIST } from './lib/paths.js';
@@ -28,6 +29,8 @@ import { startServerProcess, startVmapd, stopAllServers, stopServerProcess, vmap
 const ALL_MODES: readonly Mode[] = ['locked-walk', 'rcu-walk', 'snapshot'];
 /** Assumed prefill speed for the progress estimate, areas/s. */
 const PREFILL_RATE = 30000;
+/** Ops/s one writer process offers at a fixed rate without being the bottleneck (it closes a loop at several thousand). */
+const RATED_OPS_PER_PROC = 2000;
 /** Heap for vmapd: a million areas and their snapshots need more than a small default. */
 const VMAPD_HEAP_MB = 8192;
 
@@ -62,7 +65,7 @@ function parseOptions(): CompareSettings & { out: string } {
     .name('compare')
     .description('Baselines, then vmapd in each read mode: /meminfo under write load, scaling with live areas, writer isolation. Writes loadtest/results/<timestamp>/.')
     .addOption(new Option('-d, --duration <s>', 'seconds per measurement (default 8; 2 with --quick)').argParser(secondsUpTo(600)))
-    .addOption(new Option('--warmup <s>', 'unrecorded seconds before each measurement (default 1; 0.5 with --quick)').argParser(secondsUpTo(60)))
+    .addOption(new Option('--warmup <s>', 'unrecorded seconds before each measurement (default 2; 0.5 with --quick); longer after a big prefill').argParser(secondsUpTo(60)))
     .addOption(new Option('--quick', 'a smoke run of about two minutes: short measurements, scaling up to 100k areas'))
     .addOption(new Option('--modes <list>', 'read modes to compare').default([...ALL_MODES]).argParser(parseList(parseMode)))
     .addOption(new Option('--areas <n>', 'live areas for the under-write-load and isolation phases').default(100000).argParser(intIn(0, 2_000_000)))
@@ -72,7 +75,7 @@ function parseOptions(): CompareSettings & { out: string } {
     .addOption(new Option('--procs <n>', 'writer processes').default(2).argParser(intIn(1, 64)))
     .addOption(new Option('--clients <n>', 'concurrent writer calls in all').default(16).argParser(intIn(1, 4096)))
     .addOption(new Option('--channels <n>', 'gRPC connections per writer process').default(1).argParser(intIn(1, 1024)))
-    .addOption(new Option('--write-rate <n>', 'ops/s the writers offer while /meminfo is flooded in phase 2').default(1000).argParser(intIn(1, 1_000_000)))
+    .addOption(new Option('--write-rate <n>', 'ops/s the writers offer while /meminfo is flooded in phase 2').default(500).argParser(intIn(1, 1_000_000)))
     .addOption(new Option('--seed <n>', 'random seed').default(1).argParser(intIn(0, 2 ** 31)))
     .addOption(new Option('--out <dir>', 'results directory (default loadtest/results/<timestamp>)'))
     .addOption(new Option('--rerender <dir>', 'only re-render report.md and the chart from <dir>/results.json'))
@@ -83,7 +86,7 @@ function parseOptions(): CompareSettings & { out: string } {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     durationSec: o.duration ?? (quick ? 2 : 8),
-    warmupSec: o.warmup ?? (quick ? 0.5 : 1),
+    warmupSec: o.warmup ?? (quick ? 0.5 : 2),
     quick,
     modes: ALL_MODES.filter((m) => o.modes.includes(m)),
     areasUnderLoad: o.areas,
@@ -102,7 +105,7 @@ function parseOptions(): CompareSettings & { out: string } {
 
 function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 5000 }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown';
   }
@@ -184,7 +187,9 @@ async function main(): Promise<void> {
   const writersOpts = (target: string, durationSec: number, rate: number, kind: 'vmap' | 'echo' = 'vmap'): WritersOptions => ({
     target,
     kind,
-    procs: s.procs,
+    // An offered rate needs one process per RATED_OPS_PER_PROC: more would only take CPU
+    // from the server on a small machine. Closed loops use them all.
+    procs: rate > 0 ? Math.min(s.procs, Math.ceil(rate / RATED_OPS_PER_PROC)) : s.procs,
     clients: s.clients,
     channelsPerProc: s.channelsPerProc,
     durationSec,
@@ -198,6 +203,12 @@ async function main(): Promise<void> {
     const writers = await runWriters({ ...w, onReady: () => (flood = runFlood(f)) });
     if (flood === undefined) throw new Error('the writers never started');
     return { writers, flood: await flood };
+  };
+  /** Runs `fn` while metering the CPU of the server `pid` and of the machine. */
+  const metered = async <T>(pid: number, fn: () => Promise<T>): Promise<T & { cpu: CpuUse }> => {
+    const stop = cpuMeter(pid);
+    const value = await fn();
+    return { ...value, cpu: stop() };
   };
   const withVmapd = async (mode: Mode, heap: boolean, fn: (v: ServerProcess) => Promise<void>): Promise<void> => {
     const v = await step(`start vmapd --read-mode ${mode}`, 1.5, () => startVmapd({ readMode: mode, extraArgs: vmapdArgs, maxOldSpaceMb: heap ? VMAPD_HEAP_MB : undefined }));
@@ -232,24 +243,26 @@ async function main(): Promise<void> {
       const under = await step(`${mode}: /meminfo flood + writers at ${s.writeRate}/s`, measureWeight, async () => {
         await together(writersOpts(v.grpc, W, s.writeRate), floodOpts(v.httpUrl, W));
         sampleLoad(`${mode} under load`);
-        return together(writersOpts(v.grpc, D, s.writeRate), floodOpts(v.httpUrl, D));
+        return metered(v.pid, () => together(writersOpts(v.grpc, D, s.writeRate), floodOpts(v.httpUrl, D)));
       });
       if (under) {
-        results.underLoad.push({ mode, areas: s.areasUnderLoad, prefill: pf, meminfo: under.flood, writers: under.writers });
+        results.underLoad.push({ mode, areas: s.areasUnderLoad, prefill: pf, meminfo: under.flood, writers: under.writers, cpu: under.cpu });
         progress.log(`${mode} under write load: ${formatFlood(under.flood)}\n  writers: ${formatWriters(under.writers)}`);
       }
       const alone = await step(`${mode}: writers alone, closed loop`, measureWeight, async () => {
         await runWriters(writersOpts(v.grpc, W, 0));
         sampleLoad(`${mode} writers alone`);
-        return runWriters(writersOpts(v.grpc, D, 0));
+        return metered(v.pid, async () => ({ writers: await runWriters(writersOpts(v.grpc, D, 0)) }));
       });
-      if (alone) progress.log(`${mode} writers alone: ${formatWriters(alone)}`);
+      if (alone) progress.log(`${mode} writers alone: ${formatWriters(alone.writers)}`);
       const flooded = await step(`${mode}: writers closed loop + /meminfo flood`, measureWeight, () => {
         sampleLoad(`${mode} writers with flood`);
-        return together(writersOpts(v.grpc, D, 0), floodOpts(v.httpUrl, D));
+        return metered(v.pid, () => together(writersOpts(v.grpc, D, 0), floodOpts(v.httpUrl, D)));
       });
       if (flooded) progress.log(`${mode} writers with flood: ${formatWriters(flooded.writers)}`);
-      if (alone && flooded) results.isolation.push({ mode, areas: s.areasUnderLoad, alone, withFlood: flooded.writers, flood: flooded.flood });
+      if (alone && flooded) {
+        results.isolation.push({ mode, areas: s.areasUnderLoad, alone: alone.writers, withFlood: flooded.writers, flood: flooded.flood, cpuAlone: alone.cpu, cpuWithFlood: flooded.cpu });
+      }
     });
   }
 
@@ -262,15 +275,18 @@ async function main(): Promise<void> {
         if (interrupted) break;
         const added = await step(`${mode}: grow to ${n} areas`, 0.5 + (n - have) / PREFILL_RATE, () => fill(v, n - have, s.seed + n));
         if (!added) break;
+        // A big prefill leaves garbage and cold code behind (the first seconds after a
+        // 1M-area fill run well below steady state): warm up longer after one.
+        const warm = W + Math.min(5, (n - have) / 250_000);
         have = n;
-        const r = await step(`${mode}: /meminfo flood at ${n} areas`, measureWeight, async () => {
-          await runFlood(floodOpts(v.httpUrl, W));
+        const r = await step(`${mode}: /meminfo flood at ${n} areas`, measureWeight + warm - W, async () => {
+          await runFlood(floodOpts(v.httpUrl, warm));
           sampleLoad(`${mode} scaling ${n}`);
-          return runFlood(floodOpts(v.httpUrl, D));
+          return metered(v.pid, async () => ({ meminfo: await runFlood(floodOpts(v.httpUrl, D)) }));
         });
         if (r) {
-          results.scaling.push({ mode, areas: n, meminfo: r });
-          progress.log(`${mode} at ${n} areas: ${formatFlood(r)}`);
+          results.scaling.push({ mode, areas: n, meminfo: r.meminfo, cpu: r.cpu });
+          progress.log(`${mode} at ${n} areas: ${formatFlood(r.meminfo)}`);
         }
       }
     });
@@ -287,18 +303,18 @@ async function main(): Promise<void> {
         const http = await step('baseline: bare fastify route', measureWeight, async () => {
           await runFlood(floodOpts(b.httpUrl, W));
           sampleLoad('baseline http');
-          return runFlood(floodOpts(b.httpUrl, D));
+          return metered(b.pid, async () => ({ flood: await runFlood(floodOpts(b.httpUrl, D)) }));
         });
-        if (http) progress.log(`bare route: ${formatFlood(http)}`);
+        if (http) progress.log(`bare route: ${formatFlood(http.flood)}`);
         const grpc = await step('baseline: grpc-js echo, closed loop', measureWeight, async () => {
           await runWriters(writersOpts(b.grpc, W, 0, 'echo'));
           sampleLoad('baseline grpc');
-          return runWriters(writersOpts(b.grpc, D, 0, 'echo'));
+          return metered(b.pid, async () => ({ writers: await runWriters(writersOpts(b.grpc, D, 0, 'echo')) }));
         });
-        if (grpc) progress.log(`echo closed loop: ${formatWriters(grpc)}`);
+        if (grpc) progress.log(`echo closed loop: ${formatWriters(grpc.writers)}`);
         const grpcRated = await step(`baseline: grpc-js echo at ${s.writeRate}/s`, measureWeight, () => runWriters(writersOpts(b.grpc, D, s.writeRate, 'echo')));
         if (grpcRated) progress.log(`echo at ${s.writeRate}/s: ${formatWriters(grpcRated)}`);
-        results.baselines = { bodyBytes, http, grpc, grpcRated };
+        results.baselines = { bodyBytes, http: http?.flood, grpc: grpc?.writers, grpcRated, httpCpu: http?.cpu, grpcCpu: grpc?.cpu };
       } finally {
         await stopServerProcess(b);
       }

@@ -9,6 +9,7 @@
 import autocannon from 'autocannon';
 import { Command, Option } from 'commander';
 import { hostOptions, hostPort, intIn, isMain, secondsUpTo } from './lib/cli.js';
+import { selfCores } from './lib/cpu.js';
 import { newHistogram, recordMs, summarize, type LatencySummary } from './lib/histogram.js';
 import { checkTargetHost } from './lib/target.js';
 
@@ -47,6 +48,8 @@ export interface FloodResult {
   readonly responseBytes: number;
   /** Latency of 2xx responses, ms. */
   readonly latency: LatencySummary;
+  /** Cores the flooding process used (autocannon runs in it). */
+  readonly clientCores: number;
 }
 
 /** Floods `options.url + path` and resolves with what it measured. */
@@ -56,6 +59,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
   const hist = newHistogram();
   let ok = 0;
   let responseBytes = 0;
+  const cpu0 = process.cpuUsage();
   let instance: autocannon.Instance | undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     // The callback form returns the instance, whose events give per-response timings.
@@ -91,6 +95,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
     reqPerSec: ok / durationSec,
     responseBytes,
     latency: summarize(hist),
+    clientCores: selfCores(cpu0, durationSec),
   };
 }
 

@@ -50,6 +50,8 @@ export interface WorkerResult {
   readonly histogram: string;
   /** Areas freed by cleanup. */
   readonly cleanedUp: number;
+  /** CPU seconds this process used during the run (cleanup excluded). */
+  readonly cpuSec: number;
 }
 
 /** Messages a worker sends. */
@@ -75,6 +77,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
   let started = 0; // ops begun, against maxOps
   let stop = false;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const timer = setTimeout(() => (stop = true), config.durationMs);
   // With a rate, op n is due at t0 + n·interval; latency counts from when it was
   // due, so a stalled server shows up as latency, not as fewer samples (wrk2-style).
@@ -123,6 +126,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
 
   await Promise.all(clients.map((_, i) => loop(i)));
   const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   clearTimeout(timer);
 
   let cleanedUp = 0;
@@ -142,7 +146,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
     );
   }
   for (const c of channels) c.close();
-  return { ops, allocs, frees, errors, elapsedMs, histogram: encodeHistogram(hist), cleanedUp };
+  return { ops, allocs, frees, errors, elapsedMs, histogram: encodeHistogram(hist), cleanedUp, cpuSec: (cpu.user + cpu.system) / 1e6 };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;

@@ -59,6 +59,8 @@ export interface WritersResult {
   readonly durationSec: number;
   readonly opsPerSec: number;
   readonly latency: LatencySummary;
+  /** Cores the writer processes used in all. */
+  readonly clientCores: number;
 }
 
 interface Worker {
@@ -162,6 +164,7 @@ export async function runWriters(options: WritersOptions): Promise<WritersResult
       durationSec,
       opsPerSec: ops / durationSec,
       latency: summarize(mergeHistograms(results.map((r) => decodeHistogram(r.histogram)))),
+      clientCores: Math.round((results.reduce((a, r) => a + r.cpuSec, 0) / durationSec) * 100) / 100,
     };
   } finally {
     for (const w of workers) {

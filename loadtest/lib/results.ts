@@ -5,6 +5,7 @@
  */
 import type { FloodResult } from '../meminfo-flood.js';
 import type { WritersResult } from '../writers.js';
+import type { CpuUse } from './cpu.js';
 import type { PrefillResult } from './prefill.js';
 
 /** A read mode of vmapd. */
@@ -56,6 +57,9 @@ export interface Baselines {
   readonly grpc?: WritersResult;
   /** Bare grpc-js Echo at the read-modes phase's offered rate. */
   readonly grpcRated?: WritersResult;
+  /** CPU during the bare-route and closed-loop echo measurements. */
+  readonly httpCpu?: CpuUse;
+  readonly grpcCpu?: CpuUse;
 }
 
 /** Phase 2: /meminfo flooded while writers run at a fixed offered rate. */
@@ -65,6 +69,7 @@ export interface UnderLoadResult {
   readonly prefill?: PrefillResult;
   readonly meminfo: FloodResult;
   readonly writers: WritersResult;
+  readonly cpu: CpuUse;
 }
 
 /** Phase 3: /meminfo flooded with no writers, at one live-area count. */
@@ -72,6 +77,7 @@ export interface ScalingResult {
   readonly mode: Mode;
   readonly areas: number;
   readonly meminfo: FloodResult;
+  readonly cpu: CpuUse;
 }
 
 /** Phase 4: closed-loop writers alone, then with the flood. */
@@ -81,6 +87,8 @@ export interface IsolationResult {
   readonly alone: WritersResult;
   readonly withFlood: WritersResult;
   readonly flood: FloodResult;
+  readonly cpuAlone: CpuUse;
+  readonly cpuWithFlood: CpuUse;
 }
 
 /** One target of the issue, with what was measured. */
