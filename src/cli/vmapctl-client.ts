@@ -1,65 +1,9 @@
 /**
- * vmapctl's view of the vmap.v1.Vmap service: the wire messages as the
- * client receives them (keepCase, uint64 as decimal strings) and a thin
- * promise wrapper that gives every call the same deadline.
+ * vmapctl's view of the vmap.v1.Vmap service: a thin promise wrapper that
+ * gives every call the same deadline (the messages are in src/grpc/messages.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { VmapClient } from '../grpc/proto.js';
-
-/** The Area message as received: uint64 fields are decimal strings. */
-export interface AreaMessage {
-  readonly addr: string;
-  readonly size: string;
-  readonly area_size: string;
-  readonly caller: string;
-  readonly owner: string;
-  readonly lazy: boolean;
-  readonly request_id: string;
-}
-
-/** The FreeResponse message as received. */
-export interface FreeResponseMessage {
-  readonly freed_bytes: string;
-  readonly purged: boolean;
-}
-
-/** The PurgeResponse message as received. */
-export interface PurgeResponseMessage {
-  readonly purged_areas: string;
-  readonly purged_bytes: string;
-}
-
-/** The MemInfo message as received. */
-export interface MemInfoMessage {
-  readonly vmalloc_total_kb: string;
-  readonly vmalloc_used_kb: string;
-  readonly vmalloc_chunk_kb: string;
-  readonly vmalloc_lazy_kb: string;
-  readonly nr_areas: string;
-  readonly nr_lazy_areas: string;
-  readonly generation: string;
-}
-
-/**
- * The AllocRequest message as sent. uint64 fields go out as decimal strings
- * because proto-loader accepts them losslessly, where a JS number would not.
- */
-export interface AllocRequestMessage {
-  size: string;
-  align: string;
-  vstart: string;
-  vend: string;
-  no_guard: boolean;
-  caller: string;
-  request_id: string;
-}
-
-/** The ListAreasRequest message as sent. */
-export interface ListAreasRequestMessage {
-  from_addr: string;
-  limit: number;
-  include_lazy: boolean;
-}
 
 type Callback = (err: grpc.ServiceError | null, res?: unknown) => void;
 type UnaryMethod = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;

@@ -5,7 +5,7 @@
  */
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { PAGE_SIZE_N } from '../vmap/page.js';
-import type { AreaMessage, FreeResponseMessage, MemInfoMessage, PurgeResponseMessage } from './vmapctl-client.js';
+import type { AreaMessage, FreeResponseMessage, MemInfoMessage, PurgeResponseMessage } from '../grpc/messages.js';
 import { formatSize } from './units.js';
 
 /**

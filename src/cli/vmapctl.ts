@@ -9,16 +9,15 @@ import * as grpc from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseU64 } from '../vmap/geometry.js';
 import { parseSize } from './units.js';
-import {
-  isServiceError,
-  VmapctlClient,
-  type AllocRequestMessage,
-  type AreaMessage,
-  type FreeResponseMessage,
-  type ListAreasRequestMessage,
-  type MemInfoMessage,
-  type PurgeResponseMessage,
-} from './vmapctl-client.js';
+import type {
+  AllocRequestMessage,
+  AreaMessage,
+  FreeResponseMessage,
+  ListAreasRequestMessage,
+  MemInfoMessage,
+  PurgeResponseMessage,
+} from '../grpc/messages.js';
+import { isServiceError, VmapctlClient } from './vmapctl-client.js';
 import { areaJson, areaLine, freeJson, freeLine, meminfoJson, meminfoText, purgeJson, purgeLine, vmallocinfoLine } from './vmapctl-format.js';
 
 /** The server or the network refused: the command line was fine. */

@@ -11,19 +11,10 @@ import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
+import type { AreaMessage } from './messages.js';
 import { packageDefinition, VMAP_SERVICE_NAME, VmapClient } from './proto.js';
 import { toServiceError } from './status.js';
 
-/** The Area message, with uint64 as decimal strings. */
-export interface AreaMessage {
-  addr: string;
-  size: string;
-  area_size: string;
-  caller: string;
-  owner: string;
-  lazy: boolean;
-  request_id: string;
-}
 
 /** Options of the gRPC edge. */
 export interface GrpcOptions {
