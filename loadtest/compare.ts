@@ -197,10 +197,18 @@ async function main(): Promise<void> {
     rate,
     seed: s.seed,
   });
-  /** Writers and a flood over the same seconds: the flood starts once every writer process is connected. */
-  const together = async (w: WritersOptions, f: FloodOptions): Promise<{ writers: WritersResult; flood: FloodResult }> => {
+  /**
+   * Writers and a flood over the same seconds: the flood starts once every
+   * writer process is connected. The side being measured (`measured`) runs
+   * for its duration; the other runs one second longer, so the measured
+   * window never has a tail without the other load (autocannon stops on a
+   * one-second tick).
+   */
+  const together = async (w: WritersOptions, f: FloodOptions, measured: 'writers' | 'flood'): Promise<{ writers: WritersResult; flood: FloodResult }> => {
     let flood: Promise<FloodResult> | undefined;
-    const writers = await runWriters({ ...w, onReady: () => (flood = runFlood(f)) });
+    const wo = measured === 'flood' ? { ...w, durationSec: w.durationSec + 1 } : w;
+    const fo = measured === 'writers' ? { ...f, durationSec: f.durationSec + 1 } : f;
+    const writers = await runWriters({ ...wo, onReady: () => (flood = runFlood(fo)) });
     if (flood === undefined) throw new Error('the writers never started');
     return { writers, flood: await flood };
   };
@@ -241,9 +249,9 @@ async function main(): Promise<void> {
         results.baselines = { ...results.baselines, bodyBytes: Buffer.byteLength(body) };
       }
       const under = await step(`${mode}: /meminfo flood + writers at ${s.writeRate}/s`, measureWeight, async () => {
-        await together(writersOpts(v.grpc, W, s.writeRate), floodOpts(v.httpUrl, W));
+        await together(writersOpts(v.grpc, W, s.writeRate), floodOpts(v.httpUrl, W), 'flood');
         sampleLoad(`${mode} under load`);
-        return metered(v.pid, () => together(writersOpts(v.grpc, D, s.writeRate), floodOpts(v.httpUrl, D)));
+        return metered(v.pid, () => together(writersOpts(v.grpc, D, s.writeRate), floodOpts(v.httpUrl, D), 'flood'));
       });
       if (under) {
         results.underLoad.push({ mode, areas: s.areasUnderLoad, prefill: pf, meminfo: under.flood, writers: under.writers, cpu: under.cpu });
@@ -257,7 +265,7 @@ async function main(): Promise<void> {
       if (alone) progress.log(`${mode} writers alone: ${formatWriters(alone.writers)}`);
       const flooded = await step(`${mode}: writers closed loop + /meminfo flood`, measureWeight, () => {
         sampleLoad(`${mode} writers with flood`);
-        return metered(v.pid, () => together(writersOpts(v.grpc, D, 0), floodOpts(v.httpUrl, D)));
+        return metered(v.pid, () => together(writersOpts(v.grpc, D, 0), floodOpts(v.httpUrl, D), 'writers'));
       });
       if (flooded) progress.log(`${mode} writers with flood: ${formatWriters(flooded.writers)}`);
       if (alone && flooded) {
