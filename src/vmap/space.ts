@@ -1,6 +1,7 @@
-import { BTree } from './btree.js';
+import { BTree, take } from './btree.js';
 import { InvalidArgument, NoSuchArea, OutOfSpace } from './errors.js';
 import { FreeIndex } from './free-index.js';
+import { LazySlice } from './lazy-list.js';
 import { walkMeminfo, type MemInfo } from './meminfo.js';
 import { PAGE_SIZE, isPowerOfTwo, pagesFor } from './page.js';
 import type { AreaList, VmapArea } from './vmap-area.js';
@@ -67,6 +68,11 @@ export interface FreeResult {
 
 const byStart = (a: number, b: number): number => a - b;
 
+/** The areas of a busy index starting at or after `from`, ascending. */
+function* busyFrom(tree: BTree<number, VmapArea>, from: number): IterableIterator<VmapArea> {
+  for (const [, va] of tree.entries(from)) yield va;
+}
+
 function makeArea(start: number, pages: number, guard: boolean, caller: string, owner: string, lazy: boolean, requestId: string): VmapArea {
   // Always every field, in one order: one hidden class for all areas.
   return { start, pages, guard, caller, owner, lazy, requestId };
@@ -89,12 +95,22 @@ export class VmapSpace {
   /** Purge threshold: strictly more lazy pages than this triggers a purge. */
   readonly lazyMaxPages: number;
 
-  /** Busy and lazy areas by start page: the busy rbtree and vmap_area_list in one. */
+  /**
+   * Busy (not lazily freed) areas by start page: the busy rbtree and
+   * vmap_area_list in one. As in the kernel, free takes an area out of it and
+   * onto the purge list, so a purge only touches the free index.
+   */
   private busy = new BTree<number, VmapArea>(undefined, byStart);
   /** Free blocks: free_vmap_area_root. */
   private freeIndex = new FreeIndex();
-  /** Lazily freed areas awaiting purge: the kernel's purge list. */
+  /**
+   * Lazily freed areas awaiting purge, in free order: the kernel's purge
+   * list. Only ever appended to; a purge replaces the array, so a LazySlice
+   * of it (what a view holds) never changes.
+   */
   private lazyAreas: VmapArea[] = [];
+  /** The purge list as last sliced for a walk or a view; reused while nothing was appended. */
+  private lazySlice = new LazySlice(this.lazyAreas, 0);
   private usedPages = 0;
   private lazyPages = 0;
   private nrBusy = 0;
@@ -178,12 +194,11 @@ export class VmapSpace {
    */
   free(start: number): FreeResult {
     // The B+ tree throws on a NaN key; NaN names no area.
-    const va = Number.isNaN(start) ? undefined : this.busy.get(start);
-    if (va === undefined || va.lazy) {
+    const va = Number.isNaN(start) ? undefined : take(this.busy, start);
+    if (va === undefined) {
       throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
     }
     const lazyVa = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true, '');
-    this.busy.set(start, lazyVa);
     this.lazyAreas.push(lazyVa);
     this.usedPages -= va.pages;
     this.lazyPages += va.pages;
@@ -201,8 +216,8 @@ export class VmapSpace {
    * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
    */
   release(start: number): VmapArea {
-    const va = this.areaAt(start);
-    if (va === undefined || va.lazy) throw new NoSuchArea(`trying to release nonexistent area at page ${start}`);
+    const va = Number.isNaN(start) ? undefined : this.busy.get(start);
+    if (va === undefined) throw new NoSuchArea(`trying to release nonexistent area at page ${start}`);
     this.busy.delete(start);
     this.freeIndex.insert(va.start, va.pages);
     this.usedPages -= va.pages;
@@ -215,11 +230,10 @@ export class VmapSpace {
   purge(): PurgeResult {
     const list = this.lazyAreas;
     const result = { areas: list.length, pages: this.lazyPages };
-    for (const va of list) {
-      this.busy.delete(va.start);
-      this.freeIndex.insert(va.start, va.pages);
-    }
+    for (const va of list) this.freeIndex.insert(va.start, va.pages);
+    // A new array, not a truncation: views still hold slices of the old one.
     this.lazyAreas = [];
+    this.lazySlice = new LazySlice(this.lazyAreas, 0);
     this.lazyPages = 0;
     if (result.areas > 0) this.mutations++;
     return result;
@@ -254,11 +268,11 @@ export class VmapSpace {
       prevEnd = va.start + va.pages;
       space.freeIndex.reserve(va.start, va.pages);
       const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy, va.lazy ? '' : (va.requestId ?? ''));
-      space.busy.set(va.start, area);
       if (area.lazy) {
         space.lazyAreas.push(area);
         space.lazyPages += area.pages;
       } else {
+        space.busy.set(va.start, area);
         space.usedPages += area.pages;
         space.nrBusy++;
       }
@@ -272,12 +286,20 @@ export class VmapSpace {
     const pair = this.busy.getPairOrNextLower(page);
     if (pair === undefined) return undefined;
     const va = pair[1];
-    return !va.lazy && page < va.start + va.pages ? va : undefined;
+    return page < va.start + va.pages ? va : undefined;
   }
 
   /** The area (busy or lazy) starting exactly at `start`. */
   areaAt(start: number): VmapArea | undefined {
-    return Number.isNaN(start) ? undefined : this.busy.get(start);
+    if (Number.isNaN(start)) return undefined;
+    return this.busy.get(start) ?? this.lazy().at(start);
+  }
+
+  /** The purge list as it is now, as an immutable slice. O(1). */
+  private lazy(): LazySlice {
+    const cur = this.lazySlice;
+    if (cur.length === this.lazyAreas.length) return cur;
+    return (this.lazySlice = new LazySlice(this.lazyAreas, this.lazyAreas.length));
   }
 
   /** How full the space is, from maintained counters: O(1). */
@@ -298,8 +320,8 @@ export class VmapSpace {
   }
 
   /** Busy and lazy areas starting at or after page `from`, in ascending order. */
-  *areas(from = 0): IterableIterator<VmapArea> {
-    for (const [, va] of this.busy.entries(from)) yield va;
+  areas(from = 0): IterableIterator<VmapArea> {
+    return this.lazy().merge(busyFrom(this.busy, from), from);
   }
 
   /**
@@ -308,11 +330,15 @@ export class VmapSpace {
    */
   view(): AreaList {
     const tree = this.busy.clone();
+    const lazy = this.lazy();
     return {
-      floor: (page) => (Number.isNaN(page) ? undefined : tree.getPairOrNextLower(page)?.[1]),
-      *from(page) {
-        for (const [, va] of tree.entries(page)) yield va;
+      floor(page) {
+        if (Number.isNaN(page)) return undefined;
+        const busy = tree.getPairOrNextLower(page)?.[1];
+        const lazyVa = lazy.floor(page);
+        return lazyVa === undefined || (busy !== undefined && busy.start > lazyVa.start) ? busy : lazyVa;
       },
+      from: (page) => lazy.merge(busyFrom(tree, page), page),
     };
   }
 
@@ -358,6 +384,9 @@ export class VmapSpace {
     if (!next.done) return `free block at ${next.value.start} overlaps a reserved range`;
     if (used !== this.usedPages || lazy !== this.lazyPages) return `counters used=${this.usedPages} lazy=${this.lazyPages}, walk ${used} ${lazy}`;
     if (nrBusy !== this.nrBusy || nrLazy !== this.lazyAreas.length) return 'area counts disagree with the walk';
+    // Busy areas live in the busy index only, lazy ones on the purge list only.
+    if (this.busy.size !== this.nrBusy) return `busy index holds ${this.busy.size} areas, ${this.nrBusy} are busy`;
+    if (this.lazyAreas.some((va) => !va.lazy)) return 'a busy area is on the purge list';
     if (used + lazy + this.freeIndex.freePages !== this.pages) return 'busy + lazy + free != total';
     return null;
   }
