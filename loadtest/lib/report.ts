@@ -20,11 +20,34 @@ export function ratio(value: number | undefined | null, base: number | undefined
   return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
 }
 
-/** "server / machine" cores, e.g. "0.98 / 1.95". */
-function cpuCell(c: CpuUse | undefined): string {
+/**
+ * Cores during one measurement: "server / load generators / other", where
+ * other = whole machine − server − load generators: work that was not part
+ * of the test (another build, another test suite) and took the CPU from it.
+ */
+function cpuCell(c: CpuUse | undefined, clientCores: number | undefined): string {
   if (c === undefined) return '–';
-  const f = (n: number | null): string => (n === null ? '–' : n.toFixed(2));
-  return `${f(c.server)} / ${f(c.machine)}`;
+  const f = (n: number | null | undefined): string => (n === null || n === undefined ? '–' : n.toFixed(2));
+  return `${f(c.server)} / ${f(clientCores)} / ${f(otherCores(c, clientCores))}`;
+}
+
+/** Cores used by neither the server nor the load generators, or undefined. */
+export function otherCores(c: CpuUse | undefined, clientCores: number | undefined): number | undefined {
+  if (c === undefined || c.server === null || c.machine === null || clientCores === undefined) return undefined;
+  return Math.max(0, c.machine - c.server - clientCores);
+}
+
+/** Every measurement's "other" cores, for the noise note. */
+function othersOf(r: CompareResults): number[] {
+  const b = r.baselines;
+  const all = [
+    otherCores(b.httpCpu, b.http?.clientCores),
+    otherCores(b.grpcCpu, b.grpc?.clientCores),
+    ...r.underLoad.map((u) => otherCores(u.cpu, u.meminfo.clientCores + u.writers.clientCores)),
+    ...r.scaling.map((x) => otherCores(x.cpu, x.meminfo.clientCores)),
+    ...r.isolation.flatMap((x) => [otherCores(x.cpuAlone, x.alone.clientCores), otherCores(x.cpuWithFlood, x.withFlood.clientCores + x.flood.clientCores)]),
+  ];
+  return all.filter((n): n is number => n !== undefined);
 }
 
 /**
@@ -79,9 +102,17 @@ export function renderReport(r: CompareResults, chartFile: string): string {
       (s.quick ? ' **Quick run: short measurements, for a smoke test only.**' : ''),
   );
   out.push('');
+  const others = othersOf(r);
+  const busy = others.filter((n) => n > NOISE_CORES);
   out.push(
-    `Load on the machine (1-minute average) before the measurements: ${loads.length > 0 ? `${Math.min(...loads).toFixed(2)}–${maxLoad.toFixed(2)}` : 'not sampled'}` +
-      (maxLoad > r.machine.cpus * 0.75 + 0.5 ? ' — **other work was running: throughput figures are noisy; CPU per request is the steadier figure.**' : '.'),
+    `Other work on the machine (cores used by neither vmapd nor the load generators): ` +
+      (others.length === 0
+        ? 'not measured.'
+        : busy.length === 0
+          ? `at most ${Math.max(...others).toFixed(2)} cores in every measurement: a quiet machine.`
+          : `up to ${Math.max(...busy).toFixed(2)} cores, above ${NOISE_CORES} in ${busy.length} of ${others.length} measurements — **the machine was shared: ` +
+            `throughput figures are low and noisy there; CPU per request is the steadier figure.**`) +
+      ` 1-minute load average (which counts this test's own processes): ${loads.length > 0 ? `${Math.min(...loads).toFixed(2)}–${maxLoad.toFixed(2)}` : '–'}.`,
   );
   out.push('');
   out.push(`![chart](${chartFile})`);
@@ -99,16 +130,16 @@ export function renderReport(r: CompareResults, chartFile: string): string {
 
   out.push('## 1. Baselines (the ceilings)');
   out.push('');
-  out.push('| what | throughput | p50 | p99 | p99.9 | server / machine cores | server CPU per call, µs |');
+  out.push('| what | throughput | p50 | p99 | p99.9 | cores: server / load generators / other | server CPU per call, µs |');
   out.push('|---|---|---|---|---|---|---|');
   if (http) {
     out.push(
-      `| bare fastify route, ${b.bodyBytes}-byte body | ${rate(http.reqPerSec)} req/s | ${ms(http.latency.p50)} | ${ms(http.latency.p99)} | ${ms(http.latency.p999)} | ${cpuCell(b.httpCpu)} | ${us(bareUs)} |`,
+      `| bare fastify route, ${b.bodyBytes}-byte body | ${rate(http.reqPerSec)} req/s | ${ms(http.latency.p50)} | ${ms(http.latency.p99)} | ${ms(http.latency.p999)} | ${cpuCell(b.httpCpu, http.clientCores)} | ${us(bareUs)} |`,
     );
   }
   if (echo) {
     out.push(
-      `| bare grpc-js unary Echo, closed loop | ${rate(echo.opsPerSec)} calls/s | ${ms(echo.latency.p50)} | ${ms(echo.latency.p99)} | ${ms(echo.latency.p999)} | ${cpuCell(b.grpcCpu)} | ${us(cpuPerRequestUs(b.grpcCpu, echo.opsPerSec))} |`,
+      `| bare grpc-js unary Echo, closed loop | ${rate(echo.opsPerSec)} calls/s | ${ms(echo.latency.p50)} | ${ms(echo.latency.p99)} | ${ms(echo.latency.p999)} | ${cpuCell(b.grpcCpu, echo.clientCores)} | ${us(cpuPerRequestUs(b.grpcCpu, echo.opsPerSec))} |`,
     );
   }
   if (echoRated) {
@@ -119,7 +150,7 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   out.push(`## 2. Read modes under write load (${areas(s.areasUnderLoad)} live areas, writers offering ${rate(s.writeRate)} ops/s)`);
   out.push('');
   out.push(
-    '| mode | /meminfo req/s (× bare route) | p50 (× bare) | p99 (× bare) | p99.9 (× bare) | writer ops/s (× echo at same rate) | writer p99 (× echo) | vmapd / machine cores | vmapd CPU per request, µs, writes included (× bare) |',
+    '| mode | /meminfo req/s (× bare route) | p50 (× bare) | p99 (× bare) | p99.9 (× bare) | writer ops/s (× echo at same rate) | writer p99 (× echo) | cores: vmapd / load generators / other | vmapd CPU per request, µs, writes included (× bare) |',
   );
   out.push('|---|---|---|---|---|---|---|---|---|');
   for (const mode of modes) {
@@ -131,13 +162,13 @@ export function renderReport(r: CompareResults, chartFile: string): string {
       `| ${mode} | ${withRatio(rate(u.meminfo.reqPerSec), u.meminfo.reqPerSec, http?.reqPerSec)} | ${withRatio(ms(l.p50), l.p50, http?.latency.p50)} | ` +
         `${withRatio(ms(l.p99), l.p99, http?.latency.p99)} | ${withRatio(ms(l.p999), l.p999, http?.latency.p999)} | ` +
         `${withRatio(rate(u.writers.opsPerSec), u.writers.opsPerSec, echoRated?.opsPerSec)} | ${withRatio(ms(u.writers.latency.p99), u.writers.latency.p99, echoRated?.latency.p99)}` +
-        `${errorsOf(u.writers)}${floodIssues(u.meminfo)} | ${cpuCell(u.cpu)} | ${withRatio(us(perReq), perReq, bareUs)} |`,
+        `${errorsOf(u.writers)}${floodIssues(u.meminfo)} | ${cpuCell(u.cpu, u.meminfo.clientCores + u.writers.clientCores)} | ${withRatio(us(perReq), perReq, bareUs)} |`,
     );
   }
   out.push('');
   out.push(
     'Writer latency counts from when each operation was due at the offered rate, so a writer held up by readers shows as latency, not as missing samples. ' +
-      `Cores: CPU time over wall time during the measurement, of the vmapd process and of the whole machine (${r.machine.cpus} cores, load generators and anything else included). ` +
+      `Cores: CPU time over wall time during the measurement, of the vmapd process, of the load generators (autocannon and the writer processes), and of everything else on the ${r.machine.cpus}-core machine. ` +
       'CPU per request: vmapd cores ÷ /meminfo req/s.',
   );
   out.push('');
@@ -168,14 +199,14 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   out.push(`|---|${sizes.map(() => '---').join('|')}|`);
   out.push(...scalingRows((x) => withRatio(ms(x.meminfo.latency.p99), x.meminfo.latency.p99, http?.latency.p99)));
   out.push('');
-  out.push('vmapd CPU per request, µs (× bare route), and vmapd / machine cores:');
+  out.push('vmapd CPU per request, µs (× bare route), and cores: vmapd / load generator / other:');
   out.push('');
   out.push(`| mode | ${sizes.map((n) => areas(n)).join(' | ')} |`);
   out.push(`|---|${sizes.map(() => '---').join('|')}|`);
   out.push(
     ...scalingRows((x) => {
       const perReq = cpuPerRequestUs(x.cpu, x.meminfo.reqPerSec);
-      return `${withRatio(us(perReq), perReq, bareUs)}, ${cpuCell(x.cpu)}`;
+      return `${withRatio(us(perReq), perReq, bareUs)}, ${cpuCell(x.cpu, x.meminfo.clientCores)}`;
     }),
   );
   out.push('');
@@ -183,7 +214,7 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   out.push(`## 4. Isolation: closed-loop writers with and without the /meminfo flood (${areas(s.areasUnderLoad)} live areas)`);
   out.push('');
   out.push(
-    '| mode | writer ops/s alone (× echo) | with flood (× echo) | with ÷ alone | writer p99 alone (× echo) | with flood (× echo) | /meminfo req/s meanwhile (× bare route) | vmapd / machine cores, alone → with flood |',
+    '| mode | writer ops/s alone (× echo) | with flood (× echo) | with ÷ alone | writer p99 alone (× echo) | with flood (× echo) | /meminfo req/s meanwhile (× bare route) | cores: vmapd / load generators / other, alone → with flood |',
   );
   out.push('|---|---|---|---|---|---|---|---|');
   for (const mode of modes) {
@@ -193,7 +224,7 @@ export function renderReport(r: CompareResults, chartFile: string): string {
       `| ${mode} | ${withRatio(rate(x.alone.opsPerSec), x.alone.opsPerSec, echo?.opsPerSec)} | ${withRatio(rate(x.withFlood.opsPerSec), x.withFlood.opsPerSec, echo?.opsPerSec)} | ` +
         `${ratio(x.withFlood.opsPerSec, x.alone.opsPerSec)} | ${withRatio(ms(x.alone.latency.p99), x.alone.latency.p99, echo?.latency.p99)} | ` +
         `${withRatio(ms(x.withFlood.latency.p99), x.withFlood.latency.p99, echo?.latency.p99)} | ${withRatio(rate(x.flood.reqPerSec), x.flood.reqPerSec, http?.reqPerSec)}` +
-        `${errorsOf(x.withFlood)}${floodIssues(x.flood)} | ${cpuCell(x.cpuAlone)} → ${cpuCell(x.cpuWithFlood)} |`,
+        `${errorsOf(x.withFlood)}${floodIssues(x.flood)} | ${cpuCell(x.cpuAlone, x.alone.clientCores)} → ${cpuCell(x.cpuWithFlood, x.withFlood.clientCores + x.flood.clientCores)} |`,
     );
   }
   out.push('');
@@ -211,6 +242,9 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   return out.join('\n');
 }
 
+/** Cores of other work above which a measurement counts as disturbed. */
+const NOISE_CORES = 0.25;
+
 /** A server that used less than this share of its one core was not what limited the throughput. */
 const SATURATED = 0.9;
 
@@ -223,20 +257,25 @@ function explain(r: CompareResults): string[] {
   const snap = get('snapshot');
   const locked = get('locked-walk');
   const rcu = get('rcu-walk');
-  const cores = (c: CpuUse): string =>
-    c.server === null || c.machine === null ? '' : `vmapd used ${c.server.toFixed(2)} cores and the whole machine ${c.machine.toFixed(2)} of ${r.machine.cpus}`;
+  const cores = (c: CpuUse, clients: number): string => {
+    const other = otherCores(c, clients);
+    return c.server === null || other === undefined
+      ? ''
+      : `vmapd used ${c.server.toFixed(2)} cores, the load generators ${clients.toFixed(2)} and other work ${other.toFixed(2)}, of ${r.machine.cpus}`;
+  };
 
   if (snap && http) {
     const c = snap.cpu;
+    const clients = snap.meminfo.clientCores + snap.writers.clientCores;
     const perReq = cpuPerRequestUs(c, snap.meminfo.reqPerSec);
     let why: string;
     if (c.server !== null && c.server < SATURATED) {
       why =
-        `vmapd was not what limited it: ${cores(c)}. The machine's cores went to the load generators (autocannon, ${snap.writers.procs} writer process(es)) ` +
-        `and to whatever else ran, so vmapd's event loop sat idle part of the time; on a machine with cores to spare for the clients this figure moves up.`;
+        `vmapd was not what limited it: ${cores(c, clients)}. The cores went to the load generators (autocannon, ${snap.writers.procs} writer process(es)) ` +
+        `and to whatever else ran, so vmapd's event loop waited part of the time; on a machine with cores to spare for the clients this figure moves up.`;
     } else {
       why =
-        `vmapd's one event loop was saturated (${cores(c)}): it serves the gRPC writes, group commit and snapshot publication on the same thread that answers /meminfo, ` +
+        `vmapd's one event loop was saturated (${cores(c, clients)}): it serves the gRPC writes, group commit and snapshot publication on the same thread that answers /meminfo, ` +
         `so each write's CPU time is taken from the readers.`;
     }
     lines.push(
