@@ -9,14 +9,30 @@
  * - blocks are coalesced on insert, so no two blocks ever touch and the tree's
  *   content is a pure function of which ranges are reserved.
  *
- * The tree is an AVL tree whose nodes live in typed arrays (a structure of
- * arrays indexed by node number, slot 0 being the nil sentinel). That keeps a
- * node at 37 bytes, out of the garbage collector's way, and the hot path free
- * of allocation. Addresses and sizes are in pages, relative to the space's
- * base; doubles hold them exactly (a 64-bit space has 2^52 pages).
+ * The tree is an AVL tree whose nodes live in one typed buffer, slot 0 being
+ * the nil sentinel: out of the garbage collector's way, and the hot path free
+ * of allocation. Each node is one 64-byte record (an array of structures, read
+ * through a Float64Array and an Int32Array view of the same buffer), so a step
+ * down the tree touches one cache line rather than one per field: with 10^5
+ * blocks the lower levels of every walk miss the cache, and that dominates.
+ * Addresses and sizes are in pages, relative to the space's base; doubles
+ * hold them exactly (a 64-bit space has 2^52 pages).
  */
 
 const NIL = 0;
+
+/** Bytes per node record. */
+const NODE_BYTES = 64;
+// Float64 fields, at `x * 8 + field` in the Float64Array view.
+const START = 0;
+const SIZE = 1;
+/** Largest SIZE in the node's subtree (the kernel's subtree_max_size). */
+const MAX = 2;
+// Int32 fields, at `x * 16 + field` in the Int32Array view (bytes 24-39).
+const LEFT = 6;
+const RIGHT = 7;
+const PARENT = 8;
+const HEIGHT = 9;
 
 /** The in-order view of one free block, for walks and checks. */
 export interface FreeBlock {
@@ -28,14 +44,12 @@ export interface FreeBlock {
 
 /** Augmented AVL tree of free blocks; see the module comment. */
 export class FreeIndex {
-  private startOf: Float64Array;
-  private sizeOf: Float64Array;
-  /** Largest `sizeOf` in the node's subtree (the kernel's subtree_max_size). */
-  private maxOf: Float64Array;
-  private left: Int32Array;
-  private right: Int32Array;
-  private parent: Int32Array;
-  private height: Uint8Array;
+  /** Node records: start, size, max as doubles (see the field constants). */
+  private f: Float64Array;
+  /** The same records: left, right, parent, height as int32. */
+  private i: Int32Array;
+  /** Slots in the buffer, the nil sentinel included. */
+  private capacity: number;
   private root = NIL;
   /** Next never-used slot. */
   private next = 1;
@@ -56,14 +70,10 @@ export class FreeIndex {
 
   /** An empty index with room for `capacity` blocks before it grows. */
   constructor(capacity = 1024) {
-    const n = Math.max(2, capacity + 1);
-    this.startOf = new Float64Array(n);
-    this.sizeOf = new Float64Array(n);
-    this.maxOf = new Float64Array(n);
-    this.left = new Int32Array(n);
-    this.right = new Int32Array(n);
-    this.parent = new Int32Array(n);
-    this.height = new Uint8Array(n);
+    this.capacity = Math.max(2, capacity + 1);
+    const buf = new ArrayBuffer(this.capacity * NODE_BYTES);
+    this.f = new Float64Array(buf);
+    this.i = new Int32Array(buf);
   }
 
   /** Number of free blocks. */
@@ -78,7 +88,7 @@ export class FreeIndex {
 
   /** Size in pages of the largest free block, 0 when nothing is free. O(1). */
   get largest(): number {
-    return this.maxOf[this.root]!;
+    return this.f[this.root * 8 + MAX]!;
   }
 
   /**
@@ -106,19 +116,20 @@ export class FreeIndex {
     const n = this.qPages;
     const vs = this.qStart;
     const ve = this.qEnd;
+    const f = this.f;
     while (x !== NIL) {
-      if (this.maxOf[x]! < n) return NIL;
-      const s = this.startOf[x]!;
+      if (f[x * 8 + MAX]! < n) return NIL;
+      const s = f[x * 8 + START]!;
       // Blocks in the left subtree end before `s`; they matter only if `s` is
       // past the range's start.
       if (s > vs) {
-        const l = this.left[x]!;
-        if (l !== NIL && this.maxOf[l]! >= n) {
+        const l = this.i[x * 16 + LEFT]!;
+        if (l !== NIL && f[l * 8 + MAX]! >= n) {
           const found = this.search(l);
           if (found !== NIL) return found;
         }
       }
-      const e = s + this.sizeOf[x]!;
+      const e = s + f[x * 8 + SIZE]!;
       let a = s > vs ? s : vs;
       if (this.qAlign > 1) {
         const rem = (this.qBase + a) % this.qAlign;
@@ -130,7 +141,7 @@ export class FreeIndex {
       }
       // Blocks in the right subtree start after `e` (blocks never touch).
       if (e + n >= ve) return NIL;
-      x = this.right[x]!;
+      x = this.i[x * 16 + RIGHT]!;
     }
     return NIL;
   }
@@ -140,8 +151,9 @@ export class FreeIndex {
    * (the kernel's adjust_va_to_fit_type: full, left, right or middle fit).
    */
   carve(x: number, start: number, pages: number): void {
-    const s = this.startOf[x]!;
-    const e = s + this.sizeOf[x]!;
+    const f = this.f;
+    const s = f[x * 8 + START]!;
+    const e = s + f[x * 8 + SIZE]!;
     const end = start + pages;
     if (start < s || end > e || pages <= 0) {
       throw new Error(`free index: carve [${start}, ${end}) outside block [${s}, ${e})`);
@@ -151,14 +163,14 @@ export class FreeIndex {
       this.removeNode(x);
     } else if (start === s) {
       // Moving the start keeps the order: nothing lies between the neighbours.
-      this.startOf[x] = end;
-      this.sizeOf[x] = e - end;
+      f[x * 8 + START] = end;
+      f[x * 8 + SIZE] = e - end;
       this.fixMaxUp(x);
     } else if (end === e) {
-      this.sizeOf[x] = start - s;
+      f[x * 8 + SIZE] = start - s;
       this.fixMaxUp(x);
     } else {
-      this.sizeOf[x] = start - s;
+      f[x * 8 + SIZE] = start - s;
       this.fixMaxUp(x);
       this.insertAfter(x, end, e - end);
     }
@@ -178,9 +190,9 @@ export class FreeIndex {
   private blockContaining(page: number): number {
     let x = this.root;
     while (x !== NIL) {
-      const s = this.startOf[x]!;
-      if (page < s) x = this.left[x]!;
-      else if (page >= s + this.sizeOf[x]!) x = this.right[x]!;
+      const s = this.f[x * 8 + START]!;
+      if (page < s) x = this.i[x * 16 + LEFT]!;
+      else if (page >= s + this.f[x * 8 + SIZE]!) x = this.i[x * 16 + RIGHT]!;
       else return x;
     }
     return NIL;
@@ -194,22 +206,24 @@ export class FreeIndex {
   insert(start: number, pages: number): void {
     if (pages <= 0) throw new Error(`free index: insert of ${pages} pages`);
     const end = start + pages;
+    const f = this.f;
+    const i = this.i;
     let x = this.root;
     let pred = NIL;
     let succ = NIL;
     let last = NIL;
     while (x !== NIL) {
       last = x;
-      if (this.startOf[x]! < start) {
+      if (f[x * 8 + START]! < start) {
         pred = x;
-        x = this.right[x]!;
+        x = i[x * 16 + RIGHT]!;
       } else {
         succ = x;
-        x = this.left[x]!;
+        x = i[x * 16 + LEFT]!;
       }
     }
-    const predEnd = pred === NIL ? -1 : this.startOf[pred]! + this.sizeOf[pred]!;
-    const succStart = succ === NIL ? Infinity : this.startOf[succ]!;
+    const predEnd = pred === NIL ? -1 : f[pred * 8 + START]! + f[pred * 8 + SIZE]!;
+    const succStart = succ === NIL ? Infinity : f[succ * 8 + START]!;
     if (predEnd > start || succStart < end) {
       throw new Error(`free index: [${start}, ${end}) overlaps free space`);
     }
@@ -217,26 +231,27 @@ export class FreeIndex {
     const mergeLeft = predEnd === start;
     const mergeRight = succStart === end;
     if (mergeLeft && mergeRight) {
-      const total = this.sizeOf[pred]! + pages + this.sizeOf[succ]!;
+      const total = f[pred * 8 + SIZE]! + pages + f[succ * 8 + SIZE]!;
       // Removing succ only relinks or copies into succ's own slot: pred stays put.
       this.removeNode(succ);
-      this.sizeOf[pred] = total;
+      f[pred * 8 + SIZE] = total;
       this.fixMaxUp(pred);
     } else if (mergeLeft) {
-      this.sizeOf[pred] = this.sizeOf[pred]! + pages;
+      f[pred * 8 + SIZE] = f[pred * 8 + SIZE]! + pages;
       this.fixMaxUp(pred);
     } else if (mergeRight) {
-      this.startOf[succ] = start;
-      this.sizeOf[succ] = this.sizeOf[succ]! + pages;
+      f[succ * 8 + START] = start;
+      f[succ * 8 + SIZE] = f[succ * 8 + SIZE]! + pages;
       this.fixMaxUp(succ);
     } else {
       const n = this.newNode(start, pages);
       if (last === NIL) {
         this.root = n;
       } else {
-        this.parent[n] = last;
-        if (this.startOf[last]! < start) this.right[last] = n;
-        else this.left[last] = n;
+        // newNode may have grown the buffer: read through the fields again.
+        this.i[n * 16 + PARENT] = last;
+        if (this.f[last * 8 + START]! < start) this.i[last * 16 + RIGHT] = n;
+        else this.i[last * 16 + LEFT] = n;
         this.retrace(last);
       }
     }
@@ -258,11 +273,11 @@ export class FreeIndex {
     while (x !== NIL || stack.length > 0) {
       while (x !== NIL) {
         stack.push(x);
-        x = this.left[x]!;
+        x = this.i[x * 16 + LEFT]!;
       }
       x = stack.pop()!;
-      yield { start: this.startOf[x]!, pages: this.sizeOf[x]! };
-      x = this.right[x]!;
+      yield { start: this.f[x * 8 + START]!, pages: this.f[x * 8 + SIZE]! };
+      x = this.i[x * 16 + RIGHT]!;
     }
   }
 
@@ -278,21 +293,23 @@ export class FreeIndex {
     let pages = 0;
     const visit = (x: number, p: number): number => {
       if (x === NIL || problem) return 0;
-      if (this.parent[x] !== p) problem = `node ${x}: parent ${this.parent[x]} != ${p}`;
-      const hl = visit(this.left[x]!, x);
-      const s = this.startOf[x]!;
-      const size = this.sizeOf[x]!;
+      const i = this.i;
+      const f = this.f;
+      if (i[x * 16 + PARENT] !== p) problem = `node ${x}: parent ${i[x * 16 + PARENT]} != ${p}`;
+      const hl = visit(i[x * 16 + LEFT]!, x);
+      const s = f[x * 8 + START]!;
+      const size = f[x * 8 + SIZE]!;
       if (size <= 0) problem ??= `block at ${s} has size ${size}`;
       if (s <= prevEnd) problem ??= `block at ${s} touches or overlaps the block ending at ${prevEnd}`;
       prevEnd = s + size;
       seen++;
       pages += size;
-      const hr = visit(this.right[x]!, x);
+      const hr = visit(i[x * 16 + RIGHT]!, x);
       if (Math.abs(hl - hr) > 1) problem ??= `node at ${s} unbalanced (${hl} vs ${hr})`;
       const h = 1 + Math.max(hl, hr);
-      if (this.height[x] !== h) problem ??= `node at ${s}: height ${this.height[x]} != ${h}`;
-      const m = Math.max(size, this.maxOf[this.left[x]!]!, this.maxOf[this.right[x]!]!);
-      if (this.maxOf[x] !== m) problem ??= `node at ${s}: subtree max ${this.maxOf[x]} != ${m}`;
+      if (i[x * 16 + HEIGHT] !== h) problem ??= `node at ${s}: height ${i[x * 16 + HEIGHT]} != ${h}`;
+      const m = Math.max(size, f[i[x * 16 + LEFT]! * 8 + MAX]!, f[i[x * 16 + RIGHT]! * 8 + MAX]!);
+      if (f[x * 8 + MAX] !== m) problem ??= `node at ${s}: subtree max ${f[x * 8 + MAX]} != ${m}`;
       return h;
     };
     visit(this.root, NIL);
@@ -307,146 +324,163 @@ export class FreeIndex {
   private newNode(start: number, pages: number): number {
     let n = this.recycled;
     if (n !== NIL) {
-      this.recycled = this.left[n]!;
+      this.recycled = this.i[n * 16 + LEFT]!;
     } else {
-      if (this.next === this.startOf.length) this.grow();
+      if (this.next === this.capacity) this.grow();
       n = this.next++;
     }
-    this.startOf[n] = start;
-    this.sizeOf[n] = pages;
-    this.maxOf[n] = pages;
-    this.left[n] = NIL;
-    this.right[n] = NIL;
-    this.parent[n] = NIL;
-    this.height[n] = 1;
+    const f = this.f;
+    const i = this.i;
+    f[n * 8 + START] = start;
+    f[n * 8 + SIZE] = pages;
+    f[n * 8 + MAX] = pages;
+    i[n * 16 + LEFT] = NIL;
+    i[n * 16 + RIGHT] = NIL;
+    i[n * 16 + PARENT] = NIL;
+    i[n * 16 + HEIGHT] = 1;
     this.nodes++;
     return n;
   }
 
   private grow(): void {
-    const n = this.startOf.length * 2;
-    const widen = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (len: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.startOf = widen(this.startOf, (len) => new Float64Array(len));
-    this.sizeOf = widen(this.sizeOf, (len) => new Float64Array(len));
-    this.maxOf = widen(this.maxOf, (len) => new Float64Array(len));
-    this.left = widen(this.left, (len) => new Int32Array(len));
-    this.right = widen(this.right, (len) => new Int32Array(len));
-    this.parent = widen(this.parent, (len) => new Int32Array(len));
-    this.height = widen(this.height, (len) => new Uint8Array(len));
+    this.capacity *= 2;
+    const buf = new ArrayBuffer(this.capacity * NODE_BYTES);
+    const f = new Float64Array(buf);
+    f.set(this.f);
+    this.f = f;
+    this.i = new Int32Array(buf);
   }
 
   /** Inserts a block that comes right after node `x` in address order. */
   private insertAfter(x: number, start: number, pages: number): void {
     const n = this.newNode(start, pages);
-    let r = this.right[x]!;
+    const i = this.i; // after newNode: it may have grown the buffer
+    let r = i[x * 16 + RIGHT]!;
     if (r === NIL) {
-      this.right[x] = n;
-      this.parent[n] = x;
+      i[x * 16 + RIGHT] = n;
+      i[n * 16 + PARENT] = x;
     } else {
-      while (this.left[r]! !== NIL) r = this.left[r]!;
-      this.left[r] = n;
-      this.parent[n] = r;
+      while (i[r * 16 + LEFT]! !== NIL) r = i[r * 16 + LEFT]!;
+      i[r * 16 + LEFT] = n;
+      i[n * 16 + PARENT] = r;
     }
-    this.retrace(this.parent[n]!);
+    this.retrace(i[n * 16 + PARENT]!);
   }
 
   private removeNode(z: number): void {
+    const f = this.f;
+    const i = this.i;
     let y = z;
-    if (this.left[z] !== NIL && this.right[z] !== NIL) {
+    if (i[z * 16 + LEFT] !== NIL && i[z * 16 + RIGHT] !== NIL) {
       // Move the in-order successor's block into z's slot and unlink the successor.
-      y = this.right[z]!;
-      while (this.left[y]! !== NIL) y = this.left[y]!;
-      this.startOf[z] = this.startOf[y]!;
-      this.sizeOf[z] = this.sizeOf[y]!;
+      y = i[z * 16 + RIGHT]!;
+      while (i[y * 16 + LEFT]! !== NIL) y = i[y * 16 + LEFT]!;
+      f[z * 8 + START] = f[y * 8 + START]!;
+      f[z * 8 + SIZE] = f[y * 8 + SIZE]!;
     }
-    const child = this.left[y] !== NIL ? this.left[y]! : this.right[y]!;
-    const p = this.parent[y]!;
-    if (child !== NIL) this.parent[child] = p;
+    const child = i[y * 16 + LEFT] !== NIL ? i[y * 16 + LEFT]! : i[y * 16 + RIGHT]!;
+    const p = i[y * 16 + PARENT]!;
+    if (child !== NIL) i[child * 16 + PARENT] = p;
     this.replaceChild(p, y, child);
-    this.left[y] = this.recycled;
+    i[y * 16 + LEFT] = this.recycled;
     this.recycled = y;
     this.nodes--;
     if (p !== NIL) this.retrace(p);
+    // z took a new size, and the retrace may have stopped below it (it stops
+    // where a subtree's height and max did not change): fix z's max too.
+    if (y !== z) this.fixMaxUp(z);
   }
 
   private replaceChild(p: number, old: number, child: number): void {
     if (p === NIL) this.root = child;
-    else if (this.left[p] === old) this.left[p] = child;
-    else this.right[p] = child;
+    else if (this.i[p * 16 + LEFT] === old) this.i[p * 16 + LEFT] = child;
+    else this.i[p * 16 + RIGHT] = child;
   }
 
   /** Recomputes the augmented maximum upwards after a block's size changed. */
   private fixMaxUp(x: number): void {
+    const f = this.f;
+    const i = this.i;
     while (x !== NIL) {
-      const l = this.maxOf[this.left[x]!]!;
-      const r = this.maxOf[this.right[x]!]!;
-      const s = this.sizeOf[x]!;
+      const l = f[i[x * 16 + LEFT]! * 8 + MAX]!;
+      const r = f[i[x * 16 + RIGHT]! * 8 + MAX]!;
+      const s = f[x * 8 + SIZE]!;
       const m = s > l ? (s > r ? s : r) : l > r ? l : r;
-      if (m === this.maxOf[x]) return;
-      this.maxOf[x] = m;
-      x = this.parent[x]!;
+      if (m === f[x * 8 + MAX]) return;
+      f[x * 8 + MAX] = m;
+      x = i[x * 16 + PARENT]!;
     }
   }
 
   private update(x: number): void {
-    const l = this.left[x]!;
-    const r = this.right[x]!;
-    const hl = this.height[l]!;
-    const hr = this.height[r]!;
-    this.height[x] = 1 + (hl > hr ? hl : hr);
-    const ml = this.maxOf[l]!;
-    const mr = this.maxOf[r]!;
-    const s = this.sizeOf[x]!;
-    this.maxOf[x] = s > ml ? (s > mr ? s : mr) : ml > mr ? ml : mr;
+    const f = this.f;
+    const i = this.i;
+    const l = i[x * 16 + LEFT]!;
+    const r = i[x * 16 + RIGHT]!;
+    const hl = i[l * 16 + HEIGHT]!;
+    const hr = i[r * 16 + HEIGHT]!;
+    i[x * 16 + HEIGHT] = 1 + (hl > hr ? hl : hr);
+    const ml = f[l * 8 + MAX]!;
+    const mr = f[r * 8 + MAX]!;
+    const s = f[x * 8 + SIZE]!;
+    f[x * 8 + MAX] = s > ml ? (s > mr ? s : mr) : ml > mr ? ml : mr;
   }
 
-  /** Walks from `x` to the root, updating heights and maxima and rebalancing. */
+  /**
+   * Walks from `x` towards the root, updating heights and maxima and
+   * rebalancing. Stops as soon as a subtree's root has the height and max
+   * its old root had: nothing above can change then (after an insert that is
+   * usually a level or two up, where the full walk went to the root).
+   */
   private retrace(x: number): void {
+    const f = this.f;
+    const i = this.i;
     while (x !== NIL) {
+      const oldHeight = i[x * 16 + HEIGHT]!;
+      const oldMax = f[x * 8 + MAX]!;
       this.update(x);
-      const bal = this.height[this.left[x]!]! - this.height[this.right[x]!]!;
+      const l = i[x * 16 + LEFT]!;
+      const r = i[x * 16 + RIGHT]!;
+      const bal = i[l * 16 + HEIGHT]! - i[r * 16 + HEIGHT]!;
       if (bal > 1) {
-        const l = this.left[x]!;
-        if (this.height[this.left[l]!]! < this.height[this.right[l]!]!) this.rotateLeft(l);
+        if (i[i[l * 16 + LEFT]! * 16 + HEIGHT]! < i[i[l * 16 + RIGHT]! * 16 + HEIGHT]!) this.rotateLeft(l);
         x = this.rotateRight(x);
       } else if (bal < -1) {
-        const r = this.right[x]!;
-        if (this.height[this.right[r]!]! < this.height[this.left[r]!]!) this.rotateRight(r);
+        if (i[i[r * 16 + RIGHT]! * 16 + HEIGHT]! < i[i[r * 16 + LEFT]! * 16 + HEIGHT]!) this.rotateRight(r);
         x = this.rotateLeft(x);
       }
-      x = this.parent[x]!;
+      if (i[x * 16 + HEIGHT] === oldHeight && f[x * 8 + MAX] === oldMax) return;
+      x = i[x * 16 + PARENT]!;
     }
   }
 
   private rotateLeft(x: number): number {
-    const y = this.right[x]!;
-    const b = this.left[y]!;
-    this.right[x] = b;
-    if (b !== NIL) this.parent[b] = x;
-    const p = this.parent[x]!;
-    this.parent[y] = p;
+    const i = this.i;
+    const y = i[x * 16 + RIGHT]!;
+    const b = i[y * 16 + LEFT]!;
+    i[x * 16 + RIGHT] = b;
+    if (b !== NIL) i[b * 16 + PARENT] = x;
+    const p = i[x * 16 + PARENT]!;
+    i[y * 16 + PARENT] = p;
     this.replaceChild(p, x, y);
-    this.left[y] = x;
-    this.parent[x] = y;
+    i[y * 16 + LEFT] = x;
+    i[x * 16 + PARENT] = y;
     this.update(x);
     this.update(y);
     return y;
   }
 
   private rotateRight(x: number): number {
-    const y = this.left[x]!;
-    const b = this.right[y]!;
-    this.left[x] = b;
-    if (b !== NIL) this.parent[b] = x;
-    const p = this.parent[x]!;
-    this.parent[y] = p;
+    const i = this.i;
+    const y = i[x * 16 + LEFT]!;
+    const b = i[y * 16 + RIGHT]!;
+    i[x * 16 + LEFT] = b;
+    if (b !== NIL) i[b * 16 + PARENT] = x;
+    const p = i[x * 16 + PARENT]!;
+    i[y * 16 + PARENT] = p;
     this.replaceChild(p, x, y);
-    this.right[y] = x;
-    this.parent[x] = y;
+    i[y * 16 + RIGHT] = x;
+    i[x * 16 + PARENT] = y;
     this.update(x);
     this.update(y);
     return y;
