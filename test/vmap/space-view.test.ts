@@ -77,6 +77,20 @@ describe('lazy areas in walks and lookups', () => {
     assert.equal(v.floor(c)?.start, c);
   });
 
+  it('view().floor() on a long purge list (sorted rather than scanned) agrees with the walk', () => {
+    const s = space(8192);
+    const a = Array.from({ length: 2000 }, (_, i) => take(s, 1 + (i % 3)));
+    for (let i = 0; i < a.length; i += 3) s.free(a[(i * 7) % a.length]!);
+    const v = s.view();
+    const list = [...s.areas()];
+    assert.ok(s.meminfo().nrLazyAreas > 512);
+    for (let k = 0; k < list.length; k += 17) {
+      const va = list[k]!;
+      assert.equal(v.floor(va.start), va);
+      assert.equal(v.floor(va.start + va.pages - 1), va);
+    }
+  });
+
   it('fromAreas keeps lazy areas lazy and in place', () => {
     const s = space();
     const a = Array.from({ length: 6 }, () => take(s, 3));
