@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator, TokenTable } from './auth/tokens.js';
 import { pino, type Logger } from 'pino';
@@ -132,9 +134,28 @@ function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: B
     return undefined;
   }
   if (config.tlsCert === undefined || config.tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together');
-  return {
-    cert: readFileSync(config.tlsCert),
-    key: readFileSync(config.tlsKey),
-    ...(config.tlsClientCa === undefined ? {} : { clientCa: readFileSync(config.tlsClientCa) }),
+  const read = (path: string, option: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${option} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   };
+  const tls = {
+    cert: read(config.tlsCert, '--tls-cert'),
+    key: read(config.tlsKey, '--tls-key'),
+    ...(config.tlsClientCa === undefined ? {} : { clientCa: read(config.tlsClientCa, '--tls-client-ca') }),
+  };
+  // Bad PEM, a key of another certificate, a CA file without a certificate
+  // (which would fail only every client later): say so here, naming the option.
+  const check = (what: string, fn: () => unknown): void => {
+    try {
+      fn();
+    } catch (err) {
+      throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  check(`--tls-cert ${config.tlsCert}, --tls-key ${config.tlsKey}`, () => createSecureContext({ cert: tls.cert, key: tls.key }));
+  if (tls.clientCa !== undefined) check(`--tls-client-ca ${config.tlsClientCa}`, () => new X509Certificate(tls.clientCa!));
+  return tls;
 }
