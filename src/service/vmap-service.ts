@@ -381,7 +381,17 @@ export class VmapService {
     if (this.quotaBytes > 0 && (usage?.bytes ?? 0) + bytes > this.quotaBytes) {
       throw new QuotaExceeded('quota-bytes', `${owner} holds ${usage?.bytes ?? 0} bytes; ${bytes} more would pass its ${this.quotaBytes}`);
     }
-    const { area, purged } = this.space.alloc(req);
+    const before = this.space.version;
+    let result: ReturnType<VmapSpace['alloc']>;
+    try {
+      result = this.space.alloc(req);
+    } catch (err) {
+      // Out of space after purging: the purge stands (as in the kernel), so it
+      // must reach the store and the readers like any other change.
+      if (this.space.version !== before) this.changes.push({ op: 'purge' });
+      throw err;
+    }
+    const { area, purged } = result;
     if (purged !== null) this.changes.push({ op: 'purge' });
     this.changes.push({ op: 'insert', area });
     if (key !== '') this.requestIds.set(key, area.start);

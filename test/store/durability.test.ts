@@ -70,6 +70,30 @@ describe('durable store', () => {
     }
   });
 
+  it('keeps the purge an out-of-space alloc made before it failed', async () => {
+    const dir = dataDir();
+    const first = await spawnVmapd(['--data-dir', dir]);
+    let c = grpcClient(first.grpcPort);
+    try {
+      const a = await call(c, 'Alloc', { size: '4096' });
+      await call(c, 'Free', { addr: a.addr });
+      // Nothing fits below vend even after purging: RESOURCE_EXHAUSTED, but the purge stands.
+      await assert.rejects(call(c, 'Alloc', { size: '8192', vend: (0xffffc90000000000n + 8192n).toString() }), (e: { code: number }) => e.code === 8);
+      assert.equal((await call(c, 'MemInfo', {})).nr_lazy_areas, '0', 'readers see the purge');
+    } finally {
+      c.close();
+      assert.equal(await stopChild(first), 0);
+    }
+    const second = await spawnVmapd(['--data-dir', dir]);
+    c = grpcClient(second.grpcPort);
+    try {
+      assert.equal((await call(c, 'MemInfo', {})).nr_lazy_areas, '0', 'so does the store');
+    } finally {
+      c.close();
+      assert.equal(await stopChild(second), 0);
+    }
+  });
+
   it('refuses to start on a database made for another space', async () => {
     const dir = dataDir();
     const s = await spawnVmapd(['--data-dir', dir]);
