@@ -31,6 +31,8 @@ const ALL_MODES: readonly Mode[] = ['locked-walk', 'rcu-walk', 'snapshot'];
 const PREFILL_RATE = 30000;
 /** Ops/s one writer process offers at a fixed rate without being the bottleneck (it closes a loop at several thousand). */
 const RATED_OPS_PER_PROC = 2000;
+/** Extra warm-up for the first measurement on a fresh server: its first seconds run a few percent slow. */
+const FRESH_WARMUP_SEC = 3;
 /** Heap for vmapd: a million areas and their snapshots need more than a small default. */
 const VMAPD_HEAP_MB = 8192;
 
@@ -249,7 +251,7 @@ async function main(): Promise<void> {
         results.baselines = { ...results.baselines, bodyBytes: Buffer.byteLength(body) };
       }
       const under = await step(`${mode}: /meminfo flood + writers at ${s.writeRate}/s`, measureWeight, async () => {
-        await together(writersOpts(v.grpc, W, s.writeRate), floodOpts(v.httpUrl, W), 'flood');
+        await together(writersOpts(v.grpc, W + FRESH_WARMUP_SEC, s.writeRate), floodOpts(v.httpUrl, W + FRESH_WARMUP_SEC), 'flood');
         sampleLoad(`${mode} under load`);
         return metered(v.pid, () => together(writersOpts(v.grpc, D, s.writeRate), floodOpts(v.httpUrl, D), 'flood'));
       });
@@ -285,7 +287,8 @@ async function main(): Promise<void> {
         if (!added) break;
         // A big prefill leaves garbage and cold code behind (the first seconds after a
         // 1M-area fill run well below steady state): warm up longer after one.
-        const warm = W + Math.min(5, (n - have) / 250_000);
+        // And a fresh server needs a few more seconds before JIT and heap sizing settle.
+        const warm = W + Math.min(5, (n - have) / 250_000) + (have === 0 ? FRESH_WARMUP_SEC : 0);
         have = n;
         const r = await step(`${mode}: /meminfo flood at ${n} areas`, measureWeight + warm - W, async () => {
           await runFlood(floodOpts(v.httpUrl, warm));
@@ -309,7 +312,7 @@ async function main(): Promise<void> {
     if (b) {
       try {
         const http = await step('baseline: bare fastify route', measureWeight, async () => {
-          await runFlood(floodOpts(b.httpUrl, W));
+          await runFlood(floodOpts(b.httpUrl, W + FRESH_WARMUP_SEC));
           sampleLoad('baseline http');
           return metered(b.pid, async () => ({ flood: await runFlood(floodOpts(b.httpUrl, D)) }));
         });
