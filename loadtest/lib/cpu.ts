@@ -65,3 +65,15 @@ export function selfCores(start: NodeJS.CpuUsage, wallSec: number): number {
   const u = process.cpuUsage(start);
   return Math.round(((u.user + u.system) / 1e6 / wallSec) * 100) / 100;
 }
+
+/** Cores of other work above which a measurement counts as disturbed. */
+export const NOISE_CORES = 0.25;
+
+/**
+ * Cores used by neither the server nor the load generators during a
+ * measurement (another build, another test suite), or undefined.
+ */
+export function otherCores(c: CpuUse | undefined, clientCores: number | undefined): number | undefined {
+  if (c === undefined || c.server === null || c.machine === null || clientCores === undefined) return undefined;
+  return Math.max(0, c.machine - c.server - clientCores);
+}

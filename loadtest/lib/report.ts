@@ -6,7 +6,7 @@
  */
 import type { FloodResult } from '../meminfo-flood.js';
 import type { WritersResult } from '../writers.js';
-import type { CpuUse } from './cpu.js';
+import { NOISE_CORES, otherCores, type CpuUse } from './cpu.js';
 import type { CompareResults, Mode } from './results.js';
 
 const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -29,12 +29,6 @@ function cpuCell(c: CpuUse | undefined, clientCores: number | undefined): string
   if (c === undefined) return '–';
   const f = (n: number | null | undefined): string => (n === null || n === undefined ? '–' : n.toFixed(2));
   return `${f(c.server)} / ${f(clientCores)} / ${f(otherCores(c, clientCores))}`;
-}
-
-/** Cores used by neither the server nor the load generators, or undefined. */
-export function otherCores(c: CpuUse | undefined, clientCores: number | undefined): number | undefined {
-  if (c === undefined || c.server === null || c.machine === null || clientCores === undefined) return undefined;
-  return Math.max(0, c.machine - c.server - clientCores);
 }
 
 /** Every measurement's "other" cores, for the noise note. */
@@ -124,7 +118,8 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   out.push('|---|---|---|---|');
   for (const t of r.targets) {
     const verdict = t.pass === null ? 'not measured' : t.pass ? '**pass**' : '**miss**';
-    out.push(`| ${t.description} | ${t.measured === null ? '–' : `${t.measured.toFixed(2)}`} | ≥ ${t.threshold} | ${verdict} |`);
+    const note = t.disturbed.length === 0 ? '' : ` ⚠ other work took the CPU during: ${t.disturbed.join('; ')}`;
+    out.push(`| ${t.description} | ${t.measured === null ? '–' : `${t.measured.toFixed(2)}`} | ≥ ${t.threshold} | ${verdict}${note} |`);
   }
   out.push('');
 
@@ -242,9 +237,6 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   return out.join('\n');
 }
 
-/** Cores of other work above which a measurement counts as disturbed. */
-const NOISE_CORES = 0.25;
-
 /** A server that used less than this share of its one core was not what limited the throughput. */
 const SATURATED = 0.9;
 
@@ -269,7 +261,12 @@ function explain(r: CompareResults): string[] {
     const clients = snap.meminfo.clientCores + snap.writers.clientCores;
     const perReq = cpuPerRequestUs(c, snap.meminfo.reqPerSec);
     let why: string;
-    if (c.server !== null && c.server < SATURATED) {
+    if (c.server !== null && c.server < SATURATED && c.machine !== null && c.machine < r.machine.cpus - 0.3) {
+      why =
+        `neither vmapd nor the machine was saturated (${cores(c, clients)}), so with ${r.settings.connections} closed-loop connections the flood ` +
+        `was bound by latency, not CPU: every write the event loop serves (a gRPC call, a group commit, a snapshot publication) holds up the reads ` +
+        `queued behind it while the connections wait (loadtest/README.md has a side test with more connections).`;
+    } else if (c.server !== null && c.server < SATURATED) {
       why =
         `vmapd was not what limited it: ${cores(c, clients)}. The cores went to the load generators (autocannon, ${snap.writers.procs} writer process(es)) ` +
         `and to whatever else ran, so vmapd's event loop waited part of the time; on a machine with cores to spare for the clients this figure moves up.`;
@@ -322,9 +319,9 @@ function explain(r: CompareResults): string[] {
         `(${z.cpu.machine?.toFixed(2) ?? '–'} of ${r.machine.cpus}): much of the drop is contention, not the read path.`;
     } else {
       text +=
-        ` The read itself is O(1) (one pointer load, a prerendered body), so the extra CPU per request comes from around it: ` +
-        `with a million live areas the heap is an order of magnitude larger, and the garbage collector's work per request (the young generation's ` +
-        `scavenges, incremental marking of the old generation) grows with it.`;
+        ` The read itself is O(1) (one pointer load, a prerendered body), so the extra CPU per request comes from around it, most likely the ` +
+        `garbage collector: with a million live areas the heap is far larger, and old-generation marking and the scavenges' ` +
+        `old-to-new scanning cost more per request (not verified here: run vmapd with --trace-gc to see).`;
     }
     if (walk.length > 0) {
       text += ` The walks fall with the number of areas, as O(n) reads must: ${walk.map((x) => `${x.mode} ${rate(x.meminfo.reqPerSec)} req/s`).join(', ')} at ${areas(z.areas)}.`;

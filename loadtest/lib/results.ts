@@ -5,7 +5,7 @@
  */
 import type { FloodResult } from '../meminfo-flood.js';
 import type { WritersResult } from '../writers.js';
-import type { CpuUse } from './cpu.js';
+import { NOISE_CORES, otherCores, type CpuUse } from './cpu.js';
 import type { PrefillResult } from './prefill.js';
 
 /** A read mode of vmapd. */
@@ -99,6 +99,8 @@ export interface TargetResult {
   readonly measured: number | null;
   readonly threshold: number;
   readonly pass: boolean | null;
+  /** The measurements it uses that other work disturbed (more than NOISE_CORES cores), with how much. */
+  readonly disturbed: string[];
 }
 
 /** results.json. */
@@ -124,31 +126,44 @@ export function evaluateTargets(r: CompareResults): TargetResult[] {
   const smallest = snapScale.find((s) => s.areas === 1000) ?? snapScale[0];
   const largest = snapScale.find((s) => s.areas === 1_000_000) ?? snapScale[snapScale.length - 1];
   const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined || b === 0 ? null : a / b);
-  const target = (name: string, description: string, measured: number | null, threshold: number): TargetResult => ({
+  /** `label (x.xx cores)` when other work took more than NOISE_CORES during that measurement. */
+  const noisy = (label: string, c: CpuUse | undefined, clients: number | undefined): string[] => {
+    const o = otherCores(c, clients);
+    return o !== undefined && o > NOISE_CORES ? [`${label} (${o.toFixed(2)} cores)`] : [];
+  };
+  const target = (name: string, description: string, measured: number | null, threshold: number, disturbed: string[]): TargetResult => ({
     name,
     description,
     measured,
     threshold,
     pass: measured === null ? null : measured >= threshold,
+    disturbed,
   });
+  const bare = noisy('bare route', r.baselines.httpCpu, r.baselines.http?.clientCores);
+  const underLoad = (u: UnderLoadResult | undefined): string[] =>
+    u === undefined ? [] : noisy(`${u.mode} under write load`, u.cpu, u.meminfo.clientCores + u.writers.clientCores);
+  const scaled = (x: ScalingResult | undefined): string[] => (x === undefined ? [] : noisy(`${x.mode} at ${x.areas} areas`, x.cpu, x.meminfo.clientCores));
   return [
     target(
       'snapshot-vs-bare-route',
       `snapshot /meminfo req/s under write load (${snapLoad?.areas ?? r.settings.areasUnderLoad} areas) ÷ bare fastify route req/s`,
       ratio(snapLoad?.meminfo.reqPerSec, r.baselines.http?.reqPerSec),
       0.9,
+      [...underLoad(snapLoad), ...bare],
     ),
     target(
       'snapshot-scaling',
       `snapshot /meminfo req/s at ${largest?.areas ?? 1_000_000} areas ÷ at ${smallest?.areas ?? 1000} areas`,
       smallest === largest ? null : ratio(largest?.meminfo.reqPerSec, smallest?.meminfo.reqPerSec),
       0.95,
+      [...scaled(smallest), ...scaled(largest)],
     ),
     target(
       'snapshot-p99-vs-locked-walk',
       `locked-walk /meminfo p99 ÷ snapshot p99, under write load (${snapLoad?.areas ?? r.settings.areasUnderLoad} areas)`,
       ratio(lockedLoad?.meminfo.latency.p99, snapLoad?.meminfo.latency.p99),
       10,
+      [...underLoad(lockedLoad), ...underLoad(snapLoad)],
     ),
   ];
 }
