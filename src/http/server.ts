@@ -14,6 +14,13 @@ import type { VmapArea } from '../vmap/vmap-area.js';
 import { errorHandler } from './errors.js';
 import { vmallocinfoChunks } from './vmallocinfo.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** @fastify/under-pressure's per-route handler (its types omit it); doing nothing serves the request. */
+    pressureHandler?: () => void;
+  }
+}
+
 /** Options of the HTTP edge. */
 export interface HttpOptions {
   readonly logger: Logger;
@@ -153,7 +160,10 @@ export async function buildHttp(service: VmapService, options: HttpOptions): Pro
     return { purged_areas: r.areas, purged_bytes: r.pages * PAGE_SIZE };
   });
 
-  app.get('/healthz', guardRead, (_req, reply) => {
+  // Alive even when overloaded: shedding load is not dying, and a container
+  // health check must not restart a busy vmapd (readiness is /readyz).
+  const notShed = { config: { pressureHandler: () => undefined } };
+  app.get('/healthz', { ...guardRead, ...notShed }, (_req, reply) => {
     void reply.type(TEXT).send('ok\n');
   });
 
