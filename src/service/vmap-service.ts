@@ -134,6 +134,8 @@ export class VmapService {
   private readonly metrics: VmapMetrics | undefined;
   private readonly hooks: ServiceHooks;
   private readonly store: Store;
+  /** Whether per-write debug lines are logged (fixed at start, like the level). */
+  private readonly debug: boolean;
   /** Live request ids: `owner \n request_id` → start page of the busy area. */
   private requestIds = new Map<string, number>();
   /** The changes of the batch being applied, for the store. */
@@ -152,6 +154,7 @@ export class VmapService {
     this.geometry = options.geometry;
     this.readMode = options.readMode ?? 'snapshot';
     this.logger = options.logger;
+    this.debug = this.logger.isLevelEnabled('debug');
     this.metrics = options.metrics;
     this.hooks = options.hooks ?? {};
     this.store = options.store ?? new MemoryStore();
@@ -396,7 +399,8 @@ export class VmapService {
     this.changes.push({ op: 'insert', area });
     if (key !== '') this.requestIds.set(key, area.start);
     this.account(area, 1);
-    this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
+    // Built only when debug is on: the alloc path is hot and the address costs a string.
+    if (this.debug) this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
     return area;
   }
 
@@ -446,7 +450,7 @@ export class VmapService {
     this.changes.push({ op: 'lazy', start });
     if (result.purged !== null) this.changes.push({ op: 'purge' });
     if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
-    this.logger.debug({ op: 'free', addr: this.geometry.hexOf(start), purged: result.purged?.areas ?? 0 }, 'free');
+    if (this.debug) this.logger.debug({ op: 'free', addr: this.geometry.hexOf(start), purged: result.purged?.areas ?? 0 }, 'free');
     return result;
   }
 
