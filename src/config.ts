@@ -38,6 +38,8 @@ export interface VmapdConfig {
   readonly maxPendingWrites: number;
   /** HTTP write routes: requests per minute per client address. */
   readonly rateLimit: number;
+  /** HTTP answers 503 while the event loop's mean delay exceeds this (ms). */
+  readonly maxEventLoopDelayMs: number;
 }
 
 /** The stores vmapd can run on. */
@@ -64,4 +66,5 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   quotaAreas: 0,
   maxPendingWrites: 10000,
   rateLimit: 6000,
+  maxEventLoopDelayMs: 1000,
 };

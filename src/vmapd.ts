@@ -82,6 +82,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       auth,
       protectReads: config.protectReads,
       rateLimit: config.rateLimit,
+      maxEventLoopDelayMs: config.maxEventLoopDelayMs,
       tls,
       ready: () => (closing ? 'shutting down' : svc.notReadyReason),
     });

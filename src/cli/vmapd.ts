@@ -83,6 +83,12 @@ const program = new Command()
   )
   .addOption(new Option('--rate-limit <n>', 'HTTP write requests per minute per client address').env('VMAPD_RATE_LIMIT').default(d.rateLimit).argParser(wholeNumber))
   .addOption(
+    new Option('--max-event-loop-delay-ms <ms>', 'HTTP answers 503 (load shed) while the event loop lags more than this')
+      .env('VMAPD_MAX_EVENT_LOOP_DELAY_MS')
+      .default(d.maxEventLoopDelayMs)
+      .argParser(wholeNumber),
+  )
+  .addOption(
     new Option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight calls may take before they are cut')
       .env('VMAPD_SHUTDOWN_GRACE_MS')
       .default(d.shutdownGraceMs)
@@ -111,6 +117,7 @@ const o = program.opts<{
   quotaAreas: number;
   maxPendingWrites: number;
   rateLimit: number;
+  maxEventLoopDelayMs: number;
 }>();
 const config: VmapdConfig = { ...o };
 

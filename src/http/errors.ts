@@ -27,9 +27,10 @@ export interface ErrorBody {
 }
 
 /**
- * The one mapping from vmapd's errors to HTTP statuses. fastify's own client
- * errors (bad JSON, wrong content type, body too large) keep their 4xx
- * status; anything else is a bug, answered 500 with a generic message.
+ * The one mapping from vmapd's errors to HTTP statuses. fastify's own
+ * deliberate errors (bad JSON, wrong content type, body too large, rate
+ * limit, load shedding) keep their status; anything else is a bug, answered
+ * 500 with a generic message.
  */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, _req: FastifyRequest, reply: FastifyReply): void => {
@@ -42,9 +43,11 @@ export function errorHandler(logger: Logger) {
       if ('quota' in err && typeof err.quota === 'string') body.quota = err.quota;
       if (err.kind === 'Unauthenticated') void reply.header('www-authenticate', 'Bearer');
       if (err.kind === 'Busy') void reply.header('retry-after', '1');
-    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 && err.statusCode !== 500) {
+      // fastify's and its plugins' deliberate answers: bad JSON (400), wrong
+      // content type (415), body too large (413), rate limit (429), load shed (503).
       status = err.statusCode;
-      body = { error: 'BadRequest', message: err.message };
+      body = { error: status >= 500 ? 'Unavailable' : 'BadRequest', message: err.message };
     } else {
       logger.error({ err }, 'request failed');
       status = 500;

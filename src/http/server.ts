@@ -30,6 +30,8 @@ export interface HttpOptions {
   readonly protectReads: boolean;
   /** Write requests per minute per client address. */
   readonly rateLimit: number;
+  /** Mean event-loop delay (ms) beyond which requests are shed with 503. */
+  readonly maxEventLoopDelayMs: number;
   /** Why the service cannot take writes now, or null when it can (for /readyz). */
   readonly ready: () => string | null;
   /** TLS material (PEM); absent: plain HTTP. */
@@ -88,7 +90,7 @@ export async function buildHttp(service: VmapService, options: HttpOptions): Pro
   app.removeContentTypeParser('text/plain');
   await app.register(underPressure, {
     // 503 (with Retry-After) when the event loop lags this much: the process is overloaded.
-    maxEventLoopDelay: 1000,
+    maxEventLoopDelay: options.maxEventLoopDelayMs,
     retryAfter: 1,
   });
   await app.register(rateLimit, { global: false });

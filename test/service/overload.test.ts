@@ -102,3 +102,43 @@ describe('overload', () => {
     }
   });
 });
+
+describe('event loop lag', () => {
+  it('sheds HTTP load with 503 while the event loop lags, but /healthz still says alive', async () => {
+    const s = await startTestServer({ maxEventLoopDelayMs: 100 });
+    try {
+      assert.equal((await fetch(`${s.httpUrl}/meminfo`)).status, 200);
+      // Hold the event loop (this process is the server) again and again
+      // until under-pressure's sampled mean delay passes the limit.
+      let shed: Response | undefined;
+      for (let i = 0; i < 10 && shed?.status !== 503; i++) {
+        const until = Date.now() + 600;
+        while (Date.now() < until) {
+          // busy on purpose
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        shed = await fetch(`${s.httpUrl}/meminfo`);
+      }
+      assert.equal(shed?.status, 503);
+      assert.ok(shed?.headers.get('retry-after'));
+      assert.equal((await fetch(`${s.httpUrl}/healthz`)).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('rate-limits the HTTP write routes per client, never /meminfo', async () => {
+    const s = await startTestServer({ rateLimit: 3 });
+    try {
+      const post = (): Promise<Response> => fetch(`${s.httpUrl}/v1/areas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"size":4096}' });
+      for (let i = 0; i < 3; i++) assert.equal((await post()).status, 201);
+      const limited = await post();
+      assert.equal(limited.status, 429);
+      assert.ok(limited.headers.get('retry-after'));
+      for (let i = 0; i < 20; i++) assert.equal((await fetch(`${s.httpUrl}/meminfo`)).status, 200);
+      assert.equal((await call(s.client, 'MemInfo', {})).nr_areas, '3', 'the limited request changed nothing');
+    } finally {
+      await s.stop();
+    }
+  });
+});
