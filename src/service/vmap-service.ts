@@ -275,7 +275,7 @@ export class VmapService {
         return this.snapshot();
       case 'rcu-walk': {
         const s = this.snapshot();
-        return this.renderRead(walkMeminfo(s.areas.from(0), this.geometry.pages), s.generation);
+        return this.renderRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
       }
       case 'locked-walk':
         // Under the mutex no batch is half applied: the live space is exactly the published state.

@@ -10,6 +10,7 @@
  * view O(1) and copy-on-write. The list is short (at most about
  * lazyMaxPages areas), so it is sorted only when a walk first asks for it.
  */
+import type { BTree } from './btree.js';
 import type { VmapArea } from './vmap-area.js';
 
 const byStart = (a: VmapArea, b: VmapArea): number => a.start - b.start;
@@ -61,6 +62,20 @@ export class LazySlice {
   at(start: number): VmapArea | undefined {
     const va = this.floor(start);
     return va !== undefined && va.start === start ? va : undefined;
+  }
+
+  /**
+   * Calls `visit` on every area of `busy` merged with this slice's, ascending,
+   * with the busy index's own loop (`forEachPair`) instead of iterators.
+   */
+  each(busy: BTree<number, VmapArea>, visit: (va: VmapArea) => void): void {
+    const lazy = this.length === 0 ? [] : this.sorted();
+    let i = 0;
+    busy.forEachPair((_start, va) => {
+      while (i < lazy.length && lazy[i]!.start < va.start) visit(lazy[i++]!);
+      visit(va);
+    });
+    while (i < lazy.length) visit(lazy[i++]!);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { PAGE_SIZE } from './page.js';
-import type { VmapArea } from './vmap-area.js';
+import type { AreaList } from './vmap-area.js';
 
 /** How full the space is: the numbers behind /meminfo, all in bytes or counts. */
 export interface MemInfo {
@@ -23,14 +23,14 @@ export interface MemInfo {
  * largest chunk is the largest gap between consecutive reserved ranges
  * (including the space's two ends), which is exactly the largest free block.
  */
-export function walkMeminfo(areas: Iterable<VmapArea>, totalPages: number): MemInfo {
+export function walkMeminfo(areas: Pick<AreaList, 'each'>, totalPages: number): MemInfo {
   let used = 0;
   let lazy = 0;
   let nrAreas = 0;
   let nrLazyAreas = 0;
   let chunk = 0;
   let prevEnd = 0;
-  for (const va of areas) {
+  areas.each((va) => {
     const gap = va.start - prevEnd;
     if (gap > chunk) chunk = gap;
     prevEnd = va.start + va.pages;
@@ -41,7 +41,7 @@ export function walkMeminfo(areas: Iterable<VmapArea>, totalPages: number): MemI
       used += va.pages;
       nrAreas++;
     }
-  }
+  });
   if (totalPages - prevEnd > chunk) chunk = totalPages - prevEnd;
   return {
     total: totalPages * PAGE_SIZE,

@@ -316,7 +316,8 @@ export class VmapSpace {
 
   /** The same numbers as `meminfo`, computed by walking every area: O(n). */
   walkMeminfo(): MemInfo {
-    return walkMeminfo(this.areas(), this.pages);
+    const lazy = this.lazy();
+    return walkMeminfo({ each: (visit) => lazy.each(this.busy, visit) }, this.pages);
   }
 
   /** Busy and lazy areas starting at or after page `from`, in ascending order. */
@@ -339,6 +340,7 @@ export class VmapSpace {
         return lazyVa === undefined || (busy !== undefined && busy.start > lazyVa.start) ? busy : lazyVa;
       },
       from: (page) => lazy.merge(busyFrom(tree, page), page),
+      each: (visit) => lazy.each(tree, visit),
     };
   }
 

@@ -39,4 +39,9 @@ export interface AreaList {
   floor(page: number): VmapArea | undefined;
   /** Areas starting at or after `page`, ascending. */
   from(page: number): IterableIterator<VmapArea>;
+  /**
+   * Calls `visit` on every area, ascending: the same areas as `from(0)`,
+   * without an iterator per step (the O(n) walks of the read modes use it).
+   */
+  each(visit: (va: VmapArea) => void): void;
 }

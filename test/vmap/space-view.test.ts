@@ -117,6 +117,9 @@ function checkView(view: AreaList, list: readonly [number, number, boolean][]): 
   for (const page of [0, mid - 1, mid, mid + 1, 511]) {
     assert.deepEqual(shape(view.from(page)), list.filter(([start]) => start >= page));
   }
+  const walked: VmapArea[] = [];
+  view.each((va) => walked.push(va));
+  assert.deepEqual(shape(walked), list, 'each() walks the same areas as from(0)');
 }
 
 describe('view stays frozen', () => {
