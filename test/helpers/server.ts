@@ -155,3 +155,22 @@ export async function stopChild(server: ChildServer, graceMs = 10000): Promise<n
   clearTimeout(timer);
   return code;
 }
+
+/**
+ * Runs `fn` against a vmapd child process started with `args` and a gRPC
+ * client to it; then closes the client and stops the process by its pid,
+ * failing unless it exits 0.
+ */
+export async function withVmapd<T>(args: string[], fn: (client: TestServer['client'], server: ChildServer) => Promise<T>): Promise<T> {
+  const server = await spawnVmapd(args);
+  const client = grpcClient(server.grpcPort);
+  let result: T;
+  try {
+    result = await fn(client, server);
+  } finally {
+    client.close();
+    await stopChild(server);
+  }
+  if (server.child.exitCode !== 0) throw new Error(`vmapd exited with ${server.child.exitCode ?? server.child.signalCode}`);
+  return result;
+}

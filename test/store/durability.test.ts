@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { call, cliPath, collect, grpcClient, spawnVmapd, stopChild } from '../helpers/server.js';
+import { call, cliPath, collect, grpcClient, spawnVmapd, stopChild, withVmapd } from '../helpers/server.js';
 
 const dirs: string[] = [];
 function dataDir(): string {
@@ -30,23 +30,16 @@ describe('durable store', () => {
 
   it('keeps busy and lazy areas and request ids across a restart', async () => {
     const dir = dataDir();
-    const first = await spawnVmapd(['--data-dir', dir]);
-    let c = grpcClient(first.grpcPort);
-    let kept: Record<string, unknown>, lazy: Record<string, unknown>;
-    try {
-      kept = await call(c, 'Alloc', { size: '8192', caller: 'keeper', request_id: 'job-1' });
-      lazy = await call(c, 'Alloc', { size: '4096' });
+    const { kept, lazy } = await withVmapd(['--data-dir', dir], async (c) => {
+      const kept = await call(c, 'Alloc', { size: '8192', caller: 'keeper', request_id: 'job-1' });
+      const lazy = await call(c, 'Alloc', { size: '4096' });
       await call(c, 'Free', { addr: lazy.addr });
       const retry = await call(c, 'Alloc', { size: '8192', caller: 'keeper', request_id: 'job-1' });
       assert.deepEqual(retry, kept, 'a retry with the same request_id returns the same area');
-    } finally {
-      c.close();
-      assert.equal(await stopChild(first), 0);
-    }
+      return { kept, lazy };
+    });
 
-    const second = await spawnVmapd(['--data-dir', dir]);
-    c = grpcClient(second.grpcPort);
-    try {
+    await withVmapd(['--data-dir', dir], async (c, second) => {
       assert.equal(second.logs.find((l) => l.msg === 'vmapd listening')?.areas, 2);
       const areas = await collect(c, 'ListAreas', { include_lazy: true });
       assert.deepEqual(
@@ -64,34 +57,21 @@ describe('durable store', () => {
       await call(c, 'Free', { addr: kept.addr });
       const fresh = await call(c, 'Alloc', { size: '8192', caller: 'keeper', request_id: 'job-1' });
       assert.notEqual(fresh.addr, kept.addr, 'once its area is freed, a request id allocates anew');
-    } finally {
-      c.close();
-      assert.equal(await stopChild(second), 0);
-    }
+    });
   });
 
   it('keeps the purge an out-of-space alloc made before it failed', async () => {
     const dir = dataDir();
-    const first = await spawnVmapd(['--data-dir', dir]);
-    let c = grpcClient(first.grpcPort);
-    try {
+    await withVmapd(['--data-dir', dir], async (c) => {
       const a = await call(c, 'Alloc', { size: '4096' });
       await call(c, 'Free', { addr: a.addr });
       // Nothing fits below vend even after purging: RESOURCE_EXHAUSTED, but the purge stands.
       await assert.rejects(call(c, 'Alloc', { size: '8192', vend: (0xffffc90000000000n + 8192n).toString() }), (e: { code: number }) => e.code === 8);
       assert.equal((await call(c, 'MemInfo', {})).nr_lazy_areas, '0', 'readers see the purge');
-    } finally {
-      c.close();
-      assert.equal(await stopChild(first), 0);
-    }
-    const second = await spawnVmapd(['--data-dir', dir]);
-    c = grpcClient(second.grpcPort);
-    try {
+    });
+    await withVmapd(['--data-dir', dir], async (c) => {
       assert.equal((await call(c, 'MemInfo', {})).nr_lazy_areas, '0', 'so does the store');
-    } finally {
-      c.close();
-      assert.equal(await stopChild(second), 0);
-    }
+    });
   });
 
   it('refuses to start on a database made for another space', async () => {
@@ -105,11 +85,7 @@ describe('durable store', () => {
 
   it('refuses to start when the stored areas do not check out', async () => {
     const dir = dataDir();
-    const s = await spawnVmapd(['--data-dir', dir]);
-    const c = grpcClient(s.grpcPort);
-    await call(c, 'Alloc', { size: '8192' });
-    c.close();
-    assert.equal(await stopChild(s), 0);
+    await withVmapd(['--data-dir', dir], (c) => call(c, 'Alloc', { size: '8192' }));
     const db = new Database(join(dir, 'vmapd.db'));
     db.prepare("INSERT INTO areas (start, pages, guard, lazy, caller, owner) VALUES (1, 4, 1, 0, '', 'x')").run();
     db.close();
@@ -142,14 +118,9 @@ describe('durable store', () => {
     const acked = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<Record<string, unknown>>).value);
     assert.ok(acked.length > 0);
 
-    const again = await spawnVmapd(['--data-dir', dir]);
-    const c2 = grpcClient(again.grpcPort);
-    try {
+    await withVmapd(['--data-dir', dir], async (c2) => {
       const live = new Map((await collect(c2, 'ListAreas', {})).map((a) => [a.request_id, a.addr]));
       for (const a of acked) assert.equal(live.get(a.request_id), a.addr, `acknowledged ${String(a.request_id)} survived`);
-    } finally {
-      c2.close();
-      assert.equal(await stopChild(again), 0);
-    }
+    });
   });
 });
