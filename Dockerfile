@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # vmapd in a container. Stages:
-#   build     - all dependencies (better-sqlite3 is compiled from source here), tsc
+#   build     - all dependencies (better-sqlite3 ships prebuilt binaries: no toolchain), tsc
 #   prod-deps - the build's node_modules pruned to production dependencies
 #   loadtest  - the build stage as a non-root image for the compose `load` profile
 #   runtime   - (default, last) production dependencies and dist/src only
@@ -9,26 +9,27 @@
 #   docker build -t vmapd .
 #   docker run --rm -p 127.0.0.1:8080:8080 -p 127.0.0.1:50051:50051 -v vmapd-data:/var/lib/vmapd vmapd
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-# python3, make and g++ for node-gyp (better-sqlite3 is a native addon built
-# from source, no prebuilt download); tini for the loadtest stage's PID 1.
+# tini for the loadtest stage's PID 1. No compiler: better-sqlite3 13 carries
+# its prebuilt Node-API binaries inside the npm package.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 make g++ tini \
+    && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Dependencies first: this layer is reused until the lock file changes.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY proto ./proto
 COPY src ./src
 COPY loadtest ./loadtest
 RUN npm run build
 
 FROM build AS prod-deps
-# Pruned in place, so the compiled better-sqlite3 addon is kept, not rebuilt.
+# Pruned in place: the better-sqlite3 binary npm ci installed is kept.
 RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM build AS loadtest

@@ -40,6 +40,10 @@ export interface VmapdConfig {
   readonly rateLimit: number;
   /** HTTP answers 503 while the event loop's mean delay exceeds this (ms). */
   readonly maxEventLoopDelayMs: number;
+  /** A listing (ListAreas, /vmallocinfo) whose reader takes nothing for this long is ended (ms). */
+  readonly stallTimeoutMs: number;
+  /** Listings (ListAreas streams and /vmallocinfo responses together) running at once; more are refused. */
+  readonly maxListings: number;
 }
 
 /** The stores vmapd can run on. */
@@ -67,4 +71,6 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   maxPendingWrites: 10000,
   rateLimit: 6000,
   maxEventLoopDelayMs: 1000,
+  stallTimeoutMs: 30_000,
+  maxListings: 64,
 };

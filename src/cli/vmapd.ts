@@ -89,6 +89,18 @@ const program = new Command()
       .argParser(wholeNumber),
   )
   .addOption(
+    new Option('--stall-timeout-ms <ms>', 'end a ListAreas or /vmallocinfo listing whose reader takes nothing for this long')
+      .env('VMAPD_STALL_TIMEOUT_MS')
+      .default(d.stallTimeoutMs)
+      .argParser(wholeNumber),
+  )
+  .addOption(
+    new Option('--max-listings <n>', 'ListAreas and /vmallocinfo listings at once; beyond, RESOURCE_EXHAUSTED / 503')
+      .env('VMAPD_MAX_LISTINGS')
+      .default(d.maxListings)
+      .argParser(wholeNumber),
+  )
+  .addOption(
     new Option('--shutdown-grace-ms <ms>', 'on SIGTERM, how long in-flight calls may take before they are cut')
       .env('VMAPD_SHUTDOWN_GRACE_MS')
       .default(d.shutdownGraceMs)
@@ -118,6 +130,8 @@ const o = program.opts<{
   maxPendingWrites: number;
   rateLimit: number;
   maxEventLoopDelayMs: number;
+  stallTimeoutMs: number;
+  maxListings: number;
 }>();
 const config: VmapdConfig = { ...o };
 

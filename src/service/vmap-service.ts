@@ -148,6 +148,10 @@ export class VmapService {
   private broken: string | null = null;
   /** Set while the last commit failed (disk full): not ready, but writes are still tried. */
   private lastCommitError: string | null = null;
+  /** Told whenever notReadyReason changes (the health service follows it). */
+  private readonly readyListeners = new Set<(reason: string | null) => void>();
+  /** notReadyReason as the listeners last heard it. */
+  private lastReadyReason: string | null = null;
 
   /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
@@ -187,6 +191,23 @@ export class VmapService {
   get notReadyReason(): string | null {
     if (this.writes.isClosed) return 'shutting down';
     return this.broken ?? this.lastCommitError;
+  }
+
+  /**
+   * Calls `listener` with the new notReadyReason (null: ready again) each
+   * time it changes. Returns a function that stops the calls.
+   */
+  onReadyChange(listener: (reason: string | null) => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
+  }
+
+  /** Tells the listeners if notReadyReason changed since they last heard. */
+  private readinessChanged(): void {
+    const reason = this.notReadyReason;
+    if (reason === this.lastReadyReason) return;
+    this.lastReadyReason = reason;
+    for (const listener of this.readyListeners) listener(reason);
   }
 
   /** Writes queued for their batch (not counting the batch being applied). */
@@ -285,7 +306,9 @@ export class VmapService {
 
   /** Refuses new writes and waits until every accepted write has been answered. */
   async close(): Promise<void> {
-    await this.writes.close();
+    const drained = this.writes.close();
+    this.readinessChanged();
+    await drained;
     await this.store.close();
   }
 
@@ -475,16 +498,19 @@ export class VmapService {
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof StoreFailure && error.fatal) {
         this.broken = reason;
+        this.readinessChanged();
         // The commit may have reached the disk before its fsync failed: after a
         // restart the write may be there. A retry with the same request_id is safe.
         throw new Unavailable(`write outcome unknown: ${reason}`);
       }
       if (error instanceof StoreFailure) this.lastCommitError = reason;
+      this.readinessChanged();
       throw new Unavailable(`write not applied: ${reason}`);
     } finally {
       this.changes = [];
     }
     this.lastCommitError = null;
+    this.readinessChanged();
     this.metrics?.batch(ops.length);
     this.published.publish(this.makeSnapshot(this.snapshot().generation + 1));
     return outcomes;
