@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { VmapdConfig } from './config.js';
 import { startGrpc, stopGrpc, type GrpcEdge } from './grpc/server.js';
 import { buildHttp } from './http/server.js';
+import { ListingSlots } from './service/listings.js';
 import { VmapMetrics } from './service/metrics.js';
 import { VmapService, type ServiceHooks } from './service/vmap-service.js';
 import { SpaceGeometry } from './vmap/geometry.js';
@@ -71,11 +72,12 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     const reason = err instanceof Error ? err.message : String(err);
     throw new StoreOpenError(`the data in ${config.dataDir} does not check out (${reason}); refusing to start`);
   }
+  const listings = new ListingSlots(config.maxListings);
   let closing = false;
   let grpcEdge: GrpcEdge | undefined;
   let http: FastifyInstance | undefined;
   try {
-    grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls });
+    grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls, listings, stallTimeoutMs: config.stallTimeoutMs });
     http = await buildHttp(svc, {
       logger,
       metrics,
@@ -84,6 +86,8 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       rateLimit: config.rateLimit,
       maxEventLoopDelayMs: config.maxEventLoopDelayMs,
       tls,
+      listings,
+      stallTimeoutMs: config.stallTimeoutMs,
       ready: () => (closing ? 'shutting down' : svc.notReadyReason),
     });
     await http.listen({ host: config.host, port: config.httpPort });

@@ -3,6 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { memInfoFields } from '../service/meminfo-view.js';
+import type { ListingSlots } from '../service/listings.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import { parseAllocInput } from '../service/alloc-input.js';
 import type { CallContext, VmapService } from '../service/vmap-service.js';
@@ -28,6 +29,10 @@ export interface GrpcOptions {
   readonly protectReads: boolean;
   /** TLS material (PEM); absent: plaintext. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
+  /** Listing slots shared with the HTTP edge (--max-listings). */
+  readonly listings: ListingSlots;
+  /** A ListAreas stream whose reader takes nothing for this long is ended (--stall-timeout-ms). */
+  readonly stallTimeoutMs: number;
 }
 
 /** Largest request accepted: an AllocBatch of 10000 requests with long strings fits. */

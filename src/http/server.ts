@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Authenticator, Identity } from '../auth/tokens.js';
 import { ALLOC_REQUEST_FIELDS, parseAllocInput } from '../service/alloc-input.js';
+import type { ListingSlots } from '../service/listings.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import type { MeminfoRead, VmapService } from '../service/vmap-service.js';
 import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
@@ -36,6 +37,10 @@ export interface HttpOptions {
   readonly ready: () => string | null;
   /** TLS material (PEM); absent: plain HTTP. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Listing slots shared with the gRPC edge (--max-listings). */
+  readonly listings: ListingSlots;
+  /** A /vmallocinfo response whose reader takes nothing for this long is ended (--stall-timeout-ms). */
+  readonly stallTimeoutMs: number;
 }
 
 /** Largest request body accepted: an alloc request is a few hundred bytes. */
