@@ -39,6 +39,8 @@ export interface Snapshot extends MeminfoRead {
   readonly publishedAt: number;
   /** Busy and lazy areas, ordered by start. */
   readonly areas: AreaList;
+  /** Blocks of free space (for /metrics). */
+  readonly freeBlocks: number;
 }
 
 /** An allocation as the edges hand it over: uint64 fields parsed, not yet checked against the space. */
@@ -546,6 +548,7 @@ export class VmapService {
       text: renderMeminfoText(meminfo),
       json: renderMeminfoJson(meminfo, generation),
       areas: this.space.view(),
+      freeBlocks: this.space.freeBlocks,
     };
   }
 

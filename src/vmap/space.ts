@@ -314,6 +314,11 @@ export class VmapSpace {
     };
   }
 
+  /** Blocks of free space (lazily freed ranges are not free): the free index's size. */
+  get freeBlocks(): number {
+    return this.freeIndex.count;
+  }
+
   /** The same numbers as `meminfo`, computed by walking every area: O(n). */
   walkMeminfo(): MemInfo {
     const lazy = this.lazy();
