@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator, TokenTable } from './auth/tokens.js';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createProcessLogger } from './logger.js';
 import type { VmapdConfig } from './config.js';
 import { startGrpc, stopGrpc, type GrpcEdge } from './grpc/server.js';
 import { buildHttp } from './http/server.js';
@@ -29,22 +30,16 @@ export interface Vmapd {
   close(): Promise<void>;
 }
 
-/** Extras for embedding vmapd (tests). */
+/** Extras for embedding vmapd (the CLI, tests). */
 export interface StartOptions {
+  /** Default: JSON lines on stdout (createProcessLogger). */
   readonly logger?: Logger;
   readonly hooks?: ServiceHooks;
 }
 
 /** Starts vmapd with `config`: service first, then gRPC, then HTTP. */
 export async function startVmapd(config: VmapdConfig, options: StartOptions = {}): Promise<Vmapd> {
-  const logger =
-    options.logger ??
-    pino({
-      level: config.logLevel,
-      base: { service: 'vmapd' },
-      // Tokens never reach the log, whatever gets logged by mistake.
-      redact: { paths: ['authorization', '*.authorization', '*.headers.authorization', 'token', '*.token'], censor: '[redacted]' },
-    });
+  const logger = options.logger ?? createProcessLogger(config.logLevel).logger;
   const geometry = new SpaceGeometry(config.spaceBase, config.spaceSize);
   const auth = new Authenticator(config.tokens === undefined ? null : TokenTable.fromFile(config.tokens));
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG, STORE_KINDS, type StoreKind, type VmapdConfig } from '../config.js';
 import { READ_MODES, type ReadMode } from '../service/vmap-service.js';
-import { VmapError } from '../vmap/errors.js';
+import { createProcessLogger } from '../logger.js';
 import { startVmapd } from '../vmapd.js';
 import { formatSize, parseSize } from './units.js';
 
@@ -135,31 +135,46 @@ const o = program.opts<{
 }>();
 const config: VmapdConfig = { ...o };
 
+/** What SIGTERM may take beyond the grace period: the last commits and closing the store. */
+const SHUTDOWN_MARGIN_MS = 1000;
+
+const log = createProcessLogger(config.logLevel);
+/** Exits now: the log lets go of what stdout will not take, so nothing can hold the exit. */
+const exit = (code: number): never => {
+  log.release();
+  process.exit(code);
+};
+
 try {
-  const vmapd = await startVmapd(config);
+  const vmapd = await startVmapd(config, { logger: log.logger });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     vmapd.logger.info({ signal }, 'shutting down');
-    // Bounded: in-flight calls get the grace period, then the process goes regardless.
-    const deadline = setTimeout(() => {
-      vmapd.logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownGraceMs + 5000);
-    deadline.unref();
+    // A hard bound: in-flight calls get the grace period, the last commits the
+    // margin, then the process goes whatever is still running.
+    setTimeout(() => {
+      vmapd.logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown took too long; exiting');
+      exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_MARGIN_MS).unref();
     vmapd.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         vmapd.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  const message = err instanceof VmapError ? err.message : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`vmapd: cannot start: ${message}\n`);
-  process.exit(1);
+  const message = err instanceof Error ? err.message : String(err);
+  log.logger.fatal({ err }, `cannot start: ${message}`);
+  try {
+    process.stderr.write(`vmapd: cannot start: ${message}\n`);
+  } catch {
+    // stderr is gone: the exit code says it.
+  }
+  exit(1);
 }

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
@@ -88,6 +88,8 @@ export interface ChildServer {
   readonly logs: Record<string, unknown>[];
   /** Resolves with the exit code when the process has exited. */
   readonly exited: Promise<number | null>;
+  /** The reader of its stdout (close it and pause stdout to stop reading the log). */
+  readonly lines: Interface;
 }
 
 /** How to spawn vmapd. */
@@ -98,6 +100,10 @@ export interface SpawnOptions {
   readonly env?: Record<string, string>;
   /** A command vmapd runs under (e.g. `['fiu-run', '-x']`); it must exec node. */
   readonly wrapper?: readonly string[];
+  /** What starts vmapd, before its arguments; default: this node and the compiled vmapd. */
+  readonly entry?: readonly string[];
+  /** Working directory; default: this process's. */
+  readonly cwd?: string;
 }
 
 /**
@@ -105,14 +111,14 @@ export interface SpawnOptions {
  * for its "vmapd listening" line.
  */
 export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}): Promise<ChildServer> {
-  const { timeoutMs = 15000, env = {}, wrapper = [] } = options;
+  const { timeoutMs = 15000, env = {}, wrapper = [], entry = [process.execPath, cliPath('vmapd')], cwd } = options;
   // Tests never write into the working tree: the memory store unless a store or data dir is named.
   const store = args.includes('--store') || args.includes('--data-dir') ? [] : ['--store', 'memory'];
-  const argv = [cliPath('vmapd'), '--grpc-port', '0', '--http-port', '0', ...store, ...args];
-  const [command, ...rest] = wrapper.length > 0 ? [...wrapper, process.execPath, ...argv] : [process.execPath, ...argv];
+  const [command, ...rest] = [...wrapper, ...entry, '--grpc-port', '0', '--http-port', '0', ...store, ...args];
   const child = spawn(command!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    ...(cwd === undefined ? {} : { cwd }),
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const logs: Record<string, unknown>[] = [];
@@ -143,7 +149,7 @@ export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}
       }
     });
   });
-  return { child, grpcPort: ports.grpc, httpPort: ports.http, logs, exited };
+  return { child, grpcPort: ports.grpc, httpPort: ports.http, logs, exited, lines };
 }
 
 /** Stops a child server by its pid: SIGTERM, then SIGKILL if it lingers past `graceMs`. */
