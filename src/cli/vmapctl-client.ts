@@ -1,6 +1,7 @@
 /**
  * vmapctl's view of the vmap.v1.Vmap service: a thin promise wrapper that
- * gives every call the same deadline (the messages are in src/grpc/messages.ts).
+ * gives every call the same deadline and the same bearer token (the messages
+ * are in src/grpc/messages.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { VmapClient } from '../grpc/proto.js';
@@ -14,6 +15,14 @@ export function isServiceError(err: unknown): err is grpc.ServiceError {
   return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number' && 'details' in err;
 }
 
+/** How a VmapctlClient reaches vmapd, beyond the target and deadline. */
+export interface ClientOptions {
+  /** TLS credentials; plaintext when absent. */
+  readonly credentials?: grpc.ChannelCredentials;
+  /** Sent as `authorization: Bearer <token>` on every call; none when absent. */
+  readonly token?: string;
+}
+
 /**
  * One connection to vmapd for the life of one command. Every call carries a
  * deadline of `timeoutMs` from when it starts, so an unreachable or stuck
@@ -22,11 +31,13 @@ export function isServiceError(err: unknown): err is grpc.ServiceError {
 export class VmapctlClient {
   private readonly client: grpc.Client;
   private readonly timeoutMs: number;
+  private readonly token: string | undefined;
 
   /** Connects lazily: nothing touches the network until the first call. */
-  constructor(target: string, timeoutMs: number) {
-    this.client = new VmapClient(target, grpc.credentials.createInsecure());
+  constructor(target: string, timeoutMs: number, options: ClientOptions = {}) {
+    this.client = new VmapClient(target, options.credentials ?? grpc.credentials.createInsecure());
     this.timeoutMs = timeoutMs;
+    this.token = options.token;
   }
 
   private method<F>(name: string): F {
@@ -39,17 +50,28 @@ export class VmapctlClient {
     return { deadline: Date.now() + this.timeoutMs };
   }
 
+  /**
+   * The token goes in per-call metadata rather than in call credentials:
+   * grpc-js refuses to compose call credentials with a plaintext channel, and
+   * vmapd accepts tokens over plaintext too.
+   */
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.token !== undefined) md.set('authorization', `Bearer ${this.token}`);
+    return md;
+  }
+
   /** Calls unary RPC `name`; rejects with the grpc.ServiceError on a non-OK status. */
   unary<T>(name: string, request: object): Promise<T> {
     const fn = this.method<UnaryMethod>(name);
     return new Promise<T>((resolve, reject) => {
-      fn(request, new grpc.Metadata(), this.options(), (err, res) => (err ? reject(err) : resolve(res as T)));
+      fn(request, this.metadata(), this.options(), (err, res) => (err ? reject(err) : resolve(res as T)));
     });
   }
 
   /** Every message of server-streaming RPC `name`; throws the grpc.ServiceError if the stream fails. */
   async *stream<T>(name: string, request: object): AsyncGenerator<T> {
-    const call = this.method<StreamMethod>(name)(request, new grpc.Metadata(), this.options());
+    const call = this.method<StreamMethod>(name)(request, this.metadata(), this.options());
     try {
       for await (const message of call) yield message as T;
     } finally {

@@ -6,9 +6,10 @@
  * always detected before connecting.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseU64 } from '../vmap/geometry.js';
 import { parseSize } from './units.js';
+import { packageVersion } from './version.js';
 import type {
   AllocRequestMessage,
   AreaMessage,
@@ -17,7 +18,8 @@ import type {
   MemInfoMessage,
   PurgeResponseMessage,
 } from '../grpc/messages.js';
-import { isServiceError, VmapctlClient } from './vmapctl-client.js';
+import { isServiceError, type VmapctlClient } from './vmapctl-client.js';
+import { addConnectionOptions, type Connection, failureHint, openClient, UsageError } from './vmapctl-connection.js';
 import { areaJson, areaLine, freeJson, freeLine, meminfoJson, meminfoText, purgeJson, purgeLine, vmallocinfoLine } from './vmapctl-format.js';
 
 /** The server or the network refused: the command line was fine. */
@@ -25,17 +27,10 @@ const EXIT_FAILED = 1;
 /** The command line was wrong; nothing was sent. */
 const EXIT_USAGE = 2;
 
-const DEFAULT_TARGET = '127.0.0.1:50051';
-const DEFAULT_TIMEOUT_MS = 10000;
 const U32_MAX = 2 ** 32 - 1;
 
-/** Bad local input found after commander's parsing (e.g. an unusable --target). */
-class UsageError extends Error {}
-
-/** Options every subcommand shares, declared on the program. */
+/** The output option every subcommand shares (the connection options are in vmapctl-connection.ts). */
 interface GlobalOptions {
-  target: string;
-  timeout: number;
   json?: boolean;
 }
 
@@ -48,6 +43,9 @@ let jsonWanted: boolean | undefined;
 function wantsJson(): boolean {
   return jsonWanted ?? process.argv.slice(2).includes('--json');
 }
+
+/** How the current command connected, once it has: what a failure hint is based on. */
+let connection: Connection | undefined;
 
 /** Commander parser for byte counts, so a bad size fails at parse time with the argument named. */
 function bytes(field: string) {
@@ -89,11 +87,13 @@ function output(json: boolean, doc: unknown, text: string): void {
 
 /**
  * Reports a failure the one way vmapctl does: `vmapctl: STATUS: details` on
- * stderr, and with --json also `{"error", "message"}` on stdout so a script
- * reading stdout always gets a document.
+ * stderr (then `vmapctl: hint: …` when there is one), and with --json also
+ * `{"error", "message"}` on stdout so a script reading stdout always gets a
+ * document.
  */
-function report(status: string, message: string, extra: Record<string, unknown> = {}): void {
+function report(status: string, message: string, extra: { field?: string; hint?: string } = {}): void {
   process.stderr.write(`vmapctl: ${status}: ${message}\n`);
+  if (extra.hint !== undefined) process.stderr.write(`vmapctl: hint: ${extra.hint}\n`);
   if (wantsJson()) process.stdout.write(JSON.stringify({ error: status, message, ...extra }) + '\n');
 }
 
@@ -103,20 +103,14 @@ function statusName(code: number): string {
 }
 
 /**
- * Runs `fn` with a client for the global --target and --timeout, and always
+ * Runs `fn` with a client for the global connection options, and always
  * closes the client after, so no channel keeps the process alive.
  */
 async function withClient(cmd: Command, fn: (client: VmapctlClient, json: boolean) => Promise<void>): Promise<void> {
-  const g = cmd.optsWithGlobals<GlobalOptions>();
-  jsonWanted = g.json === true;
-  if (g.target.trim() === '') throw new UsageError('--target: must be host:port');
-  let client: VmapctlClient;
-  try {
-    client = new VmapctlClient(g.target, g.timeout);
-  } catch (err) {
-    // grpc-js refuses unparseable targets synchronously.
-    throw new UsageError(`--target: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  jsonWanted = cmd.optsWithGlobals<GlobalOptions>().json === true;
+  const opened = openClient(cmd);
+  const client = opened.client;
+  connection = opened.connection;
   try {
     await fn(client, jsonWanted);
   } finally {
@@ -124,11 +118,12 @@ async function withClient(cmd: Command, fn: (client: VmapctlClient, json: boolea
   }
 }
 
-const program = new Command()
-  .name('vmapctl')
-  .description('Command-line client of vmapd: allocate, free, find and list areas of its shared virtual address space over gRPC.')
-  .addOption(new Option('--target <host:port>', 'vmapd gRPC address').env('VMAPCTL_TARGET').default(DEFAULT_TARGET))
-  .addOption(new Option('--timeout <ms>', 'deadline of each call, in milliseconds').default(DEFAULT_TIMEOUT_MS).argParser(integer(1, 2 ** 31 - 1)))
+const program = addConnectionOptions(
+  new Command()
+    .name('vmapctl')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .description('Command-line client of vmapd: allocate, free, find and list areas of its shared virtual address space over gRPC.'),
+)
   .option('--json', 'print one JSON document on stdout (addresses as 0x%016x strings, byte counts as numbers)')
   // Commander's exits go through our catch, so usage errors get exit status 2.
   .exitOverride()
@@ -140,13 +135,17 @@ const program = new Command()
     `
 Sizes: 4096, 8k, 2M, 1G (binary multiples) or 0x hex. Addresses: 0x hex or decimal.
 Exit status: 0 ok, 1 the server or network refused, 2 bad command line.
+A token on the command line is visible to other users (ps); VMAPCTL_TOKEN is not.
+The token is sent in the clear unless TLS is on (--tls-ca).
 
 Examples:
   vmapctl alloc 8k --caller mydriver
   vmapctl --json alloc 2M --align 2M
   vmapctl free 0xffffc90000000000
   vmapctl ls --lazy
-  VMAPCTL_TARGET=vmapd:50051 vmapctl meminfo`,
+  VMAPCTL_TARGET=vmapd:50051 vmapctl meminfo
+  VMAPCTL_TOKEN=$(cat ~/.vmapd-token) vmapctl alloc 8k
+  vmapctl --tls-ca ca.pem --tls-cert me.pem --tls-key me.key --target vmapd:50051 ls`,
   );
 
 program
@@ -258,8 +257,11 @@ try {
     process.exitCode = EXIT_USAGE;
   } else if (isServiceError(err)) {
     const field = err.metadata?.get('vmap-field')[0];
-    // grpc-js details can end in an empty "Resolution note: "; trailing space helps nobody.
-    report(statusName(err.code), err.details.trim(), typeof field === 'string' ? { field } : {});
+    const hint = connection === undefined ? undefined : failureHint(err, connection);
+    // grpc-js details can end in an empty "Resolution note: ", and OpenSSL's
+    // errors span lines: one line of details keeps the report one line.
+    const details = err.details.replace(/\s*\n\s*/g, ' ').replace(/\s*Resolution note:\s*$/, '').trim();
+    report(statusName(err.code), details, { ...(typeof field === 'string' ? { field } : {}), ...(hint === undefined ? {} : { hint }) });
     process.exitCode = EXIT_FAILED;
   } else {
     report('INTERNAL', err instanceof Error ? err.message : String(err));

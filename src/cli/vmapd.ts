@@ -40,6 +40,7 @@ function bytes(field: string) {
 const d = DEFAULT_CONFIG;
 const program = new Command()
   .name('vmapd')
+  .version((await import('./version.js')).packageVersion(), '-V, --version', 'print the version and exit')
   .description('A shared virtual address space served over gRPC and HTTP, with the Linux kernel vmalloc placement rules.')
   .addOption(new Option('--host <addr>', 'address both servers listen on').env('VMAPD_HOST').default(d.host))
   .addOption(new Option('--grpc-port <port>', 'gRPC port (0 = any free port)').env('VMAPD_GRPC_PORT').default(d.grpcPort).argParser(port))

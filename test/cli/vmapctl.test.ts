@@ -3,44 +3,9 @@
  * child process, assertions on what it prints and how it exits.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { cliPath, startTestServer, type TestServer } from '../helpers/server.js';
-
-/** What one vmapctl run produced. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the compiled vmapctl with `args`. Asynchronous on purpose: the server
- * lives in this process, so a synchronous spawn would deadlock it. The
- * timeout is only a backstop against a hung CLI failing the whole run.
- */
-function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cliPath('vmapctl'), ...args], { timeout: 20000, env }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(new Error(`vmapctl ${args.join(' ')} did not exit normally (${err.signal ?? err.code}): ${stderr}`));
-        return;
-      }
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A port on 127.0.0.1 nothing listens on: bound once to learn it, then released. */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  assert.ok(addr !== null && typeof addr === 'object');
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return addr.port;
-}
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { deadPort, runCli, type Run } from './vmapctl-run.js';
 
 const HEX = /^0x[0-9a-f]{16}$/;
 
@@ -227,7 +192,7 @@ describe('vmapctl', () => {
   });
 
   it('reads the target from VMAPCTL_TARGET', async () => {
-    const r = await runCli(['--json', 'meminfo'], { ...process.env, VMAPCTL_TARGET: s.grpcTarget });
+    const r = await runCli(['--json', 'meminfo'], { VMAPCTL_TARGET: s.grpcTarget });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(typeof (JSON.parse(r.stdout) as { generation: unknown }).generation, 'number');
   });
