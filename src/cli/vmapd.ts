@@ -9,6 +9,7 @@ import { READ_MODES, type ReadMode } from '../service/vmap-service.js';
 import { createProcessLogger } from '../logger.js';
 import { startVmapd } from '../vmapd.js';
 import { formatSize, parseSize } from './units.js';
+import { packageVersion } from './version.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -40,7 +41,7 @@ function bytes(field: string) {
 const d = DEFAULT_CONFIG;
 const program = new Command()
   .name('vmapd')
-  .version((await import('./version.js')).packageVersion(), '-V, --version', 'print the version and exit')
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
   .description('A shared virtual address space served over gRPC and HTTP, with the Linux kernel vmalloc placement rules.')
   .addOption(new Option('--host <addr>', 'address both servers listen on').env('VMAPD_HOST').default(d.host))
   .addOption(new Option('--grpc-port <port>', 'gRPC port (0 = any free port)').env('VMAPD_GRPC_PORT').default(d.grpcPort).argParser(port))
