@@ -12,7 +12,8 @@ import { ListingSlots } from './service/listings.js';
 import { VmapMetrics } from './service/metrics.js';
 import { VmapService, type ServiceHooks } from './service/vmap-service.js';
 import { SpaceGeometry } from './vmap/geometry.js';
-import { SqliteStore, StoreOpenError } from './store/sqlite-store.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { StoreOpenError } from './store/store-open-error.js';
 import { MemoryStore } from './store/store.js';
 
 /** A running vmapd: the service and both edges. */

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -7,17 +7,11 @@ import { StoreFailure } from '../vmap/errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { hex } from '../vmap/geometry.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { configure, createSchema, DB_FILE, SCHEMA_VERSION } from './sqlite-schema.js';
+import { describeFsError, explainOpenFailure, StoreOpenError } from './store-open-error.js';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
-
-/** The database cannot be used for this vmapd: the message says why and what to do. */
-export class StoreOpenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreOpenError';
-  }
-}
 
 type Row = [start: unknown, pages: unknown, guard: unknown, lazy: unknown, caller: unknown, owner: unknown, requestId: unknown];
 
@@ -96,6 +90,7 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly worker: Worker,
     private readonly logger: Logger,
+    private readonly lock: DataDirLock,
   ) {
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (err) => {
@@ -117,32 +112,52 @@ export class SqliteStore implements Store {
    * @throws StoreOpenError when the database belongs to another geometry or is malformed
    */
   static async open(dir: string, geometry: SpaceGeometry, logger: Logger): Promise<Recovered> {
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, DB_FILE);
-    const started = performance.now();
-    let areas: VmapArea[];
-    const db = new Database(path);
     try {
-      configure(db);
-      createSchema(db);
-      areas = recover(db, geometry, dir);
-    } finally {
-      db.close();
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new StoreOpenError(`cannot use the data directory: ${describeFsError(dir, err)}`);
     }
-    logger.info({ dataDir: dir, areas: areas.length, ms: Math.round(performance.now() - started) }, 'store recovered');
+    // First the lock: nothing is read or written while another vmapd may be committing.
+    const lock = DataDirLock.acquire(dir);
+    try {
+      const path = join(dir, DB_FILE);
+      const started = performance.now();
+      let areas: VmapArea[];
+      let db: Database.Database;
+      try {
+        db = new Database(path);
+      } catch (err) {
+        throw explainOpenFailure(path, err);
+      }
+      try {
+        configure(db);
+        createSchema(db);
+        areas = recover(db, geometry, dir);
+      } catch (err) {
+        if (err instanceof StoreOpenError) throw err;
+        if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN') throw explainOpenFailure(path, err);
+        throw new StoreOpenError(`cannot read the store ${resolve(path)}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        db.close();
+      }
+      logger.info({ dataDir: dir, areas: areas.length, ms: Math.round(performance.now() - started) }, 'store recovered');
 
-    const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path } });
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: WorkerReply): void => {
-        if (m.type === 'ready') {
-          worker.off('error', reject);
-          resolve();
-        }
-      };
-      worker.once('message', onMessage);
-      worker.once('error', reject);
-    });
-    return { store: new SqliteStore(worker, logger), areas };
+      const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path } });
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (m: WorkerReply): void => {
+          if (m.type === 'ready') {
+            worker.off('error', reject);
+            resolve();
+          }
+        };
+        worker.once('message', onMessage);
+        worker.once('error', reject);
+      });
+      return { store: new SqliteStore(worker, logger, lock), areas };
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
 
   /** @inheritdoc */
@@ -160,6 +175,7 @@ export class SqliteStore implements Store {
     if (this.failure === null) this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
     else await this.worker.terminate();
     await this.exited;
+    this.lock.release();
   }
 
   private onReply(reply: WorkerReply): void {
