@@ -11,6 +11,7 @@ import { VmapSpace, type AllocRequest, type FreeResult, type PurgeResult } from 
 import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Change, type Store } from '../store/store.js';
 import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';
+import { OwnerIndex } from './owner-index.js';
 import type { VmapMetrics, WriteKind } from './metrics.js';
 
 /** How `/meminfo` and the MemInfo RPC read the space (the seed's experiment). */
@@ -60,10 +61,15 @@ export interface AllocInput {
 export interface ServiceHooks {
   /**
    * Called under the writer mutex after a batch has been applied in memory
-   * and before it is published: where a durable commit waits. A test can
-   * stall writes here; a rejection fails the batch and rolls it back.
+   * and before the store commits it. A test can stall writes here (and let
+   * deadlines pass); a rejection fails the batch and undoes it.
    */
   beforePublish?: (batchSize: number) => Promise<void>;
+  /**
+   * Called after each write has been applied, with its result. A test can
+   * throw here to stand for a bug met half way through a write.
+   */
+  afterApply?: (result: unknown) => void;
 }
 
 /** What VmapService needs to start. */
@@ -101,13 +107,28 @@ export interface CallContext {
   readonly deadline?: number;
 }
 
-/** An owner's busy areas and the bytes they reserve. */
-interface Usage {
-  bytes: number;
-  areas: number;
+type WriteResult = VmapArea | readonly VmapArea[] | FreeResult | PurgeResult;
+
+/** Where one write of a batch began: its journal position and its first change. */
+interface BatchMark {
+  readonly journal: number;
+  readonly changes: number;
 }
 
-type WriteResult = VmapArea | readonly VmapArea[] | FreeResult | PurgeResult;
+/** First and longest wait before a full store is tried again. */
+const STORE_RETRY_MIN_MS = 100;
+const STORE_RETRY_MAX_MS = 5000;
+
+/**
+ * A write that hit a bug: answered INTERNAL with this message only (the
+ * details, stack included, are in the log).
+ */
+export class InternalFault extends Error {
+  constructor() {
+    super('internal error: the write was not applied');
+    this.name = 'InternalFault';
+  }
+}
 
 /** Longest caller string kept; longer ones are refused. */
 export const MAX_CALLER_LENGTH = 256;
@@ -128,7 +149,7 @@ export class VmapService {
   readonly geometry: SpaceGeometry;
   /** How meminfo reads are served. */
   readonly readMode: ReadMode;
-  private space: VmapSpace;
+  private readonly space: VmapSpace;
   private readonly mutex: WriterMutex;
   private readonly published: Published<Snapshot>;
   private readonly writes: GroupCommit<WriteOp, WriteResult>;
@@ -138,18 +159,20 @@ export class VmapService {
   private readonly store: Store;
   /** Whether per-write debug lines are logged (fixed at start, like the level). */
   private readonly debug: boolean;
-  /** Live request ids: `owner \n request_id` → start page of the busy area. */
-  private requestIds = new Map<string, number>();
+  /** Live request ids and per-owner usage, for retries and quotas. */
+  private owners: OwnerIndex;
   /** The changes of the batch being applied, for the store. */
   private changes: Change[] = [];
-  /** Busy areas and bytes per owner, for quotas. */
-  private usage = new Map<string, Usage>();
   private readonly quotaBytes: number;
   private readonly quotaAreas: number;
   /** Set once the store failed in a way that makes its files untrustworthy. */
   private broken: string | null = null;
   /** Set while the last commit failed (disk full): not ready, but writes are still tried. */
   private lastCommitError: string | null = null;
+  /** While the store is known to be full: writes fail at once until then (epoch ms). */
+  private storeRetryAt = 0;
+  /** The current wait between tries of a full store; doubles per failure, 0 once a commit succeeds. */
+  private storeBackoffMs = 0;
   /** Told whenever notReadyReason changes (the health service follows it). */
   private readonly readyListeners = new Set<(reason: string | null) => void>();
   /** notReadyReason as the listeners last heard it. */
@@ -170,7 +193,7 @@ export class VmapService {
     );
     this.quotaBytes = options.quotaBytes ?? 0;
     this.quotaAreas = options.quotaAreas ?? 0;
-    this.reindex();
+    this.owners = new OwnerIndex(this.space.areas());
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(this.makeSnapshot(0));
     this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), { maxPending: options.maxPendingWrites });
@@ -333,6 +356,9 @@ export class VmapService {
     if (input.size === 0n) fail('size', 'must be greater than 0');
     if (input.size > this.geometry.size) fail('size', `${input.size} bytes exceed the whole space (${this.geometry.size} bytes)`);
     if (input.align !== 0n && (input.align & (input.align - 1n)) !== 0n) fail('align', `must be 0 or a power of two, got ${input.align}`);
+    if (input.align !== 0n && !this.geometry.holdsMultipleOf(input.align)) {
+      fail('align', `${input.align} can never fit: no address in the space [${hex(this.geometry.base)}, ${hex(this.geometry.end)}) is a multiple of it`);
+    }
     if (input.caller.length > MAX_CALLER_LENGTH) fail('caller', `must be at most ${MAX_CALLER_LENGTH} characters`);
     if (input.requestId.length > MAX_REQUEST_ID_LENGTH) fail('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
     const limit = (addr: bigint, field: 'vstart' | 'vend'): number | undefined => {
@@ -357,6 +383,7 @@ export class VmapService {
   private async submit(kind: WriteKind, op: WriteOp): Promise<WriteResult> {
     try {
       if (this.broken !== null) throw new Unavailable(`writes are off until restart: ${this.broken}`);
+      this.failFastWhileFull();
       const result = await this.writes.submit(op);
       this.metrics?.write(kind, 'ok');
       return result;
@@ -370,6 +397,12 @@ export class VmapService {
     if (op.deadline !== undefined && Date.now() > op.deadline) {
       throw new DeadlineExceeded('the deadline passed before the write could be applied; it was not');
     }
+    const result = this.applyOp(op);
+    this.hooks.afterApply?.(result);
+    return result;
+  }
+
+  private applyOp(op: WriteOp): WriteResult {
     switch (op.kind) {
       case 'alloc':
         return this.applyAlloc(op.req);
@@ -387,9 +420,8 @@ export class VmapService {
   }
 
   private applyAlloc(req: AllocRequest): VmapArea {
-    const key = req.requestId ? `${req.owner}\n${req.requestId}` : '';
-    if (key !== '') {
-      const start = this.requestIds.get(key);
+    if (req.requestId) {
+      const start = this.owners.lookup(req.owner ?? '', req.requestId);
       if (start !== undefined) {
         // A retry: the same area again, provided it asks for the same thing.
         const va = this.space.areaAt(start)!;
@@ -401,13 +433,13 @@ export class VmapService {
       }
     }
     const owner = req.owner ?? '';
-    const usage = this.usage.get(owner);
-    if (this.quotaAreas > 0 && (usage?.areas ?? 0) + 1 > this.quotaAreas) {
-      throw new QuotaExceeded('quota-areas', `${owner} already holds ${usage?.areas ?? 0} of its ${this.quotaAreas} areas`);
+    const usage = this.owners.usageOf(owner);
+    if (this.quotaAreas > 0 && usage.areas + 1 > this.quotaAreas) {
+      throw new QuotaExceeded('quota-areas', `${owner} already holds ${usage.areas} of its ${this.quotaAreas} areas`);
     }
     const bytes = (Math.ceil(req.size / PAGE_SIZE) + (req.noGuard ? 0 : 1)) * PAGE_SIZE;
-    if (this.quotaBytes > 0 && (usage?.bytes ?? 0) + bytes > this.quotaBytes) {
-      throw new QuotaExceeded('quota-bytes', `${owner} holds ${usage?.bytes ?? 0} bytes; ${bytes} more would pass its ${this.quotaBytes}`);
+    if (this.quotaBytes > 0 && usage.bytes + bytes > this.quotaBytes) {
+      throw new QuotaExceeded('quota-bytes', `${owner} holds ${usage.bytes} bytes; ${bytes} more would pass its ${this.quotaBytes}`);
     }
     const before = this.space.version;
     let result: ReturnType<VmapSpace['alloc']>;
@@ -422,8 +454,7 @@ export class VmapService {
     const { area, purged } = result;
     if (purged !== null) this.changes.push({ op: 'purge' });
     this.changes.push({ op: 'insert', area });
-    if (key !== '') this.requestIds.set(key, area.start);
-    this.account(area, 1);
+    this.owners.add(area);
     // Built only when debug is on: the alloc path is hot and the address costs a string.
     if (this.debug) this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
     return area;
@@ -453,17 +484,7 @@ export class VmapService {
   private releaseArea(va: VmapArea): void {
     this.space.release(va.start);
     this.changes.push({ op: 'delete', start: va.start });
-    if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
-    this.account(va, -1);
-  }
-
-  /** Adds (`sign` 1) or removes (-1) a busy area from its owner's usage. */
-  private account(va: VmapArea, sign: 1 | -1): void {
-    let u = this.usage.get(va.owner);
-    if (u === undefined) this.usage.set(va.owner, (u = { bytes: 0, areas: 0 }));
-    u.bytes += sign * va.pages * PAGE_SIZE;
-    u.areas += sign;
-    if (u.areas === 0) this.usage.delete(va.owner);
+    this.owners.remove(va);
   }
 
   private applyFree(start: number, owner: string | null): FreeResult {
@@ -471,72 +492,123 @@ export class VmapService {
     if (va === undefined || va.lazy) throw new NoSuchArea(`trying to free nonexistent area at ${this.geometry.hexOf(start)}`);
     if (owner !== null && va.owner !== owner) throw new PermissionDenied(`the area at ${this.geometry.hexOf(start)} belongs to another owner`);
     const result = this.space.free(start);
-    this.account(va, -1);
+    this.owners.remove(va);
     this.changes.push({ op: 'lazy', start });
     if (result.purged !== null) this.changes.push({ op: 'purge' });
-    if (va.requestId !== '') this.requestIds.delete(`${va.owner}\n${va.requestId}`);
     if (this.debug) this.logger.debug({ op: 'free', addr: this.geometry.hexOf(start), purged: result.purged?.areas ?? 0 }, 'free');
     return result;
   }
 
-  /** Applies one batch under the writer mutex (GroupCommit holds it for us). */
+  /**
+   * Applies one batch under the writer mutex (GroupCommit holds it for us),
+   * commits it and publishes it. Every change is journaled, so whatever goes
+   * wrong is undone in O(the batch): one write that hits a bug (that write
+   * only), writes whose deadline passed before the commit, or the whole
+   * batch when the store cannot commit it.
+   */
   private async runBatch(ops: readonly WriteOp[]): Promise<Outcome<WriteResult>[]> {
-    const outcomes: Outcome<WriteResult>[] = [];
+    if (this.storeFull()) return ops.map(() => ({ ok: false, error: this.fullError() }));
+    const outcomes: Outcome<WriteResult>[] = new Array<Outcome<WriteResult>>(ops.length);
+    const marks: BatchMark[] = new Array<BatchMark>(ops.length);
     this.changes = [];
+    this.space.beginJournal();
     try {
-      for (const op of ops) {
-        try {
-          outcomes.push({ ok: true, value: this.apply(op) });
-        } catch (error) {
-          if (!(error instanceof VmapError)) throw error;
-          outcomes.push({ ok: false, error });
-        }
-      }
+      this.applyFrom(ops, 0, outcomes, marks);
       if (this.changes.length === 0) return outcomes; // nothing changed: nothing to commit or publish
       await this.hooks.beforePublish?.(ops.length);
+      // The deadlines once more, just before the commit: a write whose client
+      // gave up meanwhile is left out (with what came after it, applied again).
+      const late = ops.findIndex((op, i) => outcomes[i]!.ok && op.deadline !== undefined && Date.now() > op.deadline);
+      if (late >= 0) {
+        this.undoTo(marks[late]!);
+        this.applyFrom(ops, late, outcomes, marks);
+        if (this.changes.length === 0) return outcomes;
+      }
       await this.store.commit(this.changes);
     } catch (error) {
-      this.rollback(error);
-      const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof StoreFailure && error.fatal) {
-        this.broken = reason;
-        this.readinessChanged();
-        // The commit may have reached the disk before its fsync failed: after a
-        // restart the write may be there. A retry with the same request_id is safe.
-        throw new Unavailable(`write outcome unknown: ${reason}`);
-      }
-      if (error instanceof StoreFailure) this.lastCommitError = reason;
-      this.readinessChanged();
-      throw new Unavailable(`write not applied: ${reason}`);
+      this.undoTo({ journal: 0, changes: 0 });
+      throw this.commitFailed(error);
     } finally {
+      this.space.endJournal();
       this.changes = [];
     }
     this.lastCommitError = null;
+    this.storeBackoffMs = 0;
+    this.storeRetryAt = 0;
     this.readinessChanged();
     this.metrics?.batch(ops.length);
     this.published.publish(this.makeSnapshot(this.snapshot().generation + 1));
     return outcomes;
   }
 
-  /** Rebuilds the request-id index and the per-owner usage from the space's busy areas. */
-  private reindex(): void {
-    this.requestIds = new Map();
-    this.usage = new Map();
-    for (const va of this.space.areas()) {
-      if (va.lazy) continue;
-      if (va.requestId !== '') this.requestIds.set(`${va.owner}\n${va.requestId}`, va.start);
-      this.account(va, 1);
+  /**
+   * Applies `ops[from…]`, recording where each began. A VmapError is that
+   * write's answer; anything else is a bug, which must not become an outage:
+   * that write alone is undone and answered INTERNAL, the rest go on.
+   */
+  private applyFrom(ops: readonly WriteOp[], from: number, outcomes: Outcome<WriteResult>[], marks: BatchMark[]): void {
+    for (let i = from; i < ops.length; i++) {
+      const mark = { journal: this.space.journalMark, changes: this.changes.length };
+      marks[i] = mark;
+      try {
+        outcomes[i] = { ok: true, value: this.apply(ops[i]!) };
+      } catch (error) {
+        if (error instanceof VmapError) {
+          outcomes[i] = { ok: false, error };
+          continue;
+        }
+        this.logger.error({ err: error, op: ops[i]!.kind }, 'a write failed on an unexpected error; it alone was undone');
+        this.undoTo(mark);
+        outcomes[i] = { ok: false, error: new InternalFault() };
+      }
     }
   }
 
-  /** Puts the space back to the published (committed) state. */
-  private rollback(cause: unknown): void {
-    this.logger.error({ err: cause }, 'write batch failed; rolling back to the published state');
-    this.space = VmapSpace.fromAreas(
-      { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: this.space.lazyMaxPages },
-      this.snapshot().areas.from(0),
+  /** Undoes every change made since `mark`: in the space, in the owner index, in the batch's change list. */
+  private undoTo(mark: BatchMark): void {
+    this.space.undoTo(
+      mark.journal,
+      (va) => this.owners.add(va),
+      (va) => this.owners.remove(va),
     );
-    this.reindex();
+    this.changes.length = mark.changes;
+  }
+
+  /** The error every write of a batch the store refused gets; marks the service not ready. */
+  private commitFailed(error: unknown): Unavailable {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.error({ err: error }, 'write batch not committed; undone');
+    if (error instanceof StoreFailure && error.fatal) {
+      this.broken = reason;
+      this.readinessChanged();
+      // The commit may have reached the disk before its fsync failed: after a
+      // restart the write may be there. A retry with the same request_id is safe.
+      return new Unavailable(`write outcome unknown: ${reason}`);
+    }
+    if (error instanceof StoreFailure) {
+      // Known full: refuse writes at once for a while instead of trying the
+      // disk with each (each try costs a transaction); then try again, waiting
+      // twice as long after every further failure.
+      this.lastCommitError = reason;
+      this.storeBackoffMs = Math.min(Math.max(this.storeBackoffMs * 2, STORE_RETRY_MIN_MS), STORE_RETRY_MAX_MS);
+      this.storeRetryAt = Date.now() + this.storeBackoffMs;
+    }
+    this.readinessChanged();
+    return new Unavailable(`write not applied: ${reason}`);
+  }
+
+  /** Whether the store is known to be full and not yet due for another try. */
+  private storeFull(): boolean {
+    return this.lastCommitError !== null && Date.now() < this.storeRetryAt;
+  }
+
+  private fullError(): Unavailable {
+    return new Unavailable(`write not applied: ${this.lastCommitError}; the store is tried again in ${Math.max(0, this.storeRetryAt - Date.now())} ms`);
+  }
+
+  /** @throws Unavailable at once while the store is known to be full. */
+  private failFastWhileFull(): void {
+    if (this.storeFull()) throw this.fullError();
   }
 
   private makeSnapshot(generation: number): Snapshot {

@@ -66,6 +66,12 @@ export class SpaceGeometry {
     return this.base + this.size;
   }
 
+  /** Whether some address in `[base, end)` is a multiple of `align` (> 0): else no area can ever be aligned so. */
+  holdsMultipleOf(align: bigint): boolean {
+    const first = ((this.base + align - 1n) / align) * align;
+    return first < this.end;
+  }
+
   /** Absolute address of relative page `page`. */
   addressOf(page: number): bigint {
     return this.base + (BigInt(page) << BigInt(PAGE_SHIFT));

@@ -68,6 +68,17 @@ export interface FreeResult {
 
 const byStart = (a: number, b: number): number => a - b;
 
+/** What one change did, recorded while a journal is open so it can be undone. */
+type Undo =
+  /** An area was allocated. */
+  | { readonly op: 'alloc'; readonly area: VmapArea }
+  /** A busy area (as it was) was freed lazily; its lazy copy is last on the purge list. */
+  | { readonly op: 'free'; readonly area: VmapArea }
+  /** A busy area was released at once. */
+  | { readonly op: 'release'; readonly area: VmapArea }
+  /** The purge list (its array, slice and pages) was returned to free space. */
+  | { readonly op: 'purge'; readonly list: VmapArea[]; readonly slice: LazySlice; readonly pages: number };
+
 /** The areas of a busy index starting at or after `from`, ascending. */
 function* busyFrom(tree: BTree<number, VmapArea>, from: number): IterableIterator<VmapArea> {
   for (const [, va] of tree.entries(from)) yield va;
@@ -115,6 +126,8 @@ export class VmapSpace {
   private lazyPages = 0;
   private nrBusy = 0;
   private mutations = 0;
+  /** While a write batch runs: what each change did, oldest first (see beginJournal). */
+  private journal: Undo[] | null = null;
 
   /** An empty space of the given shape. */
   constructor(shape: SpaceShape) {
@@ -182,6 +195,7 @@ export class VmapSpace {
     this.usedPages += n;
     this.nrBusy++;
     this.mutations++;
+    this.journal?.push({ op: 'alloc', area });
     return { area, purged };
   }
 
@@ -204,6 +218,7 @@ export class VmapSpace {
     this.lazyPages += va.pages;
     this.nrBusy--;
     this.mutations++;
+    this.journal?.push({ op: 'free', area: va });
     const purged = this.lazyPages > this.lazyMaxPages ? this.purge() : null;
     return { area: lazyVa, purged };
   }
@@ -223,6 +238,7 @@ export class VmapSpace {
     this.usedPages -= va.pages;
     this.nrBusy--;
     this.mutations++;
+    this.journal?.push({ op: 'release', area: va });
     return va;
   }
 
@@ -230,6 +246,7 @@ export class VmapSpace {
   purge(): PurgeResult {
     const list = this.lazyAreas;
     const result = { areas: list.length, pages: this.lazyPages };
+    if (list.length > 0) this.journal?.push({ op: 'purge', list, slice: this.lazySlice, pages: this.lazyPages });
     for (const va of list) this.freeIndex.insert(va.start, va.pages);
     // A new array, not a truncation: views still hold slices of the old one.
     this.lazyAreas = [];
@@ -237,6 +254,77 @@ export class VmapSpace {
     this.lazyPages = 0;
     if (result.areas > 0) this.mutations++;
     return result;
+  }
+
+  /**
+   * Starts recording every change (alloc, free, release, purge, including the
+   * purges they trigger), so that a write batch that fails can be undone in
+   * O(its changes) rather than the space rebuilt: the kernel's error paths
+   * undo exactly what they did, too.
+   */
+  beginJournal(): void {
+    this.journal = [];
+  }
+
+  /** Stops recording: what was recorded stands. */
+  endJournal(): void {
+    this.journal = null;
+  }
+
+  /** How many changes the open journal holds: a mark for undoTo. */
+  get journalMark(): number {
+    return this.journal?.length ?? 0;
+  }
+
+  /**
+   * Undoes, newest first, every change recorded after `mark`. `busyAgain`
+   * hears each area that is busy again (a free or release undone) and
+   * `gone` each that is not (an alloc undone), so the caller's own indexes
+   * (request ids, quotas) follow.
+   */
+  undoTo(mark: number, busyAgain: (va: VmapArea) => void = () => undefined, gone: (va: VmapArea) => void = () => undefined): void {
+    const journal = this.journal;
+    if (journal === null) throw new Error('undoTo without an open journal');
+    while (journal.length > mark) {
+      const u = journal.pop()!;
+      this.mutations++;
+      switch (u.op) {
+        case 'alloc':
+          this.busy.delete(u.area.start);
+          this.freeIndex.insert(u.area.start, u.area.pages);
+          this.usedPages -= u.area.pages;
+          this.nrBusy--;
+          gone(u.area);
+          break;
+        case 'free': {
+          // Newest first: its lazy copy is the last on the purge list, and past
+          // every slice a published view holds (views are taken between batches).
+          const lazyVa = this.lazyAreas.pop();
+          if (lazyVa === undefined || lazyVa.start !== u.area.start) throw new Error(`undo: the purge list does not end with page ${u.area.start}`);
+          if (this.lazySlice.length > this.lazyAreas.length) this.lazySlice = new LazySlice(this.lazyAreas, this.lazyAreas.length);
+          this.lazyPages -= u.area.pages;
+          this.busy.set(u.area.start, u.area);
+          this.usedPages += u.area.pages;
+          this.nrBusy++;
+          busyAgain(u.area);
+          break;
+        }
+        case 'release':
+          this.freeIndex.reserve(u.area.start, u.area.pages);
+          this.busy.set(u.area.start, u.area);
+          this.usedPages += u.area.pages;
+          this.nrBusy++;
+          busyAgain(u.area);
+          break;
+        case 'purge':
+          // The purge replaced the array, so the old one is as it was.
+          for (const va of u.list) this.freeIndex.reserve(va.start, va.pages);
+          this.lazyAreas = u.list;
+          this.lazySlice = u.slice;
+          this.lazyPages = u.pages;
+          break;
+      }
+    }
   }
 
   /**
