@@ -56,9 +56,9 @@ const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const fail = <T>(kind: Kind, fields?: readonly string[]): Outcome<T> => (fields === undefined ? { ok: false, kind } : { ok: false, kind, fields });
 
 /**
- * A uint64 as the contract takes it: a decimal or `0x` hex string (surrounding
- * whitespace ignored), or a safe non-negative integer; undefined for anything
- * else, including negative numbers and values above 2^64-1.
+ * A uint64 as the contract takes it: a decimal or `0x` hex string (nothing
+ * around it, not even whitespace), a safe non-negative integer or a BigInt;
+ * undefined for anything else, including negative numbers and values above 2^64-1.
  */
 export function u64(value: unknown): bigint | undefined {
   let n: bigint;
@@ -67,9 +67,8 @@ export function u64(value: unknown): bigint | undefined {
     if (!Number.isSafeInteger(value)) return undefined;
     n = BigInt(value);
   } else if (typeof value === 'string') {
-    const t = value.trim();
-    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(t)) return undefined;
-    n = BigInt(t);
+    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(value)) return undefined;
+    n = BigInt(value);
   } else return undefined;
   return n < 0n || n > U64_MAX ? undefined : n;
 }
