@@ -11,6 +11,7 @@ import { BODY_LIMIT_BYTES, useLosslessJson } from './json-body.js';
 import { readRoutes } from './routes-read.js';
 import { writeKindOf, writeRoutes } from './routes-write.js';
 
+/** Largest request body accepted (defined with the JSON parser that enforces it). */
 export { BODY_LIMIT_BYTES } from './json-body.js';
 
 declare module 'fastify' {
@@ -45,6 +46,7 @@ export interface HttpOptions {
 class RouteTable {
   private readonly routes: { pattern: RegExp; methods: Set<string> }[] = [];
 
+  /** Records that `methods` serve route `url` (fastify's pattern, `:param` segments included). */
   add(url: string, methods: string | string[]): void {
     const pattern = new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}$`);
     let route = this.routes.find((r) => r.pattern.source === pattern.source);
@@ -52,6 +54,7 @@ class RouteTable {
     for (const m of Array.isArray(methods) ? methods : [methods]) route.methods.add(m);
   }
 
+  /** The methods that serve request path `path`, sorted; none for a path no route has. */
   allowed(path: string): string[] {
     return [...(this.routes.find((r) => r.pattern.test(path))?.methods ?? [])].sort();
   }
