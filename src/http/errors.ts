@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { VmapError } from '../vmap/errors.js';
@@ -17,7 +19,7 @@ const STATUS: Record<VmapError['kind'], number> = {
 
 /** The JSON body of every HTTP error. */
 export interface ErrorBody {
-  /** The failure kind (`InvalidArgument`, `NoSuchArea`, …) or the HTTP reason. */
+  /** The failure kind (`InvalidArgument`, `NoSuchArea`, …) or the HTTP reason (`PayloadTooLarge`, …). */
   error: string;
   message: string;
   /** The request field at fault, for InvalidArgument. */
@@ -27,32 +29,121 @@ export interface ErrorBody {
 }
 
 /**
- * The one mapping from vmapd's errors to HTTP statuses. fastify's own
- * deliberate errors (bad JSON, wrong content type, body too large, rate
- * limit, load shedding) keep their status; anything else is a bug, answered
- * 500 with a generic message.
+ * A refusal of the HTTP edge itself, with no vmapd kind behind it (a body
+ * that is no JSON, a media type we cannot produce): its status and the name
+ * its error body carries.
+ */
+export class HttpError extends Error {
+  /**
+   * @param status the HTTP status
+   * @param error the error body's `error`
+   */
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = error;
+  }
+}
+
+/**
+ * The name an error body gives a bare HTTP status: the reason phrase in
+ * PascalCase (`PayloadTooLarge`, `UnsupportedMediaType`, `TooManyRequests`),
+ * except 503, which is vmapd's own `Unavailable` whoever sheds the load.
+ */
+export function statusName(status: number): string {
+  if (status === 503) return 'Unavailable';
+  const phrase = STATUS_CODES[status] ?? `Status${status}`;
+  return phrase.replace(/[^A-Za-z0-9 ]/g, '').replace(/(?:^| )(\w)/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** fastify's messages that say too little for a client to fix its request, by error code. */
+function fastifyMessage(err: FastifyError, req: FastifyRequest): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `${err.message}; send the body as application/json`;
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is larger than ${req.routeOptions.bodyLimit} bytes`;
+    default:
+      return err.message;
+  }
+}
+
+/** The error name each reply was answered with, for the write counters; set by sendError. */
+const answered = new WeakMap<FastifyReply, string>();
+
+/** The `error` of the error body `reply` was answered with, or undefined if it was no error. */
+export function errorNameOf(reply: FastifyReply): string | undefined {
+  return answered.get(reply);
+}
+
+/** Answers `reply` with vmapd's error body. */
+export function sendError(reply: FastifyReply, status: number, body: ErrorBody): void {
+  answered.set(reply, body.error);
+  void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+/**
+ * The one mapping from errors to HTTP statuses and error bodies. vmapd's own
+ * errors by kind; the edge's HttpErrors as they say; fastify's and its
+ * plugins' deliberate answers (body too large, wrong content type, rate
+ * limit, load shedding, a bad URL) keep their status and get its name;
+ * anything else is a bug, answered 500 with a generic message.
  */
 export function errorHandler(logger: Logger) {
-  return (err: FastifyError | Error, _req: FastifyRequest, reply: FastifyReply): void => {
-    let status: number;
-    let body: ErrorBody;
+  return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void => {
     if (err instanceof VmapError) {
-      status = STATUS[err.kind];
-      body = { error: err.kind, message: err.message };
+      const body: ErrorBody = { error: err.kind, message: err.message };
       if ('field' in err && typeof err.field === 'string') body.field = err.field;
       if ('quota' in err && typeof err.quota === 'string') body.quota = err.quota;
       if (err.kind === 'Unauthenticated') void reply.header('www-authenticate', 'Bearer');
       if (err.kind === 'Busy') void reply.header('retry-after', '1');
+      sendError(reply, STATUS[err.kind], body);
+    } else if (err instanceof HttpError) {
+      sendError(reply, err.status, { error: err.error, message: err.message });
     } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 && err.statusCode !== 500) {
-      // fastify's and its plugins' deliberate answers: bad JSON (400), wrong
-      // content type (415), body too large (413), rate limit (429), load shed (503).
-      status = err.statusCode;
-      body = { error: status >= 500 ? 'Unavailable' : 'BadRequest', message: err.message };
+      sendError(reply, err.statusCode, { error: statusName(err.statusCode), message: fastifyMessage(err as FastifyError, req) });
     } else {
       logger.error({ err }, 'request failed');
-      status = 500;
-      body = { error: 'Internal', message: 'internal error' };
+      sendError(reply, 500, { error: 'Internal', message: 'internal error' });
     }
-    void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
   };
+}
+
+/**
+ * The answer to a request no route takes: 405 (with Allow) when the path is
+ * served with other methods, else 404. `allowed` gives the methods that
+ * serve a path.
+ */
+export function notFoundHandler(allowed: (path: string) => readonly string[]) {
+  return (req: FastifyRequest, reply: FastifyReply): void => {
+    const path = req.url.split('?', 1)[0] ?? '';
+    const shown = JSON.stringify(path.slice(0, 100));
+    const methods = allowed(path);
+    if (methods.length > 0) {
+      void reply.header('allow', methods.join(', '));
+      sendError(reply, 405, { error: statusName(405), message: `${req.method} is not served on ${shown}; use ${methods.join(' or ')}` });
+    } else {
+      sendError(reply, 404, { error: 'NotFound', message: `no route serves ${req.method} ${shown}` });
+    }
+  };
+}
+
+/**
+ * fastify's clientErrorHandler for requests that never became one (a broken
+ * request line, headers too large, a timeout): the same status fastify would
+ * give, with vmapd's error body, written on the raw socket.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message = status === 408 ? 'the request did not arrive in time' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP/1.1';
+  const body = JSON.stringify({ error: statusName(status), message } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

@@ -5,9 +5,27 @@ import type { AllocInput } from './vmap-service.js';
 /** The fields of the AllocRequest message, as both edges accept them. */
 export const ALLOC_REQUEST_FIELDS: ReadonlySet<string> = new Set(['size', 'align', 'vstart', 'vend', 'no_guard', 'caller', 'request_id']);
 
+/**
+ * A JSON number that is no integer (`1.5`, `4096.00000000000000001`, `1e400`),
+ * kept as the text the client sent: no JS number holds every such value
+ * exactly, and a message must repeat what was sent, not a rounding of it.
+ * The HTTP edge's JSON parser makes these; integers arrive as numbers or BigInts.
+ */
+export class NumberLiteral {
+  /** @param text the number exactly as it stood in the JSON text */
+  constructor(readonly text: string) {}
+}
+
+/** A uint64 field: parseU64, but a NumberLiteral is refused with its own text (cut if absurdly long). */
+function u64(v: unknown, field: string): bigint {
+  if (!(v instanceof NumberLiteral)) return parseU64(v, field);
+  const shown = v.text.length <= 80 ? v.text : `${v.text.slice(0, 24)}… (${v.text.length} characters)`;
+  throw new InvalidArgument(field, `must be an unsigned integer, got ${shown}`);
+}
+
 function optionalU64(fields: Record<string, unknown>, field: string, prefix: string): bigint {
   const v = fields[field];
-  return v === undefined || v === null ? 0n : parseU64(v, prefix + field);
+  return v === undefined || v === null ? 0n : u64(v, prefix + field);
 }
 
 /** Whether `s` holds a C0 or C1 control character, DEL, or a Unicode line or paragraph separator. */
@@ -33,8 +51,9 @@ function optionalString(fields: Record<string, unknown>, field: string, prefix: 
 
 /**
  * Reads an AllocRequest message (gRPC, or an HTTP JSON body) into an
- * AllocInput for `owner`. uint64 fields may be decimal or `0x` hex strings or
- * safe integers. Errors name the field, after `prefix` (`requests[3].`).
+ * AllocInput for `owner`. uint64 fields may be decimal or `0x` hex strings,
+ * safe integers or BigInts (an HTTP body's large integers). Errors name the
+ * field, after `prefix` (`requests[3].`).
  */
 export function parseAllocInput(fields: Record<string, unknown>, owner: string, prefix = ''): AllocInput {
   if (fields.size === undefined || fields.size === null) throw new InvalidArgument(prefix + 'size', 'is required');
@@ -42,7 +61,7 @@ export function parseAllocInput(fields: Record<string, unknown>, owner: string, 
     throw new InvalidArgument(prefix + 'no_guard', 'must be a boolean');
   }
   return {
-    size: parseU64(fields.size, prefix + 'size'),
+    size: u64(fields.size, prefix + 'size'),
     align: optionalU64(fields, 'align', prefix),
     vstart: optionalU64(fields, 'vstart', prefix),
     vend: optionalU64(fields, 'vend', prefix),

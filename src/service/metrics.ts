@@ -1,15 +1,38 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MutexObserver } from '../sync/writer-mutex.js';
 
 /** Kinds of write, as labelled in metrics and logs. */
 export type WriteKind = 'alloc' | 'free' | 'purge';
 
+/**
+ * What the gauges read from the published snapshot at scrape time (the
+ * service's Snapshot has all of it): the space itself, never a copy kept here.
+ */
+export interface SnapshotGauges {
+  readonly generation: number;
+  /** ms since the epoch. */
+  readonly publishedAt: number;
+  /** Bytes and counts, as /meminfo prints them. */
+  readonly meminfo: {
+    readonly total: number;
+    readonly used: number;
+    readonly lazy: number;
+    readonly chunk: number;
+    readonly nrAreas: number;
+    readonly nrLazyAreas: number;
+  };
+  /** Blocks of free space. */
+  readonly freeBlocks: number;
+}
+
 const LATENCY_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
 /**
  * vmapd's Prometheus metrics, on a registry of their own (so several servers
- * can live in one process, as in the tests). Read paths touch only
- * pre-labelled counters: one increment per request.
+ * can live in one process, as in the tests): the space as the current
+ * snapshot has it, writes by kind and result (counted by each edge, once per
+ * request), the writer mutex, and prom-client's process and Node metrics.
+ * Read paths touch only pre-labelled counters: one increment per request.
  */
 export class VmapMetrics implements MutexObserver {
   /** The registry `/metrics` renders. */
@@ -20,9 +43,13 @@ export class VmapMetrics implements MutexObserver {
   private readonly batchSize: Histogram;
   private readonly reads: Counter<'mode' | 'endpoint'>;
 
-  /** @param snapshotInfo the current snapshot's generation and publication time (ms since the epoch) */
-  constructor(snapshotInfo: () => { generation: number; publishedAt: number }) {
+  /** @param snapshot the current snapshot, read at each scrape */
+  constructor(snapshot: () => SnapshotGauges) {
     const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool check metrics refuses them); the
+    // same counts stay, by type, in nodejs_active_handles and friends.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.writes = new Counter({ name: 'vmapd_writes_total', help: 'Writes answered, by kind and result', labelNames: ['kind', 'result'], registers });
     this.mutexWait = new Histogram({ name: 'vmapd_writer_mutex_wait_seconds', help: 'Time spent waiting for the writer mutex', buckets: LATENCY_BUCKETS, registers });
     this.mutexHold = new Histogram({ name: 'vmapd_writer_mutex_hold_seconds', help: 'Time the writer mutex was held', buckets: LATENCY_BUCKETS, registers });
@@ -33,20 +60,42 @@ export class VmapMetrics implements MutexObserver {
       help: 'Generation of the published snapshot',
       registers,
       collect() {
-        this.set(snapshotInfo().generation);
+        this.set(snapshot().generation);
       },
     });
+    const space: [string, string, (s: SnapshotGauges) => number][] = [
+      ['vmapd_space_bytes', 'Size of the whole address space', (s) => s.meminfo.total],
+      ['vmapd_used_bytes', 'Bytes reserved by busy areas, guard pages included', (s) => s.meminfo.used],
+      ['vmapd_lazy_bytes', 'Bytes reserved by lazily freed areas awaiting purge', (s) => s.meminfo.lazy],
+      ['vmapd_largest_free_chunk_bytes', 'Largest free block (VmallocChunk)', (s) => s.meminfo.chunk],
+      ['vmapd_areas', 'Busy areas', (s) => s.meminfo.nrAreas],
+      ['vmapd_lazy_areas', 'Lazily freed areas awaiting purge', (s) => s.meminfo.nrLazyAreas],
+      ['vmapd_free_blocks', 'Blocks of free space (fragmentation)', (s) => s.freeBlocks],
+    ];
+    for (const [name, help, read] of space) {
+      new Gauge({
+        name,
+        help: `${help}, in the published snapshot`,
+        registers,
+        collect() {
+          this.set(read(snapshot()));
+        },
+      });
+    }
     new Gauge({
       name: 'vmapd_snapshot_age_seconds',
       help: 'Seconds since the current snapshot was published',
       registers,
       collect() {
-        this.set((Date.now() - snapshotInfo().publishedAt) / 1000);
+        this.set((Date.now() - snapshot().publishedAt) / 1000);
       },
     });
   }
 
-  /** Counts one answered write. */
+  /**
+   * Counts one answered write: `result` is 'ok' or the failure's name, as the
+   * edge's error carries it (InvalidArgument, NoSuchArea, TooManyRequests, …).
+   */
   write(kind: WriteKind, result: string): void {
     this.writes.inc({ kind, result });
   }

@@ -12,7 +12,7 @@ import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Change, type Store } from '../store/store.js';
 import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';
 import { OwnerIndex } from './owner-index.js';
-import type { VmapMetrics, WriteKind } from './metrics.js';
+import type { VmapMetrics } from './metrics.js';
 
 /** How `/meminfo` and the MemInfo RPC read the space (the seed's experiment). */
 export type ReadMode = 'locked-walk' | 'rcu-walk' | 'snapshot';
@@ -252,7 +252,7 @@ export class VmapService {
    */
   async alloc(input: AllocInput, ctx: CallContext = {}): Promise<VmapArea> {
     const req = this.toAllocRequest(input, '');
-    return (await this.submit('alloc', { kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea;
+    return (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea;
   }
 
   /**
@@ -262,7 +262,7 @@ export class VmapService {
   async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly VmapArea[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => this.toAllocRequest(input, `requests[${i}].`));
-    return (await this.submit('alloc', { kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
+    return (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
   }
 
   /**
@@ -276,12 +276,12 @@ export class VmapService {
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
     const who = ctx.identity ?? ANONYMOUS;
     const owner = who.role === 'admin' ? null : who.owner;
-    return (await this.submit('free', { kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
+    return (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
   }
 
   /** Returns every lazily freed area to free space. */
   async purge(ctx: CallContext = {}): Promise<PurgeResult> {
-    return (await this.submit('purge', { kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
+    return (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
   }
 
   /**
@@ -380,17 +380,11 @@ export class VmapService {
     };
   }
 
-  private async submit(kind: WriteKind, op: WriteOp): Promise<WriteResult> {
-    try {
-      if (this.broken !== null) throw new Unavailable(`writes are off until restart: ${this.broken}`);
-      this.failFastWhileFull();
-      const result = await this.writes.submit(op);
-      this.metrics?.write(kind, 'ok');
-      return result;
-    } catch (err) {
-      this.metrics?.write(kind, err instanceof VmapError ? err.kind : 'error');
-      throw err;
-    }
+  /** Queues `op` for its batch; writes are counted by the edges, which also see what never gets here. */
+  private async submit(op: WriteOp): Promise<WriteResult> {
+    if (this.broken !== null) throw new Unavailable(`writes are off until restart: ${this.broken}`);
+    this.failFastWhileFull();
+    return this.writes.submit(op);
   }
 
   private apply(op: WriteOp): WriteResult {

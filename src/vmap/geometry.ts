@@ -9,10 +9,20 @@ export const DEFAULT_SPACE_SIZE = 32n << 40n;
 const U64_MAX = (1n << 64n) - 1n;
 const HEX_DIGITS_PER_PAGE = 13; // 2^52 pages of 2^12 bytes: 13 hex digits of page, 3 of offset
 
+/** Longest number text a message repeats in full; longer ones are cut and their length given. */
+const MAX_SHOWN_NUMBER = 80;
+
+/** `text` for a message: whole up to MAX_SHOWN_NUMBER characters, so that the client sees exactly what it sent. */
+function shownNumber(text: string): string {
+  return text.length <= MAX_SHOWN_NUMBER ? text : `${text.slice(0, 24)}… (${text.length} characters)`;
+}
+
 /**
  * Parses an unsigned 64-bit integer from the forms clients send: a decimal
- * string, a `0x` hex string, a safe integer or a BigInt. Throws
- * InvalidArgument naming `field` for anything else, negative or above 2^64-1.
+ * string, a `0x` hex string, a safe integer or a BigInt. Strict: no sign, no
+ * whitespace and no trailing bytes (a `%0a` at the end of a URL must not
+ * free an area). Throws InvalidArgument naming `field` for anything else,
+ * negative or above 2^64-1, with the value exactly as it was given.
  */
 export function parseU64(value: unknown, field: string): bigint {
   let n: bigint;
@@ -22,16 +32,16 @@ export function parseU64(value: unknown, field: string): bigint {
     if (!Number.isSafeInteger(value)) throw new InvalidArgument(field, `must be an unsigned integer, got ${value}`);
     n = BigInt(value);
   } else if (typeof value === 'string') {
-    const text = value.trim();
-    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(text)) {
-      throw new InvalidArgument(field, `must be an unsigned integer (decimal or 0x hex), got ${JSON.stringify(value.slice(0, 40))}`);
+    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(value)) {
+      throw new InvalidArgument(field, `must be an unsigned integer (decimal or 0x hex, nothing around it), got ${JSON.stringify(value.slice(0, 40))}`);
     }
-    n = BigInt(text);
+    n = BigInt(value);
   } else {
     throw new InvalidArgument(field, `must be an unsigned integer, got ${value === null ? 'null' : typeof value}`);
   }
-  if (n < 0n) throw new InvalidArgument(field, 'must not be negative');
-  if (n > U64_MAX) throw new InvalidArgument(field, 'must fit in 64 bits');
+  const shown = (): string => shownNumber(typeof value === 'string' ? value : n.toString());
+  if (n < 0n) throw new InvalidArgument(field, `must not be negative, got ${shown()}`);
+  if (n > U64_MAX) throw new InvalidArgument(field, `must fit in 64 bits (at most 18446744073709551615), got ${shown()}`);
   return n;
 }
 

@@ -584,13 +584,41 @@ function poisoned(value: unknown): boolean {
   return false;
 }
 
-/** How fastify reads a JSON body: the value, or 'bad' (empty, not JSON, poisoned). */
-function parseJsonBody(text: string): { value: unknown } | 'bad' {
+/** Whether `text` nests arrays and objects more than 64 deep (strings skipped): refused as InvalidArgument body. */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  for (let i = 0, inString = false; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > 64) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
+/** Integers beyond 2^53 exactly, as BigInts: the HTTP edge parses bodies losslessly. */
+function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  const source = context?.source;
+  return typeof value === 'number' && !Number.isSafeInteger(value) && source !== undefined && /^-?[0-9]+$/.test(source) ? BigInt(source) : value;
+}
+
+/**
+ * How the HTTP edge reads a JSON body: the value; 'bad' (empty, not JSON:
+ * 400 MalformedJson); or 'refused' (nesting over 64 deep, or poisoned: 400
+ * InvalidArgument naming body).
+ */
+function parseJsonBody(text: string): { value: unknown } | 'bad' | 'refused' {
   const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (t === '') return 'bad';
+  if (t.trim() === '') return 'bad';
+  // The edge checks depth before syntax: a deep body is refused so even when malformed.
+  if (tooDeep(t)) return 'refused';
   try {
-    const value: unknown = JSON.parse(t);
-    return poisoned(value) ? 'bad' : { value };
+    const value: unknown = JSON.parse(t, exactIntegers as (key: string, value: unknown) => unknown);
+    return poisoned(value) ? 'refused' : { value };
   } catch {
     return 'bad';
   }
@@ -761,15 +789,23 @@ function expectHttp<T>(res: HttpResult, o: Outcome<T>, okStatus: number, value: 
   assert.equal(why, null, `${why} for ${label(cmd)}`);
 }
 
-/** A fastify-level refusal (bad JSON, body too large, media type): a 4xx before any handler. */
+/** The error names of the refusals before any handler, by status. */
+const REFUSALS: Record<number, readonly string[]> = { 400: ['MalformedJson', 'BadRequest'], 413: ['PayloadTooLarge'], 415: ['UnsupportedMediaType'] };
+
+/** A fastify-level refusal (bad JSON, body too large, media type): a 4xx before any handler, with its own name. */
 function fastifyRefusal(res: HttpResult, statuses: readonly number[]): boolean {
   if (!statuses.includes(res.status)) return false;
   try {
     const body = JSON.parse(res.body) as { error?: unknown };
-    return body.error === 'BadRequest' || body.error === 'Bad Request';
+    return (REFUSALS[res.status] ?? []).includes(String(body.error));
   } catch {
     return false;
   }
+}
+
+/** The refusal of a body that nests too deep or holds prototype keys: 400 InvalidArgument naming body. */
+function bodyRefusal(res: HttpResult): boolean {
+  return httpMismatch(res, { ok: false, kind: 'InvalidArgument', fields: ['body'] }, 0, () => null) === null;
 }
 
 async function runGrpc(ctx: Ctx, cmd: GrpcCmd): Promise<void> {
@@ -923,6 +959,10 @@ async function runHttp(ctx: Ctx, cmd: HttpCmd): Promise<void> {
           assert.ok(fastifyRefusal(r, [413]), `a body over the limit: ${r.status} for ${label(cmd)}`);
           return;
         }
+        if (parsed === 'refused') {
+          assert.ok(bodyRefusal(r), `expected 400 InvalidArgument body, got ${r.status} ${r.body.slice(0, 200)} for ${label(cmd)}`);
+          return;
+        }
         if (parsed === undefined || parsed === 'bad') {
           assert.ok(fastifyRefusal(r, [400]), `expected 400 for a body that is no JSON object text, got ${r.status} ${r.body.slice(0, 200)} for ${label(cmd)}`);
           return;
@@ -931,9 +971,9 @@ async function runHttp(ctx: Ctx, cmd: HttpCmd): Promise<void> {
         return;
       }
       // Another media type: fastify refuses it, or reads it as JSON, or (no body) hands none to the route.
-      if (fastifyRefusal(r, [400, 413, 415])) return;
+      if (fastifyRefusal(r, [400, 413, 415]) || (parsed === 'refused' && bodyRefusal(r))) return;
       const readings: unknown[] = [undefined];
-      if (parsed !== undefined && parsed !== 'bad') readings.push(parsed.value);
+      if (parsed !== undefined && parsed !== 'bad' && parsed !== 'refused') readings.push(parsed.value);
       for (const reading of readings) {
         const trial = m.clone();
         if (httpMismatch(r, predictAlloc(trial, reading, who), 201, areaJson) === null) {
@@ -958,7 +998,8 @@ async function runHttp(ctx: Ctx, cmd: HttpCmd): Promise<void> {
       const q = query!.view;
       let o: Outcome<VmapArea[]>;
       const from = q.from === undefined ? 0n : u64(q.from);
-      const limit = q.limit === undefined ? Infinity : u64(q.limit);
+      // limit 0 is every area, as in ListAreas.
+      const limit = q.limit === undefined ? Infinity : u64(q.limit) === 0n ? Infinity : u64(q.limit);
       if (who === undefined) o = { ok: false, kind: 'Unauthenticated' };
       else if (from === undefined || limit === undefined) o = { ok: false, kind: 'InvalidArgument', fields: [...(from === undefined ? ['from'] : []), ...(limit === undefined ? ['limit'] : [])] };
       else o = { ok: true, value: m.visible(from, true, who, Number(limit)) };

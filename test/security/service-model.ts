@@ -56,9 +56,9 @@ const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const fail = <T>(kind: Kind, fields?: readonly string[]): Outcome<T> => (fields === undefined ? { ok: false, kind } : { ok: false, kind, fields });
 
 /**
- * A uint64 as the contract takes it: a decimal or `0x` hex string (surrounding
- * whitespace ignored), or a safe non-negative integer; undefined for anything
- * else, including negative numbers and values above 2^64-1.
+ * A uint64 as the contract takes it: a decimal or `0x` hex string (nothing
+ * around it, not even whitespace), a safe non-negative integer or a BigInt;
+ * undefined for anything else, including negative numbers and values above 2^64-1.
  */
 export function u64(value: unknown): bigint | undefined {
   let n: bigint;
@@ -67,9 +67,8 @@ export function u64(value: unknown): bigint | undefined {
     if (!Number.isSafeInteger(value)) return undefined;
     n = BigInt(value);
   } else if (typeof value === 'string') {
-    const t = value.trim();
-    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(t)) return undefined;
-    n = BigInt(t);
+    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(value)) return undefined;
+    n = BigInt(value);
   } else return undefined;
   return n < 0n || n > U64_MAX ? undefined : n;
 }
@@ -135,6 +134,8 @@ export function checkAllocFields(fields: Record<string, unknown>, prefix = ''): 
   if (!absent(fields.no_guard) && typeof fields.no_guard !== 'boolean') bad.push(prefix + 'no_guard');
   const align = u('align');
   if (align !== undefined && align !== 0n && (align & (align - 1n)) !== 0n) bad.push(prefix + 'align');
+  // An alignment no address of the space is a multiple of can never fit.
+  else if (align !== undefined && align !== 0n && ((BASE + align - 1n) / align) * align >= END) bad.push(prefix + 'align');
   const limit = (name: 'vstart' | 'vend'): number | undefined => {
     const a = u(name);
     if (a === undefined || a === 0n) return undefined;

@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
+import type { Identity } from '../auth/tokens.js';
+import { ALLOC_REQUEST_FIELDS, parseAllocInput } from '../service/alloc-input.js';
+import type { VmapMetrics, WriteKind } from '../service/metrics.js';
+import type { VmapService } from '../service/vmap-service.js';
+import type { VmapArea } from '../vmap/vmap-area.js';
+import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
+import { hex, parseU64 } from '../vmap/geometry.js';
+import { PAGE_SIZE } from '../vmap/page.js';
+import { errorNameOf, statusName } from './errors.js';
+import type { HttpOptions } from './server.js';
+
+/** The JSON of an area, as the write routes and GET /v1/areas/:addr answer it. */
+function areaJson(service: VmapService, va: VmapArea): Record<string, unknown> {
+  const d = service.describe(va);
+  return {
+    addr: service.geometry.hexOf(va.start),
+    size: d.size,
+    area_size: d.areaSize,
+    caller: va.caller,
+    owner: va.owner,
+    lazy: va.lazy,
+    request_id: va.requestId,
+  };
+}
+
+/** `reply`'s outcome as vmapd_writes_total labels it: 'ok' or the error body's name. */
+function resultOf(reply: FastifyReply): string {
+  return reply.statusCode < 400 ? 'ok' : (errorNameOf(reply) ?? statusName(reply.statusCode));
+}
+
+/**
+ * An onSend hook counting one `kind` write per answer, refusals before the
+ * service included (bad JSON, 413, 415, 429, a bad address): every answer of
+ * a route passes its onSend exactly once, whatever stage produced it.
+ */
+function countWrite(metrics: VmapMetrics, kind: WriteKind): onSendHookHandler {
+  return (_req, reply, payload, done) => {
+    metrics.write(kind, resultOf(reply));
+    done(null, payload);
+  };
+}
+
+/** The write kind a request that fastify refused before routing would have been, for the counters. */
+export function writeKindOf(method: string, url: string): WriteKind | undefined {
+  const path = url.split('?', 1)[0] ?? '';
+  if (method === 'POST' && path === '/v1/areas') return 'alloc';
+  if (method === 'DELETE' && path.startsWith('/v1/areas/')) return 'free';
+  if (method === 'POST' && path === '/v1/purge') return 'purge';
+  return undefined;
+}
+
+/** Registers the curl-friendly write routes and the lookup of one area. */
+export function writeRoutes(app: FastifyInstance, service: VmapService, options: HttpOptions, who: (req: FastifyRequest) => Identity): void {
+  const limit = { rateLimit: { max: options.rateLimit, timeWindow: '1 minute' } };
+  const write = (kind: WriteKind) => ({ config: limit, onSend: countWrite(options.metrics, kind) });
+
+  app.post('/v1/areas', write('alloc'), async (req, reply) => {
+    const identity = who(req);
+    const body = req.body;
+    // A plain object only: an array, a bare number (kept as a NumberLiteral) or null is no AllocRequest.
+    if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) {
+      throw new InvalidArgument('body', 'must be a JSON object with the AllocRequest fields');
+    }
+    const fields = body as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      if (!ALLOC_REQUEST_FIELDS.has(key)) throw new InvalidArgument(key.slice(0, 64), 'unknown field');
+    }
+    const area = await service.alloc(parseAllocInput(fields, identity.owner), { identity });
+    return reply.status(201).send(areaJson(service, area));
+  });
+
+  app.delete('/v1/areas/:addr', write('free'), async (req) => {
+    const identity = who(req);
+    const { addr } = req.params as { addr: string };
+    const { area, purged } = await service.free(parseU64(addr, 'addr'), { identity });
+    return { freed_bytes: service.describe(area).areaSize, purged: purged !== null };
+  });
+
+  app.get('/v1/areas/:addr', (req) => {
+    const identity = who(req);
+    const { addr } = req.params as { addr: string };
+    const a = parseU64(addr, 'addr');
+    const va = service.find(a, identity);
+    if (va === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(a)}`);
+    return areaJson(service, va);
+  });
+
+  app.post('/v1/purge', write('purge'), async (req) => {
+    const identity = who(req);
+    const r = await service.purge({ identity });
+    return { purged_areas: r.areas, purged_bytes: r.pages * PAGE_SIZE };
+  });
+}
