@@ -72,5 +72,5 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   rateLimit: 6000,
   maxEventLoopDelayMs: 1000,
   stallTimeoutMs: 30_000,
-  maxListings: 64,
+  maxListings: 16,
 };
