@@ -1,4 +1,4 @@
-import type { ReadMode } from './service/vmap-service.js';
+import type { ReadMode } from './service/read-modes.js';
 import { DEFAULT_SPACE_BASE, DEFAULT_SPACE_SIZE } from './vmap/geometry.js';
 import { DEFAULT_LAZY_MAX_PAGES } from './vmap/space.js';
 

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG, STORE_KINDS, type StoreKind, type VmapdConfig } from '../config.js';
-import { READ_MODES, type ReadMode } from '../service/vmap-service.js';
+import { READ_MODES, type ReadMode } from '../service/read-modes.js';
 import { createProcessLogger } from '../logger.js';
 import { startVmapd } from '../vmapd.js';
 import { formatSize, parseSize } from './units.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/tokens.js';
-import type { MeminfoRead, VmapService } from '../service/vmap-service.js';
+import type { MeminfoRead } from '../service/snapshot.js';
+import type { VmapService } from '../service/vmap-service.js';
 import { parseU64 } from '../vmap/geometry.js';
 import { sendListing } from './listing.js';
 import { CONTENT_TYPE, negotiateFormat } from './negotiate.js';

@@ -1,6 +1,18 @@
 import { InvalidArgument } from '../vmap/errors.js';
 import { parseU64 } from '../vmap/geometry.js';
-import type { AllocInput } from './vmap-service.js';
+
+/** An allocation as the edges hand it over: uint64 fields parsed, not yet checked against the space. */
+export interface AllocInput {
+  readonly size: bigint;
+  readonly align: bigint;
+  readonly vstart: bigint;
+  readonly vend: bigint;
+  readonly noGuard: boolean;
+  readonly caller: string;
+  readonly owner: string;
+  /** Idempotency key, '' for none; scoped to the owner. */
+  readonly requestId: string;
+}
 
 /** The fields of the AllocRequest message, as both edges accept them. */
 export const ALLOC_REQUEST_FIELDS: ReadonlySet<string> = new Set(['size', 'align', 'vstart', 'vend', 'no_guard', 'caller', 'request_id']);

@@ -3,59 +3,24 @@ import { GroupCommit, type Outcome } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
 import { ANONYMOUS, type Identity } from '../auth/tokens.js';
-import { DeadlineExceeded, InvalidArgument, NoSuchArea, OutOfSpace, PermissionDenied, QuotaExceeded, StoreFailure, Unavailable, VmapError } from '../vmap/errors.js';
+import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
-import { walkMeminfo, type MemInfo } from '../vmap/meminfo.js';
-import { PAGE_SIZE, PAGE_SIZE_N } from '../vmap/page.js';
-import { VmapSpace, type AllocRequest, type FreeResult, type PurgeResult } from '../vmap/space.js';
-import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
-import { MemoryStore, type Change, type Store } from '../store/store.js';
-import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';
-import { OwnerIndex } from './owner-index.js';
+import { walkMeminfo } from '../vmap/meminfo.js';
+import { PAGE_SIZE } from '../vmap/page.js';
+import { VmapSpace, type FreeResult, type PurgeResult } from '../vmap/space.js';
+import type { VmapArea } from '../vmap/vmap-area.js';
+import { MemoryStore, type Store } from '../store/store.js';
+import type { AllocInput } from './alloc-input.js';
+import { MAX_BATCH_ALLOCS, toAllocRequest } from './alloc-request.js';
+import type { CallContext } from './call-context.js';
 import type { VmapMetrics } from './metrics.js';
-
-/** How `/meminfo` and the MemInfo RPC read the space (the seed's experiment). */
-export type ReadMode = 'locked-walk' | 'rcu-walk' | 'snapshot';
-
-/** Every read mode, default last. */
-export const READ_MODES: readonly ReadMode[] = ['locked-walk', 'rcu-walk', 'snapshot'];
-
-/** One meminfo read: the numbers, the generation they belong to, and both rendered bodies. */
-export interface MeminfoRead {
-  readonly generation: number;
-  readonly meminfo: MemInfo;
-  /** The /proc/meminfo text. */
-  readonly text: string;
-  /** The JSON object of the MemInfo message. */
-  readonly json: string;
-}
-
-/**
- * What readers see: the state after the last committed write batch. Plain,
- * immutable data; the area list is a copy-on-write clone that later writes
- * never touch.
- */
-export interface Snapshot extends MeminfoRead {
-  /** When it was published, ms since the epoch. */
-  readonly publishedAt: number;
-  /** Busy and lazy areas, ordered by start. */
-  readonly areas: AreaList;
-  /** Blocks of free space (for /metrics). */
-  readonly freeBlocks: number;
-}
-
-/** An allocation as the edges hand it over: uint64 fields parsed, not yet checked against the space. */
-export interface AllocInput {
-  readonly size: bigint;
-  readonly align: bigint;
-  readonly vstart: bigint;
-  readonly vend: bigint;
-  readonly noGuard: boolean;
-  readonly caller: string;
-  readonly owner: string;
-  /** Idempotency key, '' for none; scoped to the owner. */
-  readonly requestId: string;
-}
+import { OwnerIndex } from './owner-index.js';
+import { Quotas } from './quotas.js';
+import type { ReadMode } from './read-modes.js';
+import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
+import { StoreHealth } from './store-health.js';
+import { WriteBatch } from './write-batch.js';
+import type { WriteOp, WriteResult } from './write-op.js';
 
 /** Test-only hooks into the write path. */
 export interface ServiceHooks {
@@ -91,58 +56,12 @@ export interface ServiceOptions {
   readonly areas?: readonly VmapArea[];
 }
 
-type WriteOp = { readonly deadline: number | undefined } & (
-  | { readonly kind: 'alloc'; readonly req: AllocRequest }
-  | { readonly kind: 'allocBatch'; readonly reqs: readonly AllocRequest[] }
-  /** `owner` null: an admin, who may free any area. */
-  | { readonly kind: 'free'; readonly start: number; readonly owner: string | null }
-  | { readonly kind: 'purge' }
-);
-
-/** Who makes a call and by when it must be answered. */
-export interface CallContext {
-  /** Default: ANONYMOUS (an admin), as when vmapd runs without tokens. */
-  readonly identity?: Identity;
-  /** Epoch ms; a write whose turn comes later is not applied (DEADLINE_EXCEEDED). */
-  readonly deadline?: number;
-}
-
-type WriteResult = VmapArea | readonly VmapArea[] | FreeResult | PurgeResult;
-
-/** Where one write of a batch began: its journal position and its first change. */
-interface BatchMark {
-  readonly journal: number;
-  readonly changes: number;
-}
-
-/** First and longest wait before a full store is tried again. */
-const STORE_RETRY_MIN_MS = 100;
-const STORE_RETRY_MAX_MS = 5000;
-
-/**
- * A write that hit a bug: answered INTERNAL with this message only (the
- * details, stack included, are in the log).
- */
-export class InternalFault extends Error {
-  constructor() {
-    super('internal error: the write was not applied');
-    this.name = 'InternalFault';
-  }
-}
-
-/** Longest caller string kept; longer ones are refused. */
-export const MAX_CALLER_LENGTH = 256;
-/** Longest request_id accepted. */
-export const MAX_REQUEST_ID_LENGTH = 128;
-/** Most allocations in one AllocBatch. */
-export const MAX_BATCH_ALLOCS = 10000;
-
 /**
  * The one place that composes the space, the writer mutex, the published
- * snapshot and (later) the store. Writes go through group commit under the
- * mutex and are published as a new snapshot once applied; reads take the
- * current snapshot and never wait, except in `locked-walk` mode, which
- * deliberately reproduces the kernel before the 2014 patch.
+ * snapshot and the store. Writes go through group commit under the mutex
+ * (see WriteBatch) and are published as a new snapshot once durable; reads
+ * take the current snapshot and never wait, except in `locked-walk` mode,
+ * which deliberately reproduces the kernel before the 2014 patch.
  */
 export class VmapService {
   /** Where the space lies. */
@@ -150,6 +69,8 @@ export class VmapService {
   /** How meminfo reads are served. */
   readonly readMode: ReadMode;
   private readonly space: VmapSpace;
+  private readonly owners: OwnerIndex;
+  private readonly quotas: Quotas;
   private readonly mutex: WriterMutex;
   private readonly published: Published<Snapshot>;
   private readonly writes: GroupCommit<WriteOp, WriteResult>;
@@ -157,22 +78,9 @@ export class VmapService {
   private readonly metrics: VmapMetrics | undefined;
   private readonly hooks: ServiceHooks;
   private readonly store: Store;
+  private readonly health = new StoreHealth();
   /** Whether per-write debug lines are logged (fixed at start, like the level). */
   private readonly debug: boolean;
-  /** Live request ids and per-owner usage, for retries and quotas. */
-  private owners: OwnerIndex;
-  /** The changes of the batch being applied, for the store. */
-  private changes: Change[] = [];
-  private readonly quotaBytes: number;
-  private readonly quotaAreas: number;
-  /** Set once the store failed in a way that makes its files untrustworthy. */
-  private broken: string | null = null;
-  /** Set while the last commit failed (disk full): not ready, but writes are still tried. */
-  private lastCommitError: string | null = null;
-  /** While the store is known to be full: writes fail at once until then (epoch ms). */
-  private storeRetryAt = 0;
-  /** The current wait between tries of a full store; doubles per failure, 0 once a commit succeeds. */
-  private storeBackoffMs = 0;
   /** Told whenever notReadyReason changes (the health service follows it). */
   private readonly readyListeners = new Set<(reason: string | null) => void>();
   /** notReadyReason as the listeners last heard it. */
@@ -191,31 +99,16 @@ export class VmapService {
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages },
       options.areas ?? [],
     );
-    this.quotaBytes = options.quotaBytes ?? 0;
-    this.quotaAreas = options.quotaAreas ?? 0;
     this.owners = new OwnerIndex(this.space.areas());
+    this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
-    this.published = new Published(this.makeSnapshot(0));
+    this.published = new Published(takeSnapshot(this.space, 0));
     this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), { maxPending: options.maxPendingWrites });
   }
 
-  /** Purge threshold in pages. */
-  get lazyMaxPages(): number {
-    return this.space.lazyMaxPages;
-  }
-
-  /**
-   * Whether writes are expected to succeed: not shutting down, the store
-   * healthy and its last commit good. Drives /readyz and the health service.
-   */
-  get ready(): boolean {
-    return !this.writes.isClosed && this.broken === null && this.lastCommitError === null;
-  }
-
-  /** Why the service is not ready, or null. */
+  /** Why writes are not expected to succeed now (shutting down, the store failed or full), or null. */
   get notReadyReason(): string | null {
-    if (this.writes.isClosed) return 'shutting down';
-    return this.broken ?? this.lastCommitError;
+    return this.writes.isClosed ? 'shutting down' : this.health.problem;
   }
 
   /**
@@ -225,14 +118,6 @@ export class VmapService {
   onReadyChange(listener: (reason: string | null) => void): () => void {
     this.readyListeners.add(listener);
     return () => this.readyListeners.delete(listener);
-  }
-
-  /** Tells the listeners if notReadyReason changed since they last heard. */
-  private readinessChanged(): void {
-    const reason = this.notReadyReason;
-    if (reason === this.lastReadyReason) return;
-    this.lastReadyReason = reason;
-    for (const listener of this.readyListeners) listener(reason);
   }
 
   /** Writes queued for their batch (not counting the batch being applied). */
@@ -248,10 +133,10 @@ export class VmapService {
   /**
    * Reserves the lowest range that fits `input`.
    *
-   * @throws InvalidArgument naming the field; OutOfSpace; Unavailable while shutting down
+   * @throws InvalidArgument naming the field; OutOfSpace; QuotaExceeded; Busy; DeadlineExceeded; Unavailable
    */
   async alloc(input: AllocInput, ctx: CallContext = {}): Promise<VmapArea> {
-    const req = this.toAllocRequest(input, '');
+    const req = toAllocRequest(this.geometry, input, '');
     return (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea;
   }
 
@@ -261,7 +146,7 @@ export class VmapService {
    */
   async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly VmapArea[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
-    const reqs = inputs.map((input, i) => this.toAllocRequest(input, `requests[${i}].`));
+    const reqs = inputs.map((input, i) => toAllocRequest(this.geometry, input, `requests[${i}].`));
     return (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
   }
 
@@ -303,7 +188,7 @@ export class VmapService {
    */
   *areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<VmapArea> {
     if (from >= this.geometry.end) return;
-    const fromPage = from <= this.geometry.base ? 0 : Number((from - this.geometry.base + PAGE_SIZE_N - 1n) / PAGE_SIZE_N);
+    const fromPage = from <= this.geometry.base ? 0 : Number((from - this.geometry.base + BigInt(PAGE_SIZE) - 1n) / BigInt(PAGE_SIZE));
     const all = identity.role === 'admin';
     for (const va of snapshot.areas.from(fromPage)) {
       if (va.lazy ? includeLazy && all : all || va.owner === identity.owner) yield va;
@@ -321,11 +206,11 @@ export class VmapService {
         return this.snapshot();
       case 'rcu-walk': {
         const s = this.snapshot();
-        return this.renderRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
+        return meminfoRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
       }
       case 'locked-walk':
         // Under the mutex no batch is half applied: the live space is exactly the published state.
-        return this.mutex.run(() => this.renderRead(this.space.walkMeminfo(), this.snapshot().generation));
+        return this.mutex.run(() => meminfoRead(this.space.walkMeminfo(), this.snapshot().generation));
     }
   }
 
@@ -346,279 +231,51 @@ export class VmapService {
     };
   }
 
-  // ---- write path -------------------------------------------------------------
-
-  /** Checks `input` against the space; `prefix` goes before field names (`requests[3].`). */
-  private toAllocRequest(input: AllocInput, prefix: string): AllocRequest {
-    const fail = (field: string, message: string): never => {
-      throw new InvalidArgument(prefix + field, message);
-    };
-    if (input.size === 0n) fail('size', 'must be greater than 0');
-    if (input.size > this.geometry.size) fail('size', `${input.size} bytes exceed the whole space (${this.geometry.size} bytes)`);
-    if (input.align !== 0n && (input.align & (input.align - 1n)) !== 0n) fail('align', `must be 0 or a power of two, got ${input.align}`);
-    if (input.align !== 0n && !this.geometry.holdsMultipleOf(input.align)) {
-      fail('align', `${input.align} can never fit: no address in the space [${hex(this.geometry.base)}, ${hex(this.geometry.end)}) is a multiple of it`);
-    }
-    if (input.caller.length > MAX_CALLER_LENGTH) fail('caller', `must be at most ${MAX_CALLER_LENGTH} characters`);
-    if (input.requestId.length > MAX_REQUEST_ID_LENGTH) fail('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
-    const limit = (addr: bigint, field: 'vstart' | 'vend'): number | undefined => {
-      try {
-        return this.geometry.limitPage(addr, field);
-      } catch (err) {
-        return err instanceof InvalidArgument ? fail(field, err.message.slice(field.length + 2)) : fail(field, String(err));
-      }
-    };
-    return {
-      size: Number(input.size),
-      align: Number(input.align),
-      vstart: limit(input.vstart, 'vstart'),
-      vend: limit(input.vend, 'vend'),
-      noGuard: input.noGuard,
-      caller: input.caller,
-      owner: input.owner,
-      requestId: input.requestId,
-    };
-  }
-
   /** Queues `op` for its batch; writes are counted by the edges, which also see what never gets here. */
   private async submit(op: WriteOp): Promise<WriteResult> {
-    if (this.broken !== null) throw new Unavailable(`writes are off until restart: ${this.broken}`);
-    this.failFastWhileFull();
+    this.health.check();
     return this.writes.submit(op);
-  }
-
-  private apply(op: WriteOp): WriteResult {
-    if (op.deadline !== undefined && Date.now() > op.deadline) {
-      throw new DeadlineExceeded('the deadline passed before the write could be applied; it was not');
-    }
-    const result = this.applyOp(op);
-    this.hooks.afterApply?.(result);
-    return result;
-  }
-
-  private applyOp(op: WriteOp): WriteResult {
-    switch (op.kind) {
-      case 'alloc':
-        return this.applyAlloc(op.req);
-      case 'allocBatch':
-        return this.applyAllocBatch(op.reqs);
-      case 'free':
-        return this.applyFree(op.start, op.owner);
-      case 'purge': {
-        const result = this.space.purge();
-        if (result.areas > 0) this.changes.push({ op: 'purge' });
-        this.logger.debug({ op: 'purge', areas: result.areas, pages: result.pages }, 'purge');
-        return result;
-      }
-    }
-  }
-
-  private applyAlloc(req: AllocRequest): VmapArea {
-    if (req.requestId) {
-      const start = this.owners.lookup(req.owner ?? '', req.requestId);
-      if (start !== undefined) {
-        // A retry: the same area again, provided it asks for the same thing.
-        const va = this.space.areaAt(start)!;
-        const pages = Math.ceil(req.size / PAGE_SIZE) + (req.noGuard ? 0 : 1);
-        if (va.pages !== pages || va.guard === req.noGuard || va.caller !== (req.caller ?? '')) {
-          throw new InvalidArgument('request_id', `already names the live area at ${this.geometry.hexOf(start)}, which differs from this request`);
-        }
-        return va;
-      }
-    }
-    const owner = req.owner ?? '';
-    const usage = this.owners.usageOf(owner);
-    if (this.quotaAreas > 0 && usage.areas + 1 > this.quotaAreas) {
-      throw new QuotaExceeded('quota-areas', `${owner} already holds ${usage.areas} of its ${this.quotaAreas} areas`);
-    }
-    const bytes = (Math.ceil(req.size / PAGE_SIZE) + (req.noGuard ? 0 : 1)) * PAGE_SIZE;
-    if (this.quotaBytes > 0 && usage.bytes + bytes > this.quotaBytes) {
-      throw new QuotaExceeded('quota-bytes', `${owner} holds ${usage.bytes} bytes; ${bytes} more would pass its ${this.quotaBytes}`);
-    }
-    const before = this.space.version;
-    let result: ReturnType<VmapSpace['alloc']>;
-    try {
-      result = this.space.alloc(req);
-    } catch (err) {
-      // Out of space after purging: the purge stands (as in the kernel), so it
-      // must reach the store and the readers like any other change.
-      if (this.space.version !== before) this.changes.push({ op: 'purge' });
-      throw err;
-    }
-    const { area, purged } = result;
-    if (purged !== null) this.changes.push({ op: 'purge' });
-    this.changes.push({ op: 'insert', area });
-    this.owners.add(area);
-    // Built only when debug is on: the alloc path is hot and the address costs a string.
-    if (this.debug) this.logger.debug({ op: 'alloc', addr: this.geometry.hexOf(area.start), pages: area.pages, owner: area.owner, purged: purged?.areas ?? 0 }, 'alloc');
-    return area;
-  }
-
-  private applyAllocBatch(reqs: readonly AllocRequest[]): readonly VmapArea[] {
-    const made: VmapArea[] = [];
-    /** The areas this batch created (a retried request id returns an older one). */
-    const created: VmapArea[] = [];
-    for (let i = 0; i < reqs.length; i++) {
-      try {
-        const inserts = this.changes.length;
-        const va = this.applyAlloc(reqs[i]!);
-        made.push(va);
-        if (this.changes.length > inserts) created.push(va);
-      } catch (err) {
-        // All or none: give back what this batch took, newest first.
-        for (const va of created.reverse()) this.releaseArea(va);
-        if (err instanceof InvalidArgument) throw new InvalidArgument(`requests[${i}].${err.field}`, err.message.slice(err.field.length + 2));
-        if (err instanceof OutOfSpace) throw new OutOfSpace(`requests[${i}]: ${err.message}`);
-        throw err;
-      }
-    }
-    return made;
-  }
-
-  private releaseArea(va: VmapArea): void {
-    this.space.release(va.start);
-    this.changes.push({ op: 'delete', start: va.start });
-    this.owners.remove(va);
-  }
-
-  private applyFree(start: number, owner: string | null): FreeResult {
-    const va = this.space.areaAt(start);
-    if (va === undefined || va.lazy) throw new NoSuchArea(`trying to free nonexistent area at ${this.geometry.hexOf(start)}`);
-    if (owner !== null && va.owner !== owner) throw new PermissionDenied(`the area at ${this.geometry.hexOf(start)} belongs to another owner`);
-    const result = this.space.free(start);
-    this.owners.remove(va);
-    this.changes.push({ op: 'lazy', start });
-    if (result.purged !== null) this.changes.push({ op: 'purge' });
-    if (this.debug) this.logger.debug({ op: 'free', addr: this.geometry.hexOf(start), purged: result.purged?.areas ?? 0 }, 'free');
-    return result;
   }
 
   /**
    * Applies one batch under the writer mutex (GroupCommit holds it for us),
-   * commits it and publishes it. Every change is journaled, so whatever goes
-   * wrong is undone in O(the batch): one write that hits a bug (that write
-   * only), writes whose deadline passed before the commit, or the whole
-   * batch when the store cannot commit it.
+   * commits it and publishes it; whatever goes wrong is undone in O(the
+   * batch) (see WriteBatch).
    */
   private async runBatch(ops: readonly WriteOp[]): Promise<Outcome<WriteResult>[]> {
-    if (this.storeFull()) return ops.map(() => ({ ok: false, error: this.fullError() }));
-    const outcomes: Outcome<WriteResult>[] = new Array<Outcome<WriteResult>>(ops.length);
-    const marks: BatchMark[] = new Array<BatchMark>(ops.length);
-    this.changes = [];
-    this.space.beginJournal();
+    // Queued before the store was known full: refused without trying it.
+    const refusal = this.health.refusal();
+    if (refusal !== null) return ops.map(() => ({ ok: false, error: refusal }));
+    const batch = new WriteBatch({ space: this.space, owners: this.owners, quotas: this.quotas, geometry: this.geometry, logger: this.logger, debug: this.debug, afterApply: this.hooks.afterApply }, ops);
     try {
-      this.applyFrom(ops, 0, outcomes, marks);
-      if (this.changes.length === 0) return outcomes; // nothing changed: nothing to commit or publish
+      if (batch.changes.length === 0) return batch.outcomes; // nothing changed: nothing to commit or publish
       await this.hooks.beforePublish?.(ops.length);
       // The deadlines once more, just before the commit: a write whose client
-      // gave up meanwhile is left out (with what came after it, applied again).
-      const late = ops.findIndex((op, i) => outcomes[i]!.ok && op.deadline !== undefined && Date.now() > op.deadline);
-      if (late >= 0) {
-        this.undoTo(marks[late]!);
-        this.applyFrom(ops, late, outcomes, marks);
-        if (this.changes.length === 0) return outcomes;
-      }
-      await this.store.commit(this.changes);
+      // gave up meanwhile is left out.
+      batch.dropLate();
+      if (batch.changes.length === 0) return batch.outcomes;
+      await this.store.commit(batch.changes);
     } catch (error) {
-      this.undoTo({ journal: 0, changes: 0 });
-      throw this.commitFailed(error);
+      batch.undo();
+      this.logger.error({ err: error }, 'write batch not committed; undone');
+      const answer = this.health.failed(error);
+      this.readinessChanged();
+      throw answer;
     } finally {
-      this.space.endJournal();
-      this.changes = [];
+      batch.close();
     }
-    this.lastCommitError = null;
-    this.storeBackoffMs = 0;
-    this.storeRetryAt = 0;
+    this.health.committed();
     this.readinessChanged();
     this.metrics?.batch(ops.length);
-    this.published.publish(this.makeSnapshot(this.snapshot().generation + 1));
-    return outcomes;
+    this.published.publish(takeSnapshot(this.space, this.snapshot().generation + 1));
+    return batch.outcomes;
   }
 
-  /**
-   * Applies `ops[from…]`, recording where each began. A VmapError is that
-   * write's answer; anything else is a bug, which must not become an outage:
-   * that write alone is undone and answered INTERNAL, the rest go on.
-   */
-  private applyFrom(ops: readonly WriteOp[], from: number, outcomes: Outcome<WriteResult>[], marks: BatchMark[]): void {
-    for (let i = from; i < ops.length; i++) {
-      const mark = { journal: this.space.journalMark, changes: this.changes.length };
-      marks[i] = mark;
-      try {
-        outcomes[i] = { ok: true, value: this.apply(ops[i]!) };
-      } catch (error) {
-        if (error instanceof VmapError) {
-          outcomes[i] = { ok: false, error };
-          continue;
-        }
-        this.logger.error({ err: error, op: ops[i]!.kind }, 'a write failed on an unexpected error; it alone was undone');
-        this.undoTo(mark);
-        outcomes[i] = { ok: false, error: new InternalFault() };
-      }
-    }
-  }
-
-  /** Undoes every change made since `mark`: in the space, in the owner index, in the batch's change list. */
-  private undoTo(mark: BatchMark): void {
-    this.space.undoTo(
-      mark.journal,
-      (va) => this.owners.add(va),
-      (va) => this.owners.remove(va),
-    );
-    this.changes.length = mark.changes;
-  }
-
-  /** The error every write of a batch the store refused gets; marks the service not ready. */
-  private commitFailed(error: unknown): Unavailable {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.error({ err: error }, 'write batch not committed; undone');
-    if (error instanceof StoreFailure && error.fatal) {
-      this.broken = reason;
-      this.readinessChanged();
-      // The commit may have reached the disk before its fsync failed: after a
-      // restart the write may be there. A retry with the same request_id is safe.
-      return new Unavailable(`write outcome unknown: ${reason}`);
-    }
-    if (error instanceof StoreFailure) {
-      // Known full: refuse writes at once for a while instead of trying the
-      // disk with each (each try costs a transaction); then try again, waiting
-      // twice as long after every further failure.
-      this.lastCommitError = reason;
-      this.storeBackoffMs = Math.min(Math.max(this.storeBackoffMs * 2, STORE_RETRY_MIN_MS), STORE_RETRY_MAX_MS);
-      this.storeRetryAt = Date.now() + this.storeBackoffMs;
-    }
-    this.readinessChanged();
-    return new Unavailable(`write not applied: ${reason}`);
-  }
-
-  /** Whether the store is known to be full and not yet due for another try. */
-  private storeFull(): boolean {
-    return this.lastCommitError !== null && Date.now() < this.storeRetryAt;
-  }
-
-  private fullError(): Unavailable {
-    return new Unavailable(`write not applied: ${this.lastCommitError}; the store is tried again in ${Math.max(0, this.storeRetryAt - Date.now())} ms`);
-  }
-
-  /** @throws Unavailable at once while the store is known to be full. */
-  private failFastWhileFull(): void {
-    if (this.storeFull()) throw this.fullError();
-  }
-
-  private makeSnapshot(generation: number): Snapshot {
-    const meminfo = this.space.meminfo();
-    return {
-      generation,
-      publishedAt: Date.now(),
-      meminfo,
-      text: renderMeminfoText(meminfo),
-      json: renderMeminfoJson(meminfo, generation),
-      areas: this.space.view(),
-      freeBlocks: this.space.freeBlocks,
-    };
-  }
-
-  private renderRead(meminfo: MemInfo, generation: number): MeminfoRead {
-    return { generation, meminfo, text: renderMeminfoText(meminfo), json: renderMeminfoJson(meminfo, generation) };
+  /** Tells the listeners if notReadyReason changed since they last heard. */
+  private readinessChanged(): void {
+    const reason = this.notReadyReason;
+    if (reason === this.lastReadyReason) return;
+    this.lastReadyReason = reason;
+    for (const listener of this.readyListeners) listener(reason);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ReadMode } from '../../src/service/vmap-service.js';
+import type { ReadMode } from '../../src/service/read-modes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { expectError, post } from './http-client.js';
 

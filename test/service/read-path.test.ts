@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ReadMode } from '../../src/service/vmap-service.js';
-import { READ_MODES } from '../../src/service/vmap-service.js';
+import type { ReadMode } from '../../src/service/read-modes.js';
+import { READ_MODES } from '../../src/service/read-modes.js';
 import { call, startTestServer, type TestServer } from '../helpers/server.js';
 import { Stall } from '../helpers/stall.js';
 
