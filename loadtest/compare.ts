@@ -25,6 +25,7 @@ import { Progress } from './lib/progress.js';
 import { renderReport } from './lib/report.js';
 import { evaluateTargets, type CompareResults, type CompareSettings, type Mode } from './lib/results.js';
 import { startServerProcess, startVmapd, stopAllServers, stopServerProcess, vmapdHelp, type ServerProcess } from './lib/server-process.js';
+import { messageOf } from '../src/vmap/errors.js';
 
 const ALL_MODES: readonly Mode[] = ['locked-walk', 'rcu-walk', 'snapshot'];
 /** Assumed prefill speed for the progress estimate, areas/s. */
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     try {
       return await fn();
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = messageOf(err);
       results.failures.push({ step: label, error });
       progress.log(`FAILED ${label}: ${error}`);
       return undefined;

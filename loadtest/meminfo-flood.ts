@@ -12,6 +12,7 @@ import { hostOptions, hostPort, intIn, isMain, secondsUpTo } from './lib/cli.js'
 import { selfCores } from './lib/cpu.js';
 import { newHistogram, recordMs, summarize, type LatencySummary } from './lib/histogram.js';
 import { checkTargetHost } from './lib/target.js';
+import { messageOf } from '../src/vmap/errors.js';
 
 /** What one flood does. */
 export interface FloodOptions {
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   main().catch((err: unknown) => {
-    process.stderr.write(`meminfo-flood: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`meminfo-flood: ${messageOf(err)}\n`);
     process.exit(1);
   });
 }

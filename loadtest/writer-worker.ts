@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomAlloc, rng } from './lib/alloc-mix.js';
 import { makeClient, statusName, unary, waitReady, type RpcClient, type ServiceKind } from './lib/grpc.js';
 import { encodeHistogram, newHistogram, recordMs } from './lib/histogram.js';
+import { messageOf } from '../src/vmap/errors.js';
 
 /** What the parent tells one worker process to do. */
 export interface WorkerConfig {
@@ -155,6 +156,6 @@ run(config).then(
     process.send!({ type: 'done', result } satisfies WorkerMessage, () => process.exit(0));
   },
   (err: unknown) => {
-    process.send!({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerMessage, () => process.exit(1));
+    process.send!({ type: 'error', message: messageOf(err) } satisfies WorkerMessage, () => process.exit(1));
   },
 );

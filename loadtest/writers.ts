@@ -18,6 +18,7 @@ import { LOADTEST_DIST } from './lib/paths.js';
 import { prefill, type PrefillResult } from './lib/prefill.js';
 import { checkTargetHost } from './lib/target.js';
 import type { WorkerConfig, WorkerMessage, WorkerResult } from './writer-worker.js';
+import { messageOf } from '../src/vmap/errors.js';
 
 /** What one writers run does. */
 export interface WritersOptions {
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   main().catch((err: unknown) => {
-    process.stderr.write(`writers: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`writers: ${messageOf(err)}\n`);
     process.exit(1);
   });
 }

@@ -15,6 +15,7 @@ import { SpaceGeometry } from './vmap/geometry.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { StoreOpenError } from './store/store-open-error.js';
 import { MemoryStore } from './store/store.js';
+import { messageOf } from './vmap/errors.js';
 
 /** A running vmapd: the service and both edges. */
 export interface Vmapd {
@@ -65,7 +66,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     });
   } catch (err) {
     await store.close();
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     throw new StoreOpenError(`the data in ${config.dataDir} does not check out (${reason}); refusing to start`);
   }
   const listings = new ListingSlots(config.maxListings);
@@ -139,7 +140,7 @@ function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: B
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`${option} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`${option} ${path}: ${messageOf(err)}`);
     }
   };
   const tls = {
@@ -153,7 +154,7 @@ function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: B
     try {
       fn();
     } catch (err) {
-      throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`${what}: ${messageOf(err)}`);
     }
   };
   check(`--tls-cert ${config.tlsCert}, --tls-key ${config.tlsKey}`, () => createSecureContext({ cert: tls.cert, key: tls.key }));

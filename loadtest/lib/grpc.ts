@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { VmapClient } from '../../src/grpc/proto.js';
 import { ECHO_PROTO, PROTO_DIR } from './paths.js';
+import { messageOf } from '../../src/vmap/errors.js';
 
 /** A generic client whose RPC methods are looked up by name. */
 export type RpcClient = grpc.Client & Record<string, unknown>;
@@ -67,5 +68,5 @@ export function unary<T>(client: RpcClient, method: string, request: object, dea
 export function statusName(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number') return grpc.status[code] ?? String(code);
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Unauthenticated } from '../vmap/errors.js';
+import { Unauthenticated } from './errors.js';
 
 /** What a caller may do: `client` works on its own areas, `admin` on all. */
 export type Role = 'client' | 'admin';

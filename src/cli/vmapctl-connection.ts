@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { VmapctlClient } from './vmapctl-client.js';
+import { messageOf } from '../vmap/errors.js';
 
 /** Bad local input found after commander's parsing (e.g. an unusable --target or an unreadable --tls-ca). */
 export class UsageError extends Error {}
@@ -64,7 +65,7 @@ function readPem(label: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`${label} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${label} ${path}: ${messageOf(err)}`);
   }
 }
 
@@ -73,7 +74,7 @@ function checked<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new UsageError(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${what}: ${messageOf(err)}`);
   }
 }
 
@@ -134,7 +135,7 @@ export function openClient(cmd: Command): { client: VmapctlClient; connection: C
     client = new VmapctlClient(o.target, o.timeout, { credentials: creds, token: o.token });
   } catch (err) {
     // grpc-js refuses unparseable targets synchronously.
-    throw new UsageError(`--target: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`--target: ${messageOf(err)}`);
   }
   return { client, connection: { tls, ...(o.token === undefined ? {} : { tokenFrom: tokenLabel }) } };
 }

@@ -21,6 +21,7 @@ import type {
 import { isServiceError, type VmapctlClient } from './vmapctl-client.js';
 import { addConnectionOptions, type Connection, failureHint, openClient, UsageError } from './vmapctl-connection.js';
 import { areaJson, areaLine, freeJson, freeLine, meminfoJson, meminfoText, purgeJson, purgeLine, vmallocinfoLine } from './vmapctl-format.js';
+import { messageOf } from '../vmap/errors.js';
 
 /** The server or the network refused: the command line was fine. */
 const EXIT_FAILED = 1;
@@ -264,7 +265,7 @@ try {
     report(statusName(err.code), details, { ...(typeof field === 'string' ? { field } : {}), ...(hint === undefined ? {} : { hint }) });
     process.exitCode = EXIT_FAILED;
   } else {
-    report('INTERNAL', err instanceof Error ? err.message : String(err));
+    report('INTERNAL', messageOf(err));
     process.exitCode = EXIT_FAILED;
   }
 }

@@ -10,6 +10,7 @@ import { createProcessLogger } from '../logger.js';
 import { startVmapd } from '../vmapd.js';
 import { formatSize, parseSize } from './units.js';
 import { packageVersion } from './version.js';
+import { messageOf } from '../vmap/errors.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -33,7 +34,7 @@ function bytes(field: string) {
     try {
       return parseSize(value, field);
     } catch (err) {
-      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+      throw new InvalidArgumentError(messageOf(err));
     }
   };
 }
@@ -171,7 +172,7 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   log.logger.fatal({ err }, `cannot start: ${message}`);
   try {
     process.stderr.write(`vmapd: cannot start: ${message}\n`);

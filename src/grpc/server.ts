@@ -9,7 +9,7 @@ import { parseAllocInput } from '../service/alloc-input.js';
 import type { CallContext } from '../service/call-context.js';
 import type { VmapService } from '../service/vmap-service.js';
 import type { Authenticator, Identity } from '../auth/tokens.js';
-import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
+import { InvalidArgument, NoSuchArea, messageOf } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
@@ -83,7 +83,7 @@ function tolerantDecoding(definition: grpc.ServiceDefinition): grpc.ServiceDefin
         try {
           return method.requestDeserialize(bytes);
         } catch (err) {
-          return new Undecodable(err instanceof Error ? err.message : String(err));
+          return new Undecodable(messageOf(err));
         }
       },
     };

@@ -2,19 +2,25 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { VmapError } from '../vmap/errors.js';
+import { errorData } from '../vmap/errors.js';
 
-const STATUS: Record<VmapError['kind'], number> = {
-  InvalidArgument: 400,
-  NoSuchArea: 404,
-  OutOfSpace: 507,
-  Unavailable: 503,
-  Unauthenticated: 401,
-  PermissionDenied: 403,
+/**
+ * The one mapping from vmapd's error codes to HTTP statuses and the name the
+ * error body's `error` gives them (a contract: clients match on it).
+ */
+export const HTTP_STATUS: Readonly<Record<string, { readonly status: number; readonly name: string }>> = {
+  VMAP_ERR_INVALID_ARGUMENT: { status: 400, name: 'InvalidArgument' },
+  VMAP_ERR_NO_SUCH_AREA: { status: 404, name: 'NoSuchArea' },
+  VMAP_ERR_OUT_OF_SPACE: { status: 507, name: 'OutOfSpace' },
+  VMAP_ERR_UNAVAILABLE: { status: 503, name: 'Unavailable' },
+  VMAP_ERR_STORE_FAILURE: { status: 503, name: 'Unavailable' },
+  VMAP_ERR_UNAUTHENTICATED: { status: 401, name: 'Unauthenticated' },
+  VMAP_ERR_PERMISSION_DENIED: { status: 403, name: 'PermissionDenied' },
   // gRPC's RESOURCE_EXHAUSTED is HTTP 429 for a quota, as in Google's API mapping.
-  QuotaExceeded: 429,
-  Busy: 503,
-  DeadlineExceeded: 504,
+  VMAP_ERR_QUOTA_EXCEEDED: { status: 429, name: 'QuotaExceeded' },
+  VMAP_ERR_BUSY: { status: 503, name: 'Busy' },
+  VMAP_ERR_DEADLINE_EXCEEDED: { status: 504, name: 'DeadlineExceeded' },
+  VMAP_ERR_INTERNAL: { status: 500, name: 'Internal' },
 };
 
 /** The JSON body of every HTTP error. */
@@ -86,21 +92,23 @@ export function sendError(reply: FastifyReply, status: number, body: ErrorBody):
 }
 
 /**
- * The one mapping from errors to HTTP statuses and error bodies. vmapd's own
- * errors by kind; the edge's HttpErrors as they say; fastify's and its
+ * The one handler of errors on the HTTP edge. vmapd's own errors by code
+ * (HTTP_STATUS), also when they crossed a thread as plain data; the edge's HttpErrors as they say; fastify's and its
  * plugins' deliberate answers (body too large, wrong content type, rate
  * limit, load shedding, a bad URL) keep their status and get its name;
  * anything else is a bug, answered 500 with a generic message.
  */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void => {
-    if (err instanceof VmapError) {
-      const body: ErrorBody = { error: err.kind, message: err.message };
-      if ('field' in err && typeof err.field === 'string') body.field = err.field;
-      if ('quota' in err && typeof err.quota === 'string') body.quota = err.quota;
-      if (err.kind === 'Unauthenticated') void reply.header('www-authenticate', 'Bearer');
-      if (err.kind === 'Busy') void reply.header('retry-after', '1');
-      sendError(reply, STATUS[err.kind], body);
+    const data = errorData(err);
+    const known = data === undefined ? undefined : HTTP_STATUS[data.code];
+    if (data !== undefined && known !== undefined) {
+      const body: ErrorBody = { error: known.name, message: data.message };
+      if (data.field !== undefined) body.field = data.field;
+      if (data.quota !== undefined) body.quota = data.quota;
+      if (data.code === 'VMAP_ERR_UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
+      if (data.code === 'VMAP_ERR_BUSY') void reply.header('retry-after', '1');
+      sendError(reply, known.status, body);
     } else if (err instanceof HttpError) {
       sendError(reply, err.status, { error: err.error, message: err.message });
     } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 && err.statusCode !== 500) {

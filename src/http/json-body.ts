@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { NumberLiteral } from '../service/alloc-input.js';
-import { InvalidArgument } from '../vmap/errors.js';
+import { InvalidArgument, messageOf } from '../vmap/errors.js';
 import { HttpError } from './errors.js';
 
 /** Largest request body accepted: an alloc request is a few hundred bytes. */
@@ -85,7 +85,7 @@ export function parseJsonBody(text: string): unknown {
     if (err instanceof SyntaxError && /forbidden prototype property/.test(err.message)) {
       throw new InvalidArgument('body', 'must not hold __proto__ or constructor.prototype keys');
     }
-    throw new HttpError(400, 'MalformedJson', `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new HttpError(400, 'MalformedJson', `the body is not valid JSON: ${messageOf(err)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Busy } from '../vmap/errors.js';
+import { Busy } from './errors.js';
 
 /**
  * The listings (ListAreas streams and /vmallocinfo responses, both edges

@@ -1,4 +1,4 @@
-import { QuotaExceeded } from '../vmap/errors.js';
+import { QuotaExceeded } from './errors.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { Usage } from './owner-index.js';
 

@@ -1,4 +1,6 @@
-import { StoreFailure, Unavailable } from '../vmap/errors.js';
+import { Unavailable } from './errors.js';
+import { StoreFailure } from '../store/errors.js';
+import { messageOf } from '../vmap/errors.js';
 
 /** First and longest wait before a full store is tried again. */
 export const STORE_RETRY_MIN_MS = 100;
@@ -54,7 +56,7 @@ export class StoreHealth {
 
   /** A commit failed with `error`: records what it means and returns what each write of the batch is told. */
   failed(error: unknown, now = Date.now()): Unavailable {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     if (error instanceof StoreFailure && error.fatal) {
       this.broken = reason;
       // The commit may have reached the disk before its fsync failed: after a

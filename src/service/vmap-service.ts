@@ -13,6 +13,7 @@ import { MemoryStore, type Store } from '../store/store.js';
 import type { AllocInput } from './alloc-input.js';
 import { MAX_BATCH_ALLOCS, toAllocRequest } from './alloc-request.js';
 import type { CallContext } from './call-context.js';
+import { Busy, Unavailable } from './errors.js';
 import type { VmapMetrics } from './metrics.js';
 import { OwnerIndex } from './owner-index.js';
 import { Quotas } from './quotas.js';
@@ -21,6 +22,12 @@ import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './sn
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
 import type { WriteOp, WriteResult } from './write-op.js';
+
+/** What a write refused before its batch is told. */
+const WRITE_REFUSALS = {
+  closed: () => new Unavailable('vmapd is shutting down and takes no more writes'),
+  full: (pending: number) => new Busy(`server busy: ${pending} writes already queued; retry later`),
+};
 
 /** Test-only hooks into the write path. */
 export interface ServiceHooks {
@@ -103,7 +110,7 @@ export class VmapService {
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(takeSnapshot(this.space, 0));
-    this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), { maxPending: options.maxPendingWrites });
+    this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), WRITE_REFUSALS, { maxPending: options.maxPendingWrites });
   }
 
   /** Why writes are not expected to succeed now (shutting down, the store failed or full), or null. */

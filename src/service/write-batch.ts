@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Outcome } from '../sync/group-commit.js';
 import type { Change } from '../store/store.js';
-import { DeadlineExceeded, InvalidArgument, NoSuchArea, OutOfSpace, PermissionDenied, VmapError } from '../vmap/errors.js';
+import { PermissionDenied } from '../auth/errors.js';
+import { DeadlineExceeded, InternalFault } from './errors.js';
+import { InvalidArgument, NoSuchArea, OutOfSpace, VmapError } from '../vmap/errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { pagesFor } from '../vmap/page.js';
 import type { AllocRequest, FreeResult, PurgeResult, VmapSpace } from '../vmap/space.js';
@@ -27,17 +29,6 @@ export interface BatchContext {
 interface Mark {
   readonly journal: number;
   readonly changes: number;
-}
-
-/**
- * A write that hit a bug: answered INTERNAL with this message only (the
- * details, stack included, are in the log).
- */
-export class InternalFault extends Error {
-  constructor() {
-    super('internal error: the write was not applied');
-    this.name = 'InternalFault';
-  }
 }
 
 /**

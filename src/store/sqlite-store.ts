@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { StoreFailure } from '../vmap/errors.js';
+import { StoreFailure } from './errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { hex } from '../vmap/geometry.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
@@ -12,6 +12,7 @@ import { configure, createSchema, DB_FILE, SCHEMA_VERSION } from './sqlite-schem
 import { describeFsError, explainOpenFailure, StoreOpenError } from './store-open-error.js';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
+import { messageOf } from '../vmap/errors.js';
 
 type Row = [start: unknown, pages: unknown, guard: unknown, lazy: unknown, caller: unknown, owner: unknown, requestId: unknown];
 
@@ -136,7 +137,7 @@ export class SqliteStore implements Store {
       } catch (err) {
         if (err instanceof StoreOpenError) throw err;
         if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN') throw explainOpenFailure(path, err);
-        throw new StoreOpenError(`cannot read the store ${resolve(path)}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new StoreOpenError(`cannot read the store ${resolve(path)}: ${messageOf(err)}`);
       } finally {
         db.close();
       }

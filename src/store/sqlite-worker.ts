@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Change } from './store.js';
 import { configure, prepareCommit } from './sqlite-schema.js';
+import { messageOf } from '../vmap/errors.js';
 
 /** A request from the main thread. */
 export type WorkerRequest = { readonly type: 'commit'; readonly id: number; readonly changes: readonly Change[] } | { readonly type: 'close' };
@@ -85,7 +86,7 @@ port.on('message', (msg: WorkerRequest) => {
         // Closing a failed connection may fail too; it is abandoned either way.
       }
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     port.postMessage({ type: 'failed', id: msg.id, message, code, fatal } satisfies WorkerReply);
   }
 });

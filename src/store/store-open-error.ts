@@ -1,8 +1,10 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { messageOf, VmapError } from '../vmap/errors.js';
 
 /** The store cannot be used for this vmapd: the message says why, where, and what to do. */
-export class StoreOpenError extends Error {
+export class StoreOpenError extends VmapError {
+  readonly code = 'VMAP_ERR_STORE_OPEN';
   constructor(message: string) {
     super(message);
     this.name = 'StoreOpenError';
@@ -26,7 +28,7 @@ export function describeFsError(path: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   const reason = code === undefined ? undefined : REASONS[code];
   const who = typeof process.getuid === 'function' ? ` (vmapd runs as uid ${process.getuid()})` : '';
-  if (reason === undefined) return `${resolve(path)}: ${err instanceof Error ? err.message : String(err)}`;
+  if (reason === undefined) return `${resolve(path)}: ${messageOf(err)}`;
   return `${reason}: ${resolve(path)}${code === 'EACCES' || code === 'EPERM' ? who : ''}`;
 }
 
@@ -42,7 +44,7 @@ export function explainOpenFailure(path: string, sqliteError: unknown): StoreOpe
   } catch (err) {
     return new StoreOpenError(`cannot open the store: ${describeFsError(path, err)}`);
   }
-  const message = sqliteError instanceof Error ? sqliteError.message : String(sqliteError);
+  const message = messageOf(sqliteError);
   // The file itself opens: the directory must let SQLite create its -wal and -shm files beside it.
   return new StoreOpenError(`cannot open the store ${resolve(path)}: ${message} (the directory must be writable by vmapd for the write-ahead log)`);
 }

@@ -1,5 +1,12 @@
-import { Busy, Unavailable } from '../vmap/errors.js';
 import type { WriterMutex } from './writer-mutex.js';
+
+/** What a write is refused with at once: the owner's errors (the sync layer declares none). */
+export interface Refusals {
+  /** After close(). */
+  closed(): Error;
+  /** When `pending` writes already wait. */
+  full(pending: number): Error;
+}
 
 /** How one operation of a batch ended. */
 export type Outcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
@@ -33,12 +40,14 @@ export class GroupCommit<Op, R> {
   /**
    * @param mutex the writer mutex every batch holds
    * @param runBatch applies one batch; if it throws, every write of the batch fails with that error
+   * @param refusals the errors of a write refused at once
    * @param limits `maxBatch`: most operations in one batch; `maxPending`: most
-   *   waiting for their batch, beyond which writes are refused at once (Busy)
+   *   waiting for their batch, beyond which writes are refused at once
    */
   constructor(
     private readonly mutex: WriterMutex,
     private readonly runBatch: BatchRunner<Op, R>,
+    private readonly refusals: Refusals,
     limits: { maxBatch?: number; maxPending?: number } = {},
   ) {
     this.maxBatch = limits.maxBatch ?? 4096;
@@ -57,9 +66,9 @@ export class GroupCommit<Op, R> {
 
   /** Queues `op`; settles once its batch has been applied, committed and published. */
   submit(op: Op): Promise<R> {
-    if (this.closed) return Promise.reject(new Unavailable('vmapd is shutting down and takes no more writes'));
+    if (this.closed) return Promise.reject(this.refusals.closed());
     if (this.pending.length >= this.maxPending) {
-      return Promise.reject(new Busy(`server busy: ${this.pending.length} writes already queued; retry later`));
+      return Promise.reject(this.refusals.full(this.pending.length));
     }
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ op, resolve, reject });

@@ -1,28 +1,93 @@
 /**
- * vmapd's failure kinds, all declared here. Each edge maps them to its own
- * status codes in exactly one place (src/grpc/status.ts, src/http/errors.ts).
+ * vmapd's errors, as fastify's `lib/errors.js` and undici's `UND_ERR_*` do
+ * it: every failure reported on purpose is a VmapError with a stable string
+ * code, a message and, where one applies, the request field at fault. Each
+ * layer declares its own (this file: the base and the allocator model's; the
+ * service's, the store's and auth's in their layers), and each edge maps
+ * codes, never classes, to its statuses in exactly one module
+ * (src/grpc/status.ts, src/http/errors.ts). So an error that crossed a
+ * thread as plain data (ErrorData) is answered exactly like the original.
  */
 
-/** Every failure the allocator reports on purpose is a VmapError. */
-export abstract class VmapError extends Error {
-  /** Stable, machine-readable kind, used by the edges to pick a status. */
-  abstract readonly kind:
-    | 'InvalidArgument'
-    | 'OutOfSpace'
-    | 'NoSuchArea'
-    | 'Unavailable'
-    | 'Unauthenticated'
-    | 'PermissionDenied'
-    | 'QuotaExceeded'
-    | 'Busy'
-    | 'DeadlineExceeded';
+/** The plain-data form of a VmapError: what crosses a thread, a process or a wire. */
+export interface ErrorData {
+  /** Stable, machine-readable: `VMAP_ERR_…`. */
+  readonly code: string;
+  readonly message: string;
+  /** The request field at fault (`size`, `requests[3].align`), where one is. */
+  readonly field?: string;
+  /** The quota at fault (`quota-bytes`, `quota-areas`), where one is. */
+  readonly quota?: string;
+}
+
+/** Every failure vmapd reports on purpose. */
+export abstract class VmapError extends Error implements ErrorData {
+  /** Stable, machine-readable code: what the edges pick a status by. */
+  abstract readonly code: string;
+  /** The request field at fault, where one applies. */
+  readonly field?: string;
+  /** The quota at fault, where one applies. */
+  readonly quota?: string;
+
+  /** This error as plain data (structured-cloneable, JSON-able). */
+  toData(): ErrorData {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.field === undefined ? {} : { field: this.field }),
+      ...(this.quota === undefined ? {} : { quota: this.quota }),
+    };
+  }
+}
+
+/** Codes are `VMAP_ERR_` and capitals. */
+const CODE = /^VMAP_ERR_[A-Z_]+$/;
+
+/**
+ * `err` as ErrorData when it is one of vmapd's errors, a VmapError or data
+ * that crossed a thread; undefined for anything else (a bug).
+ */
+export function errorData(err: unknown): ErrorData | undefined {
+  if (err instanceof VmapError) return err.toData();
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { code, message, field, quota } = err as Record<string, unknown>;
+  if (typeof code !== 'string' || !CODE.test(code) || typeof message !== 'string') return undefined;
+  return {
+    code,
+    message,
+    ...(typeof field === 'string' ? { field } : {}),
+    ...(typeof quota === 'string' ? { quota } : {}),
+  };
+}
+
+/** A VmapError rebuilt from ErrorData on the far side of a thread: same code, message, field. */
+class ReceivedError extends VmapError {
+  readonly code: string;
+  declare readonly field?: string;
+  declare readonly quota?: string;
+  constructor(data: ErrorData) {
+    super(data.message);
+    this.name = 'VmapError';
+    this.code = data.code;
+    if (data.field !== undefined) this.field = data.field;
+    if (data.quota !== undefined) this.quota = data.quota;
+  }
+}
+
+/** Throwable again from `data` (see errorData). */
+export function errorFromData(data: ErrorData): VmapError {
+  return new ReceivedError(data);
+}
+
+/** The message of anything thrown: an Error's message, or the value as a string. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A request field is malformed or out of range; `field` names it. */
 export class InvalidArgument extends VmapError {
-  readonly kind = 'InvalidArgument' as const;
-  /** The request field at fault, as the client spelt it (e.g. `size`, `vstart`). */
-  readonly field: string;
+  readonly code = 'VMAP_ERR_INVALID_ARGUMENT';
+  override readonly field: string;
   constructor(field: string, message: string) {
     super(`${field}: ${message}`);
     this.name = 'InvalidArgument';
@@ -32,7 +97,7 @@ export class InvalidArgument extends VmapError {
 
 /** Nothing fits, even after purging every lazily freed area. */
 export class OutOfSpace extends VmapError {
-  readonly kind = 'OutOfSpace' as const;
+  readonly code = 'VMAP_ERR_OUT_OF_SPACE';
   constructor(message: string) {
     super(message);
     this.name = 'OutOfSpace';
@@ -41,83 +106,9 @@ export class OutOfSpace extends VmapError {
 
 /** No busy area starts (free) or lies (find) at the given address. */
 export class NoSuchArea extends VmapError {
-  readonly kind = 'NoSuchArea' as const;
+  readonly code = 'VMAP_ERR_NO_SUCH_AREA';
   constructor(message: string) {
     super(message);
     this.name = 'NoSuchArea';
-  }
-}
-
-/**
- * The service cannot take writes now (shutting down, or its store failed);
- * nothing was applied, so the client may retry, elsewhere or later.
- */
-export class Unavailable extends VmapError {
-  readonly kind = 'Unavailable' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'Unavailable';
-  }
-}
-
-/**
- * The store could not make a batch durable. `fatal` when its files can no
- * longer be trusted (a failed fsync: the kernel may have dropped dirty pages),
- * so writes stay off until a restart re-reads them; not fatal when nothing
- * reached the files (the disk is full), so later writes may be tried.
- */
-export class StoreFailure extends Error {
-  readonly fatal: boolean;
-  constructor(message: string, fatal: boolean) {
-    super(message);
-    this.name = 'StoreFailure';
-    this.fatal = fatal;
-  }
-}
-
-/** No valid bearer token was presented where one is required. */
-export class Unauthenticated extends VmapError {
-  readonly kind = 'Unauthenticated' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'Unauthenticated';
-  }
-}
-
-/** The caller is known but may not do this (free another owner's area). */
-export class PermissionDenied extends VmapError {
-  readonly kind = 'PermissionDenied' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermissionDenied';
-  }
-}
-
-/** The writer queue is full: the write was refused at once, nothing applied. */
-export class Busy extends VmapError {
-  readonly kind = 'Busy' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'Busy';
-  }
-}
-
-/** The client's deadline passed before the write's turn came: not applied. */
-export class DeadlineExceeded extends VmapError {
-  readonly kind = 'DeadlineExceeded' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeadlineExceeded';
-  }
-}
-
-/** An owner's quota would be exceeded; `quota` names it (`quota-bytes`, `quota-areas`). */
-export class QuotaExceeded extends VmapError {
-  readonly kind = 'QuotaExceeded' as const;
-  readonly quota: string;
-  constructor(quota: string, message: string) {
-    super(`${quota}: ${message}`);
-    this.name = 'QuotaExceeded';
-    this.quota = quota;
   }
 }
