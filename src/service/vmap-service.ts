@@ -33,10 +33,11 @@ const WRITE_REFUSALS = {
 export interface ServiceHooks {
   /**
    * Called under the writer mutex after a batch has been applied in memory
-   * and before the store commits it. A test can stall writes here (and let
-   * deadlines pass); a rejection fails the batch and undoes it.
+   * and before the store commits it, with the batch's size and its writes'
+   * deadlines (epoch ms, the server's copies). A test can stall writes here
+   * (and let deadlines pass); a rejection fails the batch and undoes it.
    */
-  beforePublish?: (batchSize: number) => Promise<void>;
+  beforePublish?: (batchSize: number, deadlines: readonly number[]) => Promise<void>;
   /**
    * Called after each write has been applied, with its result. A test can
    * throw here to stand for a bug met half way through a write.
@@ -256,7 +257,7 @@ export class VmapService {
     const batch = new WriteBatch({ space: this.space, owners: this.owners, quotas: this.quotas, geometry: this.geometry, logger: this.logger, debug: this.debug, afterApply: this.hooks.afterApply }, ops);
     try {
       if (batch.changes.length === 0) return batch.outcomes; // nothing changed: nothing to commit or publish
-      await this.hooks.beforePublish?.(ops.length);
+      await this.hooks.beforePublish?.(ops.length, ops.flatMap((op) => (op.deadline === undefined ? [] : [op.deadline])));
       // The deadlines once more, just before the commit: a write whose client
       // gave up meanwhile is left out.
       batch.dropLate();

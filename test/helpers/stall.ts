@@ -9,11 +9,14 @@ export class Stall {
   private releaseResolve: () => void = () => {};
   /** Settles when an armed batch has stopped in the hook. */
   entered: Promise<void> = Promise.resolve();
+  /** The deadlines (epoch ms, as the server holds them) of the writes in the stalled batch. */
+  deadlines: readonly number[] = [];
 
   /** The hook to pass to the service. */
-  readonly hook = async (): Promise<void> => {
+  readonly hook = async (_size: number, deadlines: readonly number[]): Promise<void> => {
     if (!this.armed) return;
     this.armed = false;
+    this.deadlines = deadlines;
     const released = new Promise<void>((resolve) => (this.releaseResolve = resolve));
     this.enteredResolve();
     await released;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { call, startTestServer } from '../helpers/server.js';
 import { Stall } from '../helpers/stall.js';
@@ -39,21 +40,21 @@ describe('overload', () => {
     }
   });
 
-  it('does not apply a write whose deadline passed before its turn', async () => {
+  it('does not apply a write whose deadline passes before its batch is committed', async () => {
     const stall = new Stall();
     const s = await startTestServer({}, { hooks: { beforePublish: stall.hook } });
     try {
+      await call(s.client, 'Alloc', { size: '4096' });
       stall.arm();
-      const first = call(s.client, 'Alloc', { size: '4096' });
-      await stall.entered;
       const late = call(s.client, 'Alloc', { size: '4096', request_id: 'late' }, { deadline: Date.now() + 300 });
+      await stall.entered; // applied in memory, waiting for its commit
       await assert.rejects(late, (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED);
-      // The server's copy of the deadline starts when the request arrives, a
-      // little after the client's; let it pass too before the write's turn comes.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The server's own copy of the deadline (a little after the client's) passes too.
+      assert.equal(stall.deadlines.length, 1, 'the server holds the client deadline');
+      await delay(Math.max(0, stall.deadlines[0]! - Date.now() + 1));
       stall.release();
-      await first;
-      // The late write's turn came after its deadline: it must not have been applied.
+      // The late write's deadline passed before its commit: it must not have been applied.
+      await until(() => s.vmapd.service.snapshot().generation >= 1, 'the first write published');
       const m = await call(s.client, 'MemInfo', {});
       assert.equal(m.nr_areas, '1');
       const retried = await call(s.client, 'Alloc', { size: '4096', request_id: 'late' });
