@@ -4,6 +4,12 @@
  * start to its end, whatever ends it; and a reader that takes nothing for
  * --stall-timeout-ms loses its listing, since the snapshot it holds alive
  * pins the memory of every area it has not read yet.
+ *
+ * The DEADLINE_EXCEEDED status of a stalled listing travels behind the
+ * areas already written (HTTP/2 keeps a stream's frames in order), so a
+ * reader that comes back gets every area up to the one the message names,
+ * then the status; one that never reads again holds no slot and no
+ * snapshot, only what its flow-control window let the server queue.
  */
 import { once } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
