@@ -3,6 +3,8 @@
  * (keepCase, longs as strings): uint64 fields are decimal strings, never a
  * lossy number. Shared by the server binding and vmapctl.
  */
+import type { VmapService } from '../service/vmap-service.js';
+import type { VmapArea } from '../vmap/vmap-area.js';
 
 /** The Area message as received: uint64 fields are decimal strings. */
 export interface AreaMessage {
@@ -57,4 +59,18 @@ export interface ListAreasRequestMessage {
   from_addr: string;
   limit: number;
   include_lazy: boolean;
+}
+
+/** The Area message of `va`, as the server sends it. */
+export function toAreaMessage(service: VmapService, va: VmapArea): AreaMessage {
+  const d = service.describe(va);
+  return {
+    addr: d.addr.toString(),
+    size: String(d.size),
+    area_size: String(d.areaSize),
+    caller: va.caller,
+    owner: va.owner,
+    lazy: va.lazy,
+    request_id: va.requestId,
+  };
 }

@@ -2,10 +2,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { loadProtoFile } from './proto-files.js';
+
+/** The proto file's real name: its path below proto/, as imports and reflection spell it. */
+export const VMAP_PROTO_NAME = 'vmap/v1/vmap.proto';
 
 /** The proto file, relative to the project root. */
-const PROTO_FILE = join('proto', 'vmap', 'v1', 'vmap.proto');
+const PROTO_FILE = join('proto', ...VMAP_PROTO_NAME.split('/'));
 
 /**
  * Finds the project root by walking up from this module, so the same code
@@ -26,16 +29,11 @@ function findProto(): string {
 export const PROTO_PATH = findProto();
 
 /**
- * The loaded package definition. Field names stay snake_case as in the proto;
- * uint64 arrives as decimal strings (never a lossy number); defaults are filled in.
+ * The loaded package definition, its file descriptor named `vmap/v1/vmap.proto`.
+ * Field names stay snake_case as in the proto; uint64 arrives as decimal
+ * strings (never a lossy number); defaults are filled in.
  */
-export const packageDefinition = protoLoader.loadSync(PROTO_PATH, {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-});
+export const packageDefinition = loadProtoFile({ name: VMAP_PROTO_NAME, path: PROTO_PATH });
 
 interface VmapPackage {
   vmap: { v1: { Vmap: grpc.ServiceClientConstructor } };

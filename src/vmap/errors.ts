@@ -79,6 +79,17 @@ export function errorFromData(data: ErrorData): VmapError {
   return new ReceivedError(data);
 }
 
+/**
+ * The name a code goes by where a word reads better than the code (metrics
+ * labels, the HTTP error body): `VMAP_ERR_NO_SUCH_AREA` is `NoSuchArea`.
+ */
+export function errorName(code: string): string {
+  return code
+    .replace(/^VMAP_ERR_/, '')
+    .toLowerCase()
+    .replace(/(?:^|_)([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
 /** The message of anything thrown: an Error's message, or the value as a string. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

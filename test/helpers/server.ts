@@ -56,6 +56,22 @@ export function call<T = Record<string, unknown>>(client: TestServer['client'], 
   });
 }
 
+/**
+ * Calls unary RPC `method`, waiting out each "tried again in N ms" the server
+ * answers while it knows its store to be full (a bounded number of times).
+ */
+export async function callOnceStoreDue<T = Record<string, unknown>>(client: TestServer['client'], method: string, request: object, options: grpc.CallOptions = {}): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await call<T>(client, method, request, options);
+    } catch (err) {
+      const due = /tried again in (\d+) ms/.exec((err as { details?: string }).details ?? '');
+      if (due === null || tries >= 10) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Number(due[1]) + 5));
+    }
+  }
+}
+
 /** Collects every message of server-streaming RPC `method`. */
 export async function collect<T = Record<string, unknown>>(client: TestServer['client'], method: string, request: object): Promise<T[]> {
   const fn = client[method];

@@ -8,9 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { call, collect, grpcClient, spawnVmapd, stopChild, type TestServer } from '../helpers/server.js';
+import { call, callOnceStoreDue, collect, grpcClient, spawnVmapd, stopChild, type TestServer } from '../helpers/server.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasFiu = spawnSync('fiu-run', { stdio: 'ignore' }).error === undefined;
@@ -35,22 +34,6 @@ async function allocUntilFailure(c: TestServer['client'], max: number): Promise<
     }
   }
   throw new Error(`no write failed in ${max} tries`);
-}
-
-/**
- * Allocates `request`, waiting out each "tried again in N ms" the server
- * names while it knows the store to be full (a bounded number of times).
- */
-async function allocOnceDue(c: TestServer['client'], request: object): Promise<Record<string, unknown>> {
-  for (let tries = 0; ; tries++) {
-    try {
-      return await call(c, 'Alloc', request);
-    } catch (err) {
-      const due = /tried again in (\d+) ms/.exec((err as { details?: string }).details ?? '');
-      if (due === null || tries >= 10) throw err;
-      await delay(Number(due[1]) + 5);
-    }
-  }
 }
 
 async function checkAllPresent(port: number, acked: readonly Acked[]): Promise<void> {
@@ -97,7 +80,7 @@ describe('storage faults', () => {
 
         // Room again: once the store is due for another try, the write goes through and vmapd is ready again.
         execFileSync('mount', ['-o', 'remount,size=32m', dir]);
-        const more = await allocOnceDue(c, { size: '4096', request_id: 'after-room' });
+        const more = await callOnceStoreDue(c, 'Alloc', { size: '4096', request_id: 'after-room' });
         acked.push({ requestId: 'after-room', addr: more.addr as string });
         assert.equal((await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).status, 200);
       } finally {
