@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'loadtest/results/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'loadtest/results/', 'src/grpc/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,8 +4,12 @@
  * where addresses are `0x%016x` strings and byte counts are numbers.
  */
 import { hex, parseU64 } from '../vmap/geometry.js';
-import { PAGE_SIZE_N } from '../vmap/page.js';
-import type { AreaMessage, FreeResponseMessage, MemInfoMessage, PurgeResponseMessage } from '../grpc/messages.js';
+import type { Area__Output } from '../grpc/generated/vmap/v1/Area.js';
+import type { FreeResponse__Output } from '../grpc/generated/vmap/v1/FreeResponse.js';
+import type { MemInfo__Output } from '../grpc/generated/vmap/v1/MemInfo.js';
+import type { PurgeResponse__Output } from '../grpc/generated/vmap/v1/PurgeResponse.js';
+import { areaJson as viewJson, areaViewOfMessage, vmallocinfoLine as viewLine, type AreaJson } from '../service/area-view.js';
+import { renderMeminfoText } from '../service/meminfo-view.js';
 import { formatSize } from './units.js';
 
 /**
@@ -19,23 +23,9 @@ function jsonNumber(value: string, field: string): number {
   return Number(n);
 }
 
-/** An area as a JSON object: the same fields as the HTTP edge's /v1/areas answers. */
-export function areaJson(a: AreaMessage): Record<string, unknown> {
-  return {
-    addr: hex(parseU64(a.addr, 'addr')),
-    size: jsonNumber(a.size, 'size'),
-    area_size: jsonNumber(a.area_size, 'area_size'),
-    caller: a.caller,
-    owner: a.owner,
-    lazy: a.lazy,
-    request_id: a.request_id,
-  };
-}
-
-/** `start-end` of an area: end is exclusive and includes the guard page, as in /proc/vmallocinfo. */
-function range(a: AreaMessage): string {
-  const start = parseU64(a.addr, 'addr');
-  return `${hex(start)}-${hex(start + parseU64(a.area_size, 'area_size'))}`;
+/** An area as a JSON object: exactly the HTTP edge's /v1/areas answer. */
+export function areaJson(a: Area__Output): AreaJson {
+  return viewJson(areaViewOfMessage(a));
 }
 
 /**
@@ -43,28 +33,21 @@ function range(a: AreaMessage): string {
  * `0xffffc90000000000-0xffffc90000003000 12288 bytes (8k usable + guard) caller=x owner=anonymous`.
  * `caller=` is left out when empty, as vmallocinfo leaves it out.
  */
-export function areaLine(a: AreaMessage): string {
-  const size = parseU64(a.size, 'size');
-  const areaSize = parseU64(a.area_size, 'area_size');
-  const guard = areaSize > size ? ' + guard' : ', no guard';
-  const caller = a.caller === '' ? '' : ` caller=${a.caller}`;
-  const lazy = a.lazy ? ' lazy' : '';
-  return `${range(a)} ${areaSize} bytes (${formatSize(size)} usable${guard})${caller} owner=${a.owner}${lazy}\n`;
+export function areaLine(a: Area__Output): string {
+  const v = areaViewOfMessage(a);
+  const guard = v.areaSize > v.size ? ' + guard' : ', no guard';
+  const caller = v.caller === '' ? '' : ` caller=${v.caller}`;
+  const lazy = v.lazy ? ' lazy' : '';
+  return `${v.addr}-${v.end} ${v.areaSize} bytes (${formatSize(BigInt(v.size))} usable${guard})${caller} owner=${v.owner}${lazy}\n`;
 }
 
-/**
- * One /proc/vmallocinfo-style line, the same as the HTTP /vmallocinfo prints:
- * size includes the guard page, `pages=` counts usable pages only.
- */
-export function vmallocinfoLine(a: AreaMessage): string {
-  const head = `${range(a)} ${String(parseU64(a.area_size, 'area_size')).padStart(7)}`;
-  if (a.lazy) return `${head} unpurged vm_area\n`;
-  const caller = a.caller === '' ? '' : ` ${a.caller}`;
-  return `${head}${caller} pages=${parseU64(a.size, 'size') / PAGE_SIZE_N} vmalloc owner=${a.owner}\n`;
+/** One /proc/vmallocinfo line, exactly as the HTTP /vmallocinfo prints it. */
+export function vmallocinfoLine(a: Area__Output): string {
+  return viewLine(areaViewOfMessage(a));
 }
 
 /** A free's answer as JSON; `addr` is echoed so a script need not keep it. */
-export function freeJson(addr: bigint, r: FreeResponseMessage): Record<string, unknown> {
+export function freeJson(addr: bigint, r: FreeResponse__Output): Record<string, unknown> {
   return { addr: hex(addr), freed_bytes: jsonNumber(r.freed_bytes, 'freed_bytes'), purged: r.purged };
 }
 
@@ -73,24 +56,24 @@ export function freeJson(addr: bigint, r: FreeResponseMessage): Record<string, u
  * range is still held (awaiting purge) or this free pushed the lazy total over
  * the threshold and every lazy area, this one included, was purged.
  */
-export function freeLine(addr: bigint, r: FreeResponseMessage): string {
+export function freeLine(addr: bigint, r: FreeResponse__Output): string {
   const what = r.purged ? 'lazy areas purged' : 'lazy until purged';
   return `freed ${hex(addr)} ${parseU64(r.freed_bytes, 'freed_bytes')} bytes (${what})\n`;
 }
 
 /** A purge's answer as JSON. */
-export function purgeJson(r: PurgeResponseMessage): Record<string, unknown> {
+export function purgeJson(r: PurgeResponse__Output): Record<string, unknown> {
   return { purged_areas: jsonNumber(r.purged_areas, 'purged_areas'), purged_bytes: jsonNumber(r.purged_bytes, 'purged_bytes') };
 }
 
 /** A purge's answer for people. */
-export function purgeLine(r: PurgeResponseMessage): string {
+export function purgeLine(r: PurgeResponse__Output): string {
   const n = parseU64(r.purged_areas, 'purged_areas');
   return `purged ${n} ${n === 1n ? 'area' : 'areas'}, ${parseU64(r.purged_bytes, 'purged_bytes')} bytes\n`;
 }
 
 /** MemInfo as JSON: exactly the body of the HTTP `/meminfo?format=json`. */
-export function meminfoJson(m: MemInfoMessage): Record<string, unknown> {
+export function meminfoJson(m: MemInfo__Output): Record<string, unknown> {
   return {
     vmalloc_total_kb: jsonNumber(m.vmalloc_total_kb, 'vmalloc_total_kb'),
     vmalloc_used_kb: jsonNumber(m.vmalloc_used_kb, 'vmalloc_used_kb'),
@@ -103,28 +86,19 @@ export function meminfoJson(m: MemInfoMessage): Record<string, unknown> {
 }
 
 /**
- * One /proc/meminfo line: label padded to 16 columns, value right-aligned in
- * 8. Kept identical to src/service/meminfo-view.ts (the tests compare the two)
- * rather than imported, because that renders the server's internal MemInfo in
- * bytes, not the wire message in kB.
+ * MemInfo as the HTTP `/meminfo` prints it (the one rendering, from the
+ * wire's kB), plus a `Generation:` line so two readings can be told apart
+ * (it grows with every published write batch).
  */
-function meminfoRow(label: string, value: string, unit: string): string {
-  return `${label.padEnd(16)}${value.padStart(8)}${unit}\n`;
-}
-
-/**
- * MemInfo as the HTTP `/meminfo` prints it, plus a `Generation:` line so two
- * readings can be told apart (it grows with every published write batch).
- */
-export function meminfoText(m: MemInfoMessage): string {
-  const u = (v: string, field: string): string => String(parseU64(v, field));
-  return (
-    meminfoRow('VmallocTotal:', u(m.vmalloc_total_kb, 'vmalloc_total_kb'), ' kB') +
-    meminfoRow('VmallocUsed:', u(m.vmalloc_used_kb, 'vmalloc_used_kb'), ' kB') +
-    meminfoRow('VmallocChunk:', u(m.vmalloc_chunk_kb, 'vmalloc_chunk_kb'), ' kB') +
-    meminfoRow('VmallocLazy:', u(m.vmalloc_lazy_kb, 'vmalloc_lazy_kb'), ' kB') +
-    meminfoRow('VmallocAreas:', u(m.nr_areas, 'nr_areas'), '') +
-    meminfoRow('VmallocLazyAreas:', u(m.nr_lazy_areas, 'nr_lazy_areas'), '') +
-    meminfoRow('Generation:', u(m.generation, 'generation'), '')
-  );
+export function meminfoText(m: MemInfo__Output): string {
+  const kb = (v: string, field: string): number => jsonNumber(v, field) * 1024;
+  const text = renderMeminfoText({
+    total: kb(m.vmalloc_total_kb, 'vmalloc_total_kb'),
+    used: kb(m.vmalloc_used_kb, 'vmalloc_used_kb'),
+    chunk: kb(m.vmalloc_chunk_kb, 'vmalloc_chunk_kb'),
+    lazy: kb(m.vmalloc_lazy_kb, 'vmalloc_lazy_kb'),
+    nrAreas: jsonNumber(m.nr_areas, 'nr_areas'),
+    nrLazyAreas: jsonNumber(m.nr_lazy_areas, 'nr_lazy_areas'),
+  });
+  return text + `${'Generation:'.padEnd(16)}${String(parseU64(m.generation, 'generation')).padStart(8)}\n`;
 }

@@ -10,14 +10,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseU64 } from '../vmap/geometry.js';
 import { parseSize } from './units.js';
 import { packageVersion } from './version.js';
-import type {
-  AllocRequestMessage,
-  AreaMessage,
-  FreeResponseMessage,
-  ListAreasRequestMessage,
-  MemInfoMessage,
-  PurgeResponseMessage,
-} from '../grpc/messages.js';
+import type { AllocRequest } from '../grpc/generated/vmap/v1/AllocRequest.js';
+import type { Area__Output } from '../grpc/generated/vmap/v1/Area.js';
+import type { FreeResponse__Output } from '../grpc/generated/vmap/v1/FreeResponse.js';
+import type { ListAreasRequest } from '../grpc/generated/vmap/v1/ListAreasRequest.js';
+import type { MemInfo__Output } from '../grpc/generated/vmap/v1/MemInfo.js';
+import type { PurgeResponse__Output } from '../grpc/generated/vmap/v1/PurgeResponse.js';
 import { isServiceError, type VmapctlClient } from './vmapctl-client.js';
 import { addConnectionOptions, type Connection, failureHint, openClient, UsageError } from './vmapctl-connection.js';
 import { areaJson, areaLine, freeJson, freeLine, meminfoJson, meminfoText, purgeJson, purgeLine, vmallocinfoLine } from './vmapctl-format.js';
@@ -172,7 +170,7 @@ Examples:
   .action(
     (size: bigint, o: { align?: bigint; caller?: string; vstart?: bigint; vend?: bigint; guard: boolean; requestId?: string }, cmd: Command) =>
       withClient(cmd, async (client, json) => {
-        const req: AllocRequestMessage = {
+        const req: AllocRequest = {
           size: size.toString(),
           align: (o.align ?? 0n).toString(),
           vstart: (o.vstart ?? 0n).toString(),
@@ -181,7 +179,7 @@ Examples:
           caller: o.caller ?? '',
           request_id: o.requestId ?? '',
         };
-        const area = await client.unary<AreaMessage>('Alloc', req);
+        const area = await client.unary<Area__Output>('Alloc', req);
         output(json, areaJson(area), areaLine(area));
       }),
   );
@@ -192,7 +190,7 @@ program
   .argument('<addr>', 'start address of the area: 0x hex or decimal', address('addr'))
   .action((addr: bigint, _o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const r = await client.unary<FreeResponseMessage>('Free', { addr: addr.toString() });
+      const r = await client.unary<FreeResponse__Output>('Free', { addr: addr.toString() });
       output(json, freeJson(addr, r), freeLine(addr, r));
     }),
   );
@@ -203,7 +201,7 @@ program
   .argument('<addr>', 'any address inside the area: 0x hex or decimal', address('addr'))
   .action((addr: bigint, _o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const area = await client.unary<AreaMessage>('Find', { addr: addr.toString() });
+      const area = await client.unary<Area__Output>('Find', { addr: addr.toString() });
       output(json, areaJson(area), areaLine(area));
     }),
   );
@@ -213,7 +211,7 @@ program
   .description('return every lazily freed area to free space')
   .action((_o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const r = await client.unary<PurgeResponseMessage>('Purge', {});
+      const r = await client.unary<PurgeResponse__Output>('Purge', {});
       output(json, purgeJson(r), purgeLine(r));
     }),
   );
@@ -223,7 +221,7 @@ program
   .description('how full the space is, in /proc/meminfo format (as HTTP /meminfo), with the snapshot generation')
   .action((_o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const m = await client.unary<MemInfoMessage>('MemInfo', {});
+      const m = await client.unary<MemInfo__Output>('MemInfo', {});
       output(json, meminfoJson(m), meminfoText(m));
     }),
   );
@@ -236,9 +234,9 @@ program
   .option('--lazy', 'include lazily freed areas awaiting purge')
   .action((o: { from?: bigint; limit?: number; lazy?: boolean }, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const req: ListAreasRequestMessage = { from_addr: (o.from ?? 0n).toString(), limit: o.limit ?? 0, include_lazy: o.lazy === true };
+      const req: ListAreasRequest = { from_addr: (o.from ?? 0n).toString(), limit: o.limit ?? 0, include_lazy: o.lazy === true };
       const all: Record<string, unknown>[] = [];
-      for await (const area of client.stream<AreaMessage>('ListAreas', req)) {
+      for await (const area of client.stream<Area__Output>('ListAreas', req)) {
         // Text goes out as it arrives; JSON must be whole, so it waits for the end.
         if (json) all.push(areaJson(area));
         else process.stdout.write(vmallocinfoLine(area));

@@ -2,26 +2,36 @@
  * The handlers of vmap.v1.Vmap: thin, as the edge should be. Each parses its
  * request, calls VmapService and maps the outcome to a reply or a status;
  * the write handlers count their outcome, once per call, refusals before the
- * service included.
+ * service included. Message types are generated from the proto
+ * (src/grpc/generated, `npm run gen:grpc`).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { parseAllocInput } from '../service/alloc-input.js';
+import { areaMessage } from '../service/area-view.js';
+import type { CallContext } from '../service/call-context.js';
 import { memInfoFields } from '../service/meminfo-view.js';
 import type { WriteKind } from '../service/metrics.js';
-import type { CallContext } from '../service/call-context.js';
 import type { VmapService } from '../service/vmap-service.js';
 import { errorData, errorName, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
-import { PAGE_SIZE } from '../vmap/page.js';
 import { deadlineOf, identify } from './call-context.js';
 import { decoded } from './decoding.js';
+import type { AllocBatchRequest__Output } from './generated/vmap/v1/AllocBatchRequest.js';
+import type { AllocBatchResponse } from './generated/vmap/v1/AllocBatchResponse.js';
+import type { AllocRequest__Output } from './generated/vmap/v1/AllocRequest.js';
+import type { Area } from './generated/vmap/v1/Area.js';
+import type { FindRequest__Output } from './generated/vmap/v1/FindRequest.js';
+import type { FreeRequest__Output } from './generated/vmap/v1/FreeRequest.js';
+import type { FreeResponse } from './generated/vmap/v1/FreeResponse.js';
+import type { MemInfo } from './generated/vmap/v1/MemInfo.js';
+import type { MemInfoRequest__Output } from './generated/vmap/v1/MemInfoRequest.js';
+import type { PurgeRequest__Output } from './generated/vmap/v1/PurgeRequest.js';
+import type { PurgeResponse } from './generated/vmap/v1/PurgeResponse.js';
+import type { VmapHandlers } from './generated/vmap/v1/Vmap.js';
 import { listAreas } from './list-areas.js';
-import { toAreaMessage, type AreaMessage } from './messages.js';
 import type { GrpcOptions } from './server.js';
 import { toServiceError } from './status.js';
-
-type Fields = Record<string, unknown>;
 
 /** The result label of a failed write: its error's name (by code), or 'Internal' for anything else (a bug). */
 export function writeResult(err: unknown): string {
@@ -55,79 +65,76 @@ function unary<Req, Res>(
     function fail(err: unknown): void {
       count?.(writeResult(err));
       const e = toServiceError(err);
-      if (e.code === grpc.status.INTERNAL) logger.error({ err, rpc: name }, 'rpc failed');
+      if (e.code === grpc.status.INTERNAL && errorData(err) === undefined) logger.error({ err, rpc: name }, 'rpc failed');
       callback(e);
     }
   };
 }
 
 /** The handlers of vmap.v1.Vmap over `service`. */
-export function handlers(service: VmapService, options: GrpcOptions): grpc.UntypedServiceImplementation {
+export function handlers(service: VmapService, options: GrpcOptions): VmapHandlers {
   const { logger, auth, metrics } = options;
   const meminfoReads = metrics?.readCounter(service.readMode, 'grpc');
   const counter = (kind: WriteKind) => (metrics === undefined ? undefined : (result: string) => metrics.write(kind, result));
-  const ctx = (call: grpc.ServerUnaryCall<Fields, unknown>): CallContext => ({ identity: identify(auth, call), deadline: deadlineOf(call) });
+  const ctx = (call: grpc.ServerUnaryCall<unknown, unknown>): CallContext => ({ identity: identify(auth, call), deadline: deadlineOf(call) });
   return {
-    Alloc: unary<Fields, AreaMessage>(
+    Alloc: unary<AllocRequest__Output, Area>(
       logger,
       'Alloc',
       async (req, call) => {
         const c = ctx(call);
-        const area = await service.alloc(parseAllocInput(req, c.identity!.owner), c);
-        return toAreaMessage(service, area);
+        return areaMessage(await service.alloc(parseAllocInput(req, c.identity!.owner), c));
       },
       counter('alloc'),
     ),
-    AllocBatch: unary<Fields, Fields>(
+    AllocBatch: unary<AllocBatchRequest__Output, AllocBatchResponse>(
       logger,
       'AllocBatch',
       async (req, call) => {
         const c = ctx(call);
-        const requests = Array.isArray(req.requests) ? (req.requests as Fields[]) : [];
         const areas = await service.allocBatch(
-          requests.map((r, i) => parseAllocInput(r, c.identity!.owner, `requests[${i}].`)),
+          req.requests.map((r, i) => parseAllocInput(r, c.identity!.owner, `requests[${i}].`)),
           c,
         );
-        return { areas: areas.map((va) => toAreaMessage(service, va)) };
+        return { areas: areas.map(areaMessage) };
       },
       counter('alloc'),
     ),
-    Free: unary<Fields, Fields>(
+    Free: unary<FreeRequest__Output, FreeResponse>(
       logger,
       'Free',
       async (req, call) => {
-        const c = ctx(call);
-        const { area, purged } = await service.free(parseU64(req.addr, 'addr'), c);
-        return { freed_bytes: String(service.describe(area).areaSize), purged: purged !== null };
+        const r = await service.free(parseU64(req.addr, 'addr'), ctx(call));
+        return { freed_bytes: String(r.freedBytes), purged: r.purged };
       },
       counter('free'),
     ),
-    Find: unary<Fields, AreaMessage>(logger, 'Find', (req, call) => {
+    Find: unary<FindRequest__Output, Area>(logger, 'Find', (req, call) => {
       const who = identify(auth, call);
       const addr = parseU64(req.addr, 'addr');
-      const va = service.find(addr, who);
-      if (va === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(addr)}`);
-      return toAreaMessage(service, va);
+      const v = service.find(addr, who);
+      if (v === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(addr)}`);
+      return areaMessage(v);
     }),
-    Purge: unary<Fields, Fields>(
+    Purge: unary<PurgeRequest__Output, PurgeResponse>(
       logger,
       'Purge',
       async (_req, call) => {
         const r = await service.purge(ctx(call));
-        return { purged_areas: String(r.areas), purged_bytes: String(r.pages * PAGE_SIZE) };
+        return { purged_areas: String(r.areas), purged_bytes: String(r.bytes) };
       },
       counter('purge'),
     ),
-    MemInfo: unary<Fields, Fields>(logger, 'MemInfo', async (_req, call) => {
+    MemInfo: unary<MemInfoRequest__Output, MemInfo>(logger, 'MemInfo', async (_req, call) => {
       if (options.protectReads) identify(auth, call);
       meminfoReads?.inc();
       const r = await service.readMeminfo();
-      return { ...memInfoFields(r.meminfo, r.generation) };
+      return memInfoFields(r.meminfo, r.generation);
     }),
-    ListAreas: (call: grpc.ServerWritableStream<Fields, AreaMessage>) => {
+    ListAreas: (call) => {
       void listAreas(service, call, options).catch((err: unknown) => {
         const e = toServiceError(err);
-        if (e.code === grpc.status.INTERNAL) logger.error({ err, rpc: 'ListAreas' }, 'rpc failed');
+        if (e.code === grpc.status.INTERNAL && errorData(err) === undefined) logger.error({ err, rpc: 'ListAreas' }, 'rpc failed');
         // grpc-js sends an error status for 'error' events; destroy() would send none and leave the client hanging.
         call.emit('error', Object.assign(new Error(e.details), e));
       });

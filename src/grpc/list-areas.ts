@@ -18,10 +18,12 @@ import type { Authenticator } from '../auth/tokens.js';
 import type { ListingSlots } from '../service/listings.js';
 import type { VmapService } from '../service/vmap-service.js';
 import { DeadlineExceeded } from '../service/errors.js';
-import { hex, parseU64 } from '../vmap/geometry.js';
+import { parseU64 } from '../vmap/geometry.js';
 import { decoded } from './decoding.js';
 import { identify } from './call-context.js';
-import { toAreaMessage, type AreaMessage } from './messages.js';
+import { areaMessage } from '../service/area-view.js';
+import type { Area } from './generated/vmap/v1/Area.js';
+import type { ListAreasRequest__Output } from './generated/vmap/v1/ListAreasRequest.js';
 
 /** What a listing needs from the edge. */
 export interface ListingOptions {
@@ -31,7 +33,7 @@ export interface ListingOptions {
   readonly logger: Logger;
 }
 
-type ListCall = grpc.ServerWritableStream<Record<string, unknown>, AreaMessage>;
+type ListCall = grpc.ServerWritableStream<ListAreasRequest__Output, Area>;
 
 /** How a wait for the reader ended. */
 type Drain = 'drained' | 'gone' | 'stalled';
@@ -83,14 +85,14 @@ export async function listAreas(service: VmapService, call: ListCall, options: L
     for (const va of service.areas(service.snapshot(), from, includeLazy, who)) {
       if (sent >= limit) break;
       if (call.cancelled || call.destroyed) return;
-      const message = toAreaMessage(service, va);
+      const message = areaMessage(va);
       sent++;
-      last = message.addr;
+      last = va.addr;
       if (call.write(message)) continue;
       const outcome = await drain(call, options.stallTimeoutMs);
       if (outcome === 'gone') return;
       if (outcome === 'stalled') {
-        const at = hex(BigInt(last));
+        const at = last;
         options.logger.warn({ rpc: 'ListAreas', peer: call.getPeer(), sent, last: at, stallTimeoutMs: options.stallTimeoutMs }, 'listing stalled: the reader took nothing; ended it');
         throw new DeadlineExceeded(
           `the reader took nothing for ${options.stallTimeoutMs} ms (--stall-timeout-ms); the last area sent starts at ${at}: list again with from_addr above it`,

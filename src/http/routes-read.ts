@@ -56,7 +56,7 @@ export function readRoutes(app: FastifyInstance, service: VmapService, options: 
     // A stream with backpressure: a reader that stops reading holds one
     // snapshot and one chunk, never the whole listing or any lock, and only
     // until the stall timeout.
-    sendListing(reply, vmallocinfoChunks(service.geometry, areas, limit), CONTENT_TYPE.text, {
+    sendListing(reply, vmallocinfoChunks(areas, limit), CONTENT_TYPE.text, {
       slots: options.listings,
       stallTimeoutMs: options.stallTimeoutMs,
       logger: options.logger,

@@ -1,28 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
 import type { Identity } from '../auth/tokens.js';
 import { ALLOC_REQUEST_FIELDS, parseAllocInput } from '../service/alloc-input.js';
+import { areaJson } from '../service/area-view.js';
 import type { VmapMetrics, WriteKind } from '../service/metrics.js';
 import type { VmapService } from '../service/vmap-service.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
 import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
-import { PAGE_SIZE } from '../vmap/page.js';
 import { errorNameOf, statusName } from './errors.js';
 import type { HttpOptions } from './server.js';
-
-/** The JSON of an area, as the write routes and GET /v1/areas/:addr answer it. */
-function areaJson(service: VmapService, va: VmapArea): Record<string, unknown> {
-  const d = service.describe(va);
-  return {
-    addr: service.geometry.hexOf(va.start),
-    size: d.size,
-    area_size: d.areaSize,
-    caller: va.caller,
-    owner: va.owner,
-    lazy: va.lazy,
-    request_id: va.requestId,
-  };
-}
 
 /** `reply`'s outcome as vmapd_writes_total labels it: 'ok' or the error body's name. */
 function resultOf(reply: FastifyReply): string {
@@ -67,28 +52,28 @@ export function writeRoutes(app: FastifyInstance, service: VmapService, options:
       if (!ALLOC_REQUEST_FIELDS.has(key)) throw new InvalidArgument(key.slice(0, 64), 'unknown field');
     }
     const area = await service.alloc(parseAllocInput(fields, identity.owner), { identity });
-    return reply.status(201).send(areaJson(service, area));
+    return reply.status(201).send(areaJson(area));
   });
 
   app.delete('/v1/areas/:addr', write('free'), async (req) => {
     const identity = who(req);
     const { addr } = req.params as { addr: string };
-    const { area, purged } = await service.free(parseU64(addr, 'addr'), { identity });
-    return { freed_bytes: service.describe(area).areaSize, purged: purged !== null };
+    const r = await service.free(parseU64(addr, 'addr'), { identity });
+    return { freed_bytes: r.freedBytes, purged: r.purged };
   });
 
   app.get('/v1/areas/:addr', (req) => {
     const identity = who(req);
     const { addr } = req.params as { addr: string };
     const a = parseU64(addr, 'addr');
-    const va = service.find(a, identity);
-    if (va === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(a)}`);
-    return areaJson(service, va);
+    const v = service.find(a, identity);
+    if (v === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(a)}`);
+    return areaJson(v);
   });
 
   app.post('/v1/purge', write('purge'), async (req) => {
     const identity = who(req);
     const r = await service.purge({ identity });
-    return { purged_areas: r.areas, purged_bytes: r.pages * PAGE_SIZE };
+    return { purged_areas: r.areas, purged_bytes: r.bytes };
   });
 }

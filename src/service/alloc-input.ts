@@ -14,6 +14,9 @@ export interface AllocInput {
   readonly requestId: string;
 }
 
+/** An AllocRequest as an edge received it: the gRPC message, or an HTTP JSON body. */
+export type AllocFields = { readonly [K in 'size' | 'align' | 'vstart' | 'vend' | 'no_guard' | 'caller' | 'request_id']?: unknown };
+
 /** The fields of the AllocRequest message, as both edges accept them. */
 export const ALLOC_REQUEST_FIELDS: ReadonlySet<string> = new Set(['size', 'align', 'vstart', 'vend', 'no_guard', 'caller', 'request_id']);
 
@@ -35,7 +38,7 @@ function u64(v: unknown, field: string): bigint {
   throw new InvalidArgument(field, `must be an unsigned integer, got ${shown}`);
 }
 
-function optionalU64(fields: Record<string, unknown>, field: string, prefix: string): bigint {
+function optionalU64(fields: AllocFields, field: 'align' | 'vstart' | 'vend', prefix: string): bigint {
   const v = fields[field];
   return v === undefined || v === null ? 0n : u64(v, prefix + field);
 }
@@ -53,7 +56,7 @@ function hasControlCharacter(s: string): boolean {
  * A string field. `oneLine` for a field printed inside a line of /vmallocinfo,
  * where a line break would let a client forge lines (another owner's areas).
  */
-function optionalString(fields: Record<string, unknown>, field: string, prefix: string, oneLine = false): string {
+function optionalString(fields: AllocFields, field: 'caller' | 'request_id', prefix: string, oneLine = false): string {
   const v = fields[field];
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw new InvalidArgument(prefix + field, 'must be a string');
@@ -67,7 +70,7 @@ function optionalString(fields: Record<string, unknown>, field: string, prefix: 
  * safe integers or BigInts (an HTTP body's large integers). Errors name the
  * field, after `prefix` (`requests[3].`).
  */
-export function parseAllocInput(fields: Record<string, unknown>, owner: string, prefix = ''): AllocInput {
+export function parseAllocInput(fields: AllocFields, owner: string, prefix = ''): AllocInput {
   if (fields.size === undefined || fields.size === null) throw new InvalidArgument(prefix + 'size', 'is required');
   if (fields.no_guard !== undefined && fields.no_guard !== null && typeof fields.no_guard !== 'boolean') {
     throw new InvalidArgument(prefix + 'no_guard', 'must be a boolean');

@@ -11,6 +11,7 @@ import { VmapSpace, type FreeResult, type PurgeResult } from '../vmap/space.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Store } from '../store/store.js';
 import type { AllocInput } from './alloc-input.js';
+import { areaView, type AreaView, type FreeView, type PurgeView } from './area-view.js';
 import { MAX_BATCH_ALLOCS, toAllocRequest } from './alloc-request.js';
 import type { CallContext } from './call-context.js';
 import { Busy, Unavailable } from './errors.js';
@@ -143,19 +144,20 @@ export class VmapService {
    *
    * @throws InvalidArgument naming the field; OutOfSpace; QuotaExceeded; Busy; DeadlineExceeded; Unavailable
    */
-  async alloc(input: AllocInput, ctx: CallContext = {}): Promise<VmapArea> {
+  async alloc(input: AllocInput, ctx: CallContext = {}): Promise<AreaView> {
     const req = toAllocRequest(this.geometry, input, '');
-    return (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea;
+    return areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea);
   }
 
   /**
    * Reserves several areas in one write, all or none, placed in order as by
    * consecutive allocs. Errors name the request: `requests[3].size`.
    */
-  async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly VmapArea[]> {
+  async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly AreaView[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => toAllocRequest(this.geometry, input, `requests[${i}].`));
-    return (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
+    const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
+    return made.map((va) => areaView(this.geometry, va));
   }
 
   /**
@@ -164,29 +166,31 @@ export class VmapService {
    * @throws NoSuchArea unless a busy area starts exactly there
    * @throws PermissionDenied when it belongs to another owner and the caller is no admin
    */
-  async free(addr: bigint, ctx: CallContext = {}): Promise<FreeResult> {
+  async free(addr: bigint, ctx: CallContext = {}): Promise<FreeView> {
     const start = this.geometry.pageAt(addr);
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
     const who = ctx.identity ?? ANONYMOUS;
     const owner = who.role === 'admin' ? null : who.owner;
-    return (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
+    const { area, purged } = (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
+    return { freedBytes: area.pages * PAGE_SIZE, purged: purged !== null };
   }
 
   /** Returns every lazily freed area to free space. */
-  async purge(ctx: CallContext = {}): Promise<PurgeResult> {
-    return (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
+  async purge(ctx: CallContext = {}): Promise<PurgeView> {
+    const r = (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
+    return { areas: r.areas, bytes: r.pages * PAGE_SIZE };
   }
 
   /**
    * The busy area containing `addr` in the current snapshot, or undefined;
    * an area of another owner only for an admin. Lock-free.
    */
-  find(addr: bigint, identity: Identity = ANONYMOUS): VmapArea | undefined {
+  find(addr: bigint, identity: Identity = ANONYMOUS): AreaView | undefined {
     const page = this.geometry.pageContaining(addr);
     if (page === undefined) return undefined;
     const va = this.snapshot().areas.floor(page);
     if (va === undefined || va.lazy || page >= va.start + va.pages) return undefined;
-    return identity.role === 'admin' || va.owner === identity.owner ? va : undefined;
+    return identity.role === 'admin' || va.owner === identity.owner ? areaView(this.geometry, va) : undefined;
   }
 
   /**
@@ -194,12 +198,12 @@ export class VmapService {
    * address; below the space means its start), lazy ones only if asked, and
    * other owners' only for an admin (lazy areas have no owner left to show).
    */
-  *areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<VmapArea> {
+  *areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<AreaView> {
     if (from >= this.geometry.end) return;
     const fromPage = from <= this.geometry.base ? 0 : Number((from - this.geometry.base + BigInt(PAGE_SIZE) - 1n) / BigInt(PAGE_SIZE));
     const all = identity.role === 'admin';
     for (const va of snapshot.areas.from(fromPage)) {
-      if (va.lazy ? includeLazy && all : all || va.owner === identity.owner) yield va;
+      if (va.lazy ? includeLazy && all : all || va.owner === identity.owner) yield areaView(this.geometry, va);
     }
   }
 
@@ -228,15 +232,6 @@ export class VmapService {
     this.readinessChanged();
     await drained;
     await this.store.close();
-  }
-
-  /** Usable and reserved bytes and the start address of an area, for the edges. */
-  describe(va: VmapArea): { addr: bigint; size: number; areaSize: number } {
-    return {
-      addr: this.geometry.addressOf(va.start),
-      size: (va.guard ? va.pages - 1 : va.pages) * PAGE_SIZE,
-      areaSize: va.pages * PAGE_SIZE,
-    };
   }
 
   /** Queues `op` for its batch; writes are counted by the edges, which also see what never gets here. */

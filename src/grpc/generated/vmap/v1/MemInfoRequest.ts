@@ -1,0 +1,8 @@
+// Original file: proto/vmap/v1/vmap.proto
+
+
+export interface MemInfoRequest {
+}
+
+export interface MemInfoRequest__Output {
+}
