@@ -10,7 +10,7 @@ export interface MutexObserver {
 
 /**
  * The writer mutex: vmapd's `vmap_area_lock`. FIFO and async, so a holder
- * keeps it across the `await`s of a write (journal append, fsync) and no
+ * keeps it across the `await`s of a write (apply, commit, fsync, publish) and no
  * other write interleaves. Readers in the default read modes never take it.
  */
 export class WriterMutex {
@@ -31,10 +31,5 @@ export class WriterMutex {
       this.observer?.held((performance.now() - got) / 1000);
       release();
     }
-  }
-
-  /** Whether someone holds the mutex now. */
-  get isLocked(): boolean {
-    return this.mutex.isLocked();
   }
 }

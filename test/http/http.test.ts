@@ -153,6 +153,9 @@ describe('HTTP edge', () => {
   });
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+    // The writes whose counters are looked for below, made here: no test depends on another's.
+    const made = (await (await post(s, '/v1/areas', { size: 4096 })).json()) as { addr: string };
+    assert.equal((await fetch(`${s.httpUrl}/v1/areas/0xffffc9ffff000000`, { method: 'DELETE' })).status, 404);
     assert.equal((await fetch(`${s.httpUrl}/healthz`)).status, 200);
     assert.equal((await fetch(`${s.httpUrl}/readyz`)).status, 200);
     await fetch(`${s.httpUrl}/meminfo`);
@@ -171,5 +174,6 @@ describe('HTTP edge', () => {
     const generation = /^vmapd_snapshot_generation (\d+)$/m.exec(metrics);
     const meminfo = (await (await fetch(`${s.httpUrl}/meminfo?format=json`)).json()) as { generation: number };
     assert.equal(Number(generation?.[1]), meminfo.generation);
+    await fetch(`${s.httpUrl}/v1/areas/${made.addr}`, { method: 'DELETE' });
   });
 });

@@ -86,6 +86,7 @@ describe('read path', () => {
     const s = await startTestServer({ readMode: 'locked-walk' }, { hooks: { beforePublish: stall.hook } });
     try {
       await call(s.client, 'Alloc', { size: '8192' });
+      const before = await meminfoJson(s);
       const readsBefore = await readsCounted(s, 'locked-walk');
 
       stall.arm();
@@ -109,6 +110,9 @@ describe('read path', () => {
       await write;
       const m = await read;
       assert.equal(m.nr_areas, 2, 'the read ran after the write it waited for');
+      // Proof it waited: a walk without the mutex would have reported the
+      // generation published before the stalled write; this one is the next.
+      assert.equal(m.generation, before.generation + 1, 'the read took the mutex after the write had been published');
     } finally {
       stall.release();
       await s.stop();
