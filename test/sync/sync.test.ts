@@ -62,26 +62,29 @@ describe('GroupCommit', () => {
   function harness(limits: { maxBatch?: number; maxPending?: number } = {}) {
     const batches: number[][] = [];
     let hold: Promise<void> | null = null;
+    let started = gate();
     const gc = new GroupCommit<number, number>(
       new WriterMutex(),
       async (ops) => {
         batches.push([...ops]);
+        started.open();
+        started = gate();
         if (hold) await hold;
         return ops.map((op): Outcome<number> => (op < 0 ? { ok: false, error: new Error(`bad ${op}`) } : { ok: true, value: op * 10 }));
       },
       REFUSALS,
       limits,
     );
-    return { gc, batches, holdWith: (p: Promise<void> | null) => (hold = p) };
+    return { gc, batches, holdWith: (p: Promise<void> | null) => (hold = p), started: () => started.opened };
   }
 
   it('runs what queues behind a running batch as the next batch, each write answered by its own outcome', async () => {
-    const { gc, batches, holdWith } = harness();
+    const { gc, batches, holdWith, started } = harness();
     const g = gate();
     holdWith(g.opened);
+    const running = started();
     const first = gc.submit(1);
-    await Promise.resolve();
-    await Promise.resolve();
+    await running;
     const rest = [gc.submit(2), gc.submit(-3), gc.submit(4)];
     holdWith(null);
     g.open();
@@ -103,12 +106,12 @@ describe('GroupCommit', () => {
   });
 
   it('refuses past maxPending and after close, with the errors its owner gave, and drains what it accepted', async () => {
-    const { gc, holdWith } = harness({ maxPending: 2 });
+    const { gc, holdWith, started } = harness({ maxPending: 2 });
     const g = gate();
     holdWith(g.opened);
+    const inBatch = started();
     const running = gc.submit(1);
-    await Promise.resolve();
-    await Promise.resolve();
+    await inBatch;
     const queued = [gc.submit(2), gc.submit(3)];
     assert.equal(gc.pendingCount, 2);
     await assert.rejects(gc.submit(4), /^Error: full at 2$/);
