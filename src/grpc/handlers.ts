@@ -8,7 +8,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { parseAllocInput } from '../service/alloc-input.js';
-import { areaMessage } from '../service/area-view.js';
 import type { CallContext } from '../service/call-context.js';
 import { memInfoFields } from '../service/meminfo-view.js';
 import type { WriteKind } from '../service/metrics.js';
@@ -16,6 +15,7 @@ import type { VmapService } from '../service/vmap-service.js';
 import { errorData, errorName, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { deadlineOf, identify } from './call-context.js';
+import { areaMessage } from './area-message.js';
 import { decoded } from './decoding.js';
 import type { AllocBatchRequest__Output } from './generated/vmap/v1/AllocBatchRequest.js';
 import type { AllocBatchResponse } from './generated/vmap/v1/AllocBatchResponse.js';

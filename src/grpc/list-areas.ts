@@ -19,9 +19,9 @@ import type { ListingSlots } from '../service/listings.js';
 import type { VmapService } from '../service/vmap-service.js';
 import { DeadlineExceeded } from '../service/errors.js';
 import { parseU64 } from '../vmap/geometry.js';
+import { areaMessage } from './area-message.js';
 import { decoded } from './decoding.js';
 import { identify } from './call-context.js';
-import { areaMessage } from '../service/area-view.js';
 import type { Area } from './generated/vmap/v1/Area.js';
 import type { ListAreasRequest__Output } from './generated/vmap/v1/ListAreasRequest.js';
 

@@ -1,11 +1,10 @@
 /**
  * An area as every edge, vmapctl and the tests show it. The service builds
  * the AreaView (the one place that knows pages and guard pages); the
- * renderings below are the only ones: the area JSON of HTTP and vmapctl, the
- * gRPC Area message, the /proc/vmallocinfo line. Plain data: it crosses
- * threads as it is.
+ * renderings below are the only ones: the area JSON of HTTP and vmapctl and
+ * the /proc/vmallocinfo line (the gRPC Area message is src/grpc's
+ * areaMessage). Plain data: it crosses threads as it is.
  */
-import type { Area } from '../grpc/generated/vmap/v1/Area.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
@@ -71,19 +70,6 @@ export type AreaJson = {
 /** `v` as the area JSON object. */
 export function areaJson(v: AreaView): AreaJson {
   return { addr: v.addr, size: v.size, area_size: v.areaSize, caller: v.caller, owner: v.owner, lazy: v.lazy, request_id: v.requestId };
-}
-
-/** `v` as the gRPC Area message (uint64 fields as decimal strings, which proto-loader takes losslessly). */
-export function areaMessage(v: AreaView): Area {
-  return {
-    addr: BigInt(v.addr).toString(),
-    size: String(v.size),
-    area_size: String(v.areaSize),
-    caller: v.caller,
-    owner: v.owner,
-    lazy: v.lazy,
-    request_id: v.requestId,
-  };
 }
 
 /**
