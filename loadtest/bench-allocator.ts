@@ -19,7 +19,8 @@
  *   which `heapUsed` does not count), both after prefill and after the
  *   steady-state run;
  * - the same steady-state workload at 10k live areas on a naive sorted-array
- *   model (loadtest/reference-space.ts), for contrast;
+ *   model (loadtest/lib/reference-space.ts, the one the property tests check
+ *   VmapSpace against), for contrast;
  * - a cross-check that VmapSpace and the reference place every area at the same
  *   page under the same random workload (correctness of the comparison).
  *
@@ -51,7 +52,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { PAGE_SIZE } from '../src/vmap/page.js';
 import { VmapSpace } from '../src/vmap/space.js';
-import { ReferenceSpace } from './reference-space.js';
+import { ReferenceSpace } from './lib/reference-space.js';
 
 // ---- options ----------------------------------------------------------------
 
@@ -190,7 +191,7 @@ function refSteady(space: ReferenceSpace, live: number[], rng: Rng, iters: numbe
   for (let i = 0; i < iters; i++) {
     const idx = rng.below(len);
     space.free(live[idx]!);
-    live[idx] = space.alloc(randomSize(rng));
+    live[idx] = space.alloc({ size: randomSize(rng) }).area.start;
   }
 }
 
@@ -363,10 +364,10 @@ async function benchSize(n: number, seed: number): Promise<SizeResult> {
 
 async function benchReference(n: number, seed: number): Promise<SteadyResult & { prefillMs: number }> {
   const rng = new Rng(seed);
-  const space = new ReferenceSpace(SPACE_SHAPE.pages, LAZY_MAX_PAGES);
+  const space = new ReferenceSpace({ ...SPACE_SHAPE, lazyMaxPages: LAZY_MAX_PAGES });
   const live: number[] = [];
   const p0 = performance.now();
-  for (let i = 0; i < n; i++) live.push(space.alloc(randomSize(rng)));
+  for (let i = 0; i < n; i++) live.push(space.alloc({ size: randomSize(rng) }).area.start);
   const prefillMs = performance.now() - p0;
   const steady = await measureSteady(() => refSteady(space, live, rng, CHUNK));
   blackhole += space.meminfo().nrAreas;
@@ -379,12 +380,12 @@ function crossCheck(seed: number): { iterations: number; mismatch: string | null
   const rngB = new Rng(seed);
   // Prefill draws from two identical streams; the steady loop below shares rngA.
   const space = new VmapSpace({ ...SPACE_SHAPE, lazyMaxPages: LAZY_MAX_PAGES });
-  const ref = new ReferenceSpace(SPACE_SHAPE.pages, LAZY_MAX_PAGES);
+  const ref = new ReferenceSpace({ ...SPACE_SHAPE, lazyMaxPages: LAZY_MAX_PAGES });
   const liveA: number[] = [];
   const liveB: number[] = [];
   for (let i = 0; i < CROSS_CHECK_LIVE; i++) {
     liveA.push(space.alloc({ size: randomSize(rngA) }).area.start);
-    liveB.push(ref.alloc(randomSize(rngB)));
+    liveB.push(ref.alloc({ size: randomSize(rngB) }).area.start);
     if (liveA[i] !== liveB[i]) return { iterations: i, mismatch: `prefill ${i}: vmap ${liveA[i]} vs reference ${liveB[i]}` };
   }
   // One shared PRNG stream drives both models, so every pick and size is the same.
@@ -394,7 +395,7 @@ function crossCheck(seed: number): { iterations: number; mismatch: string | null
     space.free(liveA[idx]!);
     ref.free(liveB[idx]!);
     const a = space.alloc({ size }).area.start;
-    const b = ref.alloc(size);
+    const b = ref.alloc({ size }).area.start;
     if (a !== b) return { iterations: i, mismatch: `free/alloc pair ${i}: vmap placed at ${a}, reference at ${b}` };
     liveA[idx] = a;
     liveB[idx] = b;
