@@ -30,7 +30,7 @@
  * live area at 1M. Nothing is asserted on time; the exit status is non-zero
  * only if the cross-check finds a placement mismatch.
  *
- * The PRNG is seeded (sfc32), so the workload is reproducible run to run. The
+ * The PRNG is seeded (loadtest/lib/random.ts), so the workload is reproducible run to run. The
  * timing is not: it is single-threaded wall-clock time, so other processes on
  * the machine skew it (the load average is printed at the start and the end).
  * At 1M live areas the run is too short for fragmentation to settle (the free
@@ -52,6 +52,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { PAGE_SIZE } from '../src/vmap/page.js';
 import { VmapSpace } from '../src/vmap/space.js';
+import { SeededRandom } from './lib/random.js';
 import { ReferenceSpace } from './lib/reference-space.js';
 
 // ---- options ----------------------------------------------------------------
@@ -97,37 +98,8 @@ const CHUNK = 1024;
 
 // ---- helpers ----------------------------------------------------------------
 
-/** sfc32: a small, fast, seedable 32-bit PRNG. */
-class Rng {
-  private a = 0x9e3779b9;
-  private b = 0x243f6a88;
-  private c = 0xb7e15162;
-  private d: number;
-
-  constructor(seed: number) {
-    this.d = (seed ^ 0xdeadbeef) | 0;
-    for (let i = 0; i < 16; i++) this.next();
-  }
-
-  /** Uniform uint32. */
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform integer in [0, n), n <= 2^32. */
-  below(n: number): number {
-    return Math.floor((this.next() / 4294967296) * n);
-  }
-}
-
 /** Random area size in bytes: 1-64 whole pages. */
-function randomSize(rng: Rng): number {
+function randomSize(rng: SeededRandom): number {
   return (1 + rng.below(MAX_AREA_PAGES)) * PAGE_SIZE;
 }
 
@@ -175,7 +147,7 @@ function median(xs: number[]): number {
 // ---- workloads ----------------------------------------------------------------
 
 /** `iters` steady-state iterations on a VmapSpace: free a random live area, alloc a new one. */
-function vmapSteady(space: VmapSpace, live: number[], rng: Rng, iters: number): void {
+function vmapSteady(space: VmapSpace, live: number[], rng: SeededRandom, iters: number): void {
   const len = live.length;
   for (let i = 0; i < iters; i++) {
     const idx = rng.below(len);
@@ -186,7 +158,7 @@ function vmapSteady(space: VmapSpace, live: number[], rng: Rng, iters: number): 
 }
 
 /** The same workload on the reference model. */
-function refSteady(space: ReferenceSpace, live: number[], rng: Rng, iters: number): void {
+function refSteady(space: ReferenceSpace, live: number[], rng: SeededRandom, iters: number): void {
   const len = live.length;
   for (let i = 0; i < iters; i++) {
     const idx = rng.below(len);
@@ -319,7 +291,7 @@ interface SizeResult {
 }
 
 async function benchSize(n: number, seed: number): Promise<SizeResult> {
-  const rng = new Rng(seed);
+  const rng = new SeededRandom(seed);
   // The live-start array is built before the baseline so the heap delta is the space alone.
   const live: number[] = [];
   for (let i = 0; i < n; i++) live.push(0);
@@ -363,7 +335,7 @@ async function benchSize(n: number, seed: number): Promise<SizeResult> {
 }
 
 async function benchReference(n: number, seed: number): Promise<SteadyResult & { prefillMs: number }> {
-  const rng = new Rng(seed);
+  const rng = new SeededRandom(seed);
   const space = new ReferenceSpace({ ...SPACE_SHAPE, lazyMaxPages: LAZY_MAX_PAGES });
   const live: number[] = [];
   const p0 = performance.now();
@@ -376,8 +348,8 @@ async function benchReference(n: number, seed: number): Promise<SteadyResult & {
 
 /** Runs the same seeded workload on both models and compares every placement. */
 function crossCheck(seed: number): { iterations: number; mismatch: string | null } {
-  const rngA = new Rng(seed);
-  const rngB = new Rng(seed);
+  const rngA = new SeededRandom(seed);
+  const rngB = new SeededRandom(seed);
   // Prefill draws from two identical streams; the steady loop below shares rngA.
   const space = new VmapSpace({ ...SPACE_SHAPE, lazyMaxPages: LAZY_MAX_PAGES });
   const ref = new ReferenceSpace({ ...SPACE_SHAPE, lazyMaxPages: LAZY_MAX_PAGES });
