@@ -4,17 +4,12 @@
  * a big alignment), from a seeded generator so a run can be repeated.
  */
 import { PAGE_SIZE } from '../../src/vmap/page.js';
+import { SeededRandom } from './random.js';
 
-/** A seeded PRNG (mulberry32): fast, and the same sequence for the same seed. */
+/** Uniform doubles in [0, 1) from SeededRandom, as the function randomAlloc draws from. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.float();
 }
 
 /** An AllocRequest message (uint64 fields as decimal strings). */

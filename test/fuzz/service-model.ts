@@ -1,6 +1,6 @@
 /**
  * A model of what vmapd's service layer answers, for the fuzz tests: the
- * reference allocator (test/vmap/reference-model.ts) plus the rules the
+ * reference allocator (loadtest/lib/reference-space.ts) plus the rules the
  * service adds on top of it (field validation, tokens and owners, request
  * ids, all-or-none batches). It is written from the contract in issue 6 and
  * the proto, not from src/, and predicts for every request either the result
@@ -9,158 +9,12 @@
 import type { MemInfo } from '../../src/vmap/meminfo.js';
 import type { VmapArea } from '../../src/vmap/vmap-area.js';
 import { InvalidArgument, OutOfSpace } from '../../src/vmap/errors.js';
-import { ReferenceSpace } from '../vmap/reference-model.js';
-
-/** The default space: x86-64 VMALLOC_START, 32 TiB. */
-export const BASE = 0xffffc90000000000n;
-export const PAGE = 4096;
-const PAGE_N = 4096n;
-export const PAGES = 2 ** 33;
-export const SPACE_BYTES = BigInt(PAGES) * PAGE_N;
-export const END = BASE + SPACE_BYTES;
-const U64_MAX = (1n << 64n) - 1n;
-/** Bounded string fields (issue 6: "oversized caller/request_id strings"). */
-export const MAX_CALLER = 256;
-export const MAX_REQUEST_ID = 128;
-export const MAX_BATCH = 10000;
-
-/** Who calls: the owner a valid token stands for, and its role. */
-export interface Who {
-  readonly owner: string;
-  readonly role: 'client' | 'admin';
-}
-
-/** The failures the model predicts (the service's error kinds). */
-export type Kind = 'InvalidArgument' | 'OutOfSpace' | 'NoSuchArea' | 'PermissionDenied' | 'Unauthenticated';
-
-/** A predicted answer: a value, or an error kind and (InvalidArgument) the fields that may be named. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly kind: Kind; readonly fields?: readonly string[] };
-
-export const GRPC_CODE: Record<Kind, number> = {
-  InvalidArgument: 3,
-  NoSuchArea: 5,
-  PermissionDenied: 7,
-  OutOfSpace: 8,
-  Unauthenticated: 16,
-};
-
-export const HTTP_STATUS: Record<Kind, number> = {
-  InvalidArgument: 400,
-  NoSuchArea: 404,
-  PermissionDenied: 403,
-  OutOfSpace: 507,
-  Unauthenticated: 401,
-};
+import { ReferenceSpace } from '../../loadtest/lib/reference-space.js';
+import { checkAllocFields, type Checked } from './alloc-check.js';
+import { BASE, END, MAX_BATCH, PAGE, PAGE_N, PAGES, u64, type Kind, type Outcome, type Who } from './contract.js';
 
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const fail = <T>(kind: Kind, fields?: readonly string[]): Outcome<T> => (fields === undefined ? { ok: false, kind } : { ok: false, kind, fields });
-
-/**
- * A uint64 as the contract takes it: a decimal or `0x` hex string (nothing
- * around it, not even whitespace), a safe non-negative integer or a BigInt;
- * undefined for anything else, including negative numbers and values above 2^64-1.
- */
-export function u64(value: unknown): bigint | undefined {
-  let n: bigint;
-  if (typeof value === 'bigint') n = value;
-  else if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) return undefined;
-    n = BigInt(value);
-  } else if (typeof value === 'string') {
-    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(value)) return undefined;
-    n = BigInt(value);
-  } else return undefined;
-  return n < 0n || n > U64_MAX ? undefined : n;
-}
-
-/** The identity an `authorization` value stands for under `tokens`, or undefined (unauthenticated). */
-export function identityOf(header: string | undefined, tokens: ReadonlyMap<string, Who>): Who | undefined {
-  if (header === undefined || header === '') return undefined;
-  // RFC 6750: the scheme is case-insensitive; one token, surrounding blanks allowed.
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? tokens.get(m[1]!) : undefined;
-}
-
-/** An AllocRequest after field checks: sizes in bytes, range limits as relative pages. */
-interface Checked {
-  readonly size: number;
-  readonly align: number;
-  readonly vstart: number | undefined;
-  readonly vend: number | undefined;
-  readonly noGuard: boolean;
-  readonly caller: string;
-  readonly requestId: string;
-}
-
-const absent = (v: unknown): boolean => v === undefined || v === null;
-
-/** C0 and C1 controls, DEL, U+2028 and U+2029: what would break a /vmallocinfo line. */
-export function breaksLine(s: string): boolean {
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
-  }
-  return false;
-}
-
-/**
- * Checks one AllocRequest's fields on their own (not against the space's
- * contents): every field at fault is listed, `prefix` before its name.
- */
-export function checkAllocFields(fields: Record<string, unknown>, prefix = ''): { checked?: Checked; bad: string[] } {
-  const bad: string[] = [];
-  const u = (name: string): bigint | undefined => {
-    const v = fields[name];
-    if (absent(v)) return 0n;
-    const n = u64(v);
-    if (n === undefined) bad.push(prefix + name);
-    return n;
-  };
-  const str = (name: string, max: number, printable: boolean): string => {
-    const v = fields[name];
-    if (absent(v)) return '';
-    if (typeof v !== 'string' || v.length > max || (printable && breaksLine(v))) {
-      bad.push(prefix + name);
-      return '';
-    }
-    return v;
-  };
-  let size: bigint | undefined;
-  if (absent(fields.size)) bad.push(prefix + 'size');
-  else {
-    size = u('size');
-    if (size !== undefined && (size === 0n || size > SPACE_BYTES)) bad.push(prefix + 'size');
-  }
-  if (!absent(fields.no_guard) && typeof fields.no_guard !== 'boolean') bad.push(prefix + 'no_guard');
-  const align = u('align');
-  if (align !== undefined && align !== 0n && (align & (align - 1n)) !== 0n) bad.push(prefix + 'align');
-  // An alignment no address of the space is a multiple of can never fit.
-  else if (align !== undefined && align !== 0n && ((BASE + align - 1n) / align) * align >= END) bad.push(prefix + 'align');
-  const limit = (name: 'vstart' | 'vend'): number | undefined => {
-    const a = u(name);
-    if (a === undefined || a === 0n) return undefined;
-    if (a < BASE || a > END) {
-      bad.push(prefix + name);
-      return undefined;
-    }
-    const off = a - BASE;
-    // vstart rounds up to a page, vend down: the area stays inside [vstart, vend).
-    const page = name === 'vstart' ? (off + PAGE_N - 1n) / PAGE_N : off / PAGE_N;
-    if (name === 'vend' && page === 0n) bad.push(prefix + name);
-    return Number(page);
-  };
-  const vstart = limit('vstart');
-  const vend = limit('vend');
-  // caller is printed one area per line in /vmallocinfo: no control characters.
-  const caller = str('caller', MAX_CALLER, true);
-  const requestId = str('request_id', MAX_REQUEST_ID, false);
-  if (bad.length > 0) return { bad };
-  return {
-    bad,
-    checked: { size: Number(size), align: Number(align), vstart, vend, noGuard: fields.no_guard === true, caller, requestId },
-  };
-}
-
 /** What Free answers. */
 export interface Freed {
   readonly freedBytes: number;
@@ -194,6 +48,7 @@ export class ServiceModel {
     return this.space.areas();
   }
 
+  /** The model's /meminfo figures. */
   meminfo(): MemInfo {
     return this.space.meminfo();
   }
