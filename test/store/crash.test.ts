@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { SeededRandom } from '../../loadtest/lib/random.js';
 import { call, collect, grpcClient, spawnVmapd, stopChild, type TestServer } from '../helpers/server.js';
 
 const CYCLES = 6;
@@ -127,10 +128,14 @@ async function clientLoop(c: TestServer['client'], history: History, cycle: numb
 }
 
 describe('crash recovery', () => {
-  it(`survives ${CYCLES} kill -9 cycles under concurrent writes without losing or duplicating anything`, { timeout: 120000 }, async () => {
+  it(`survives ${CYCLES} kill -9 cycles under concurrent writes without losing or duplicating anything`, { timeout: 120000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'vmapd-crash-'));
-    // The kill timing is not reproducible anyway; plain Math.random drives the workload.
-    const next = Math.random;
+    // A seeded workload (kill points and choices), printed so a failure can be
+    // replayed with VMAPD_CRASH_SEED; what the kernel schedules is not replayable.
+    const seed = Number(process.env.VMAPD_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    t.diagnostic(`seed ${seed} (VMAPD_CRASH_SEED=${seed} replays this workload)`);
+    const random = new SeededRandom(seed);
+    const next = (): number => random.float();
     const history = new History();
     let totalAcked = 0;
     try {
