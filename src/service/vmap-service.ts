@@ -19,7 +19,9 @@ import type { VmapMetrics } from './metrics.js';
 import { OwnerIndex } from './owner-index.js';
 import { Quotas } from './quotas.js';
 import type { ReadMode } from './read-modes.js';
+import type { ServiceHooks, ServiceOptions } from './service-options.js';
 import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
+import { areasOf, findArea } from './snapshot-reads.js';
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
 import type { WriteOp, WriteResult } from './write-op.js';
@@ -29,41 +31,6 @@ const WRITE_REFUSALS = {
   closed: () => new Unavailable('vmapd is shutting down and takes no more writes'),
   full: (pending: number) => new Busy(`server busy: ${pending} writes already queued; retry later`),
 };
-
-/** Test-only hooks into the write path. */
-export interface ServiceHooks {
-  /**
-   * Called under the writer mutex after a batch has been applied in memory
-   * and before the store commits it, with the batch's size and its writes'
-   * deadlines (epoch ms, the server's copies). A test can stall writes here
-   * (and let deadlines pass); a rejection fails the batch and undoes it.
-   */
-  beforePublish?: (batchSize: number, deadlines: readonly number[]) => Promise<void>;
-  /**
-   * Called after each write has been applied, with its result. A test can
-   * throw here to stand for a bug met half way through a write.
-   */
-  afterApply?: (result: unknown) => void;
-}
-
-/** What VmapService needs to start. */
-export interface ServiceOptions {
-  readonly geometry: SpaceGeometry;
-  readonly lazyMaxPages?: number;
-  readonly readMode?: ReadMode;
-  readonly logger: Logger;
-  readonly metrics?: VmapMetrics;
-  readonly hooks?: ServiceHooks;
-  /** Per-owner limits on busy reserved bytes and areas; 0 = none. */
-  readonly quotaBytes?: number;
-  readonly quotaAreas?: number;
-  /** Writes that may wait for their batch before new ones are refused (Busy). */
-  readonly maxPendingWrites?: number;
-  /** Where writes become durable; default: nowhere (MemoryStore). */
-  readonly store?: Store;
-  /** The areas the store recovered, ascending by start; default: none. */
-  readonly areas?: readonly VmapArea[];
-}
 
 /**
  * The one place that composes the space, the writer mutex, the published
@@ -186,11 +153,7 @@ export class VmapService {
    * an area of another owner only for an admin. Lock-free.
    */
   find(addr: bigint, identity: Identity = ANONYMOUS): AreaView | undefined {
-    const page = this.geometry.pageContaining(addr);
-    if (page === undefined) return undefined;
-    const va = this.snapshot().areas.floor(page);
-    if (va === undefined || va.lazy || page >= va.start + va.pages) return undefined;
-    return identity.role === 'admin' || va.owner === identity.owner ? areaView(this.geometry, va) : undefined;
+    return findArea(this.geometry, this.snapshot(), addr, identity);
   }
 
   /**
@@ -198,13 +161,8 @@ export class VmapService {
    * address; below the space means its start), lazy ones only if asked, and
    * other owners' only for an admin (lazy areas have no owner left to show).
    */
-  *areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<AreaView> {
-    if (from >= this.geometry.end) return;
-    const fromPage = from <= this.geometry.base ? 0 : Number((from - this.geometry.base + BigInt(PAGE_SIZE) - 1n) / BigInt(PAGE_SIZE));
-    const all = identity.role === 'admin';
-    for (const va of snapshot.areas.from(fromPage)) {
-      if (va.lazy ? includeLazy && all : all || va.owner === identity.owner) yield areaView(this.geometry, va);
-    }
+  areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<AreaView> {
+    return areasOf(this.geometry, snapshot, from, includeLazy, identity);
   }
 
   /**
@@ -252,7 +210,7 @@ export class VmapService {
     const batch = new WriteBatch({ space: this.space, owners: this.owners, quotas: this.quotas, geometry: this.geometry, logger: this.logger, debug: this.debug, afterApply: this.hooks.afterApply }, ops);
     try {
       if (batch.changes.length === 0) return batch.outcomes; // nothing changed: nothing to commit or publish
-      await this.hooks.beforePublish?.(ops.length, ops.flatMap((op) => (op.deadline === undefined ? [] : [op.deadline])));
+      await this.hooks.beforeCommit?.(ops.length, ops.flatMap((op) => (op.deadline === undefined ? [] : [op.deadline])));
       // The deadlines once more, just before the commit: a write whose client
       // gave up meanwhile is left out.
       batch.dropLate();

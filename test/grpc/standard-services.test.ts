@@ -110,7 +110,7 @@ describe('health follows readiness', () => {
       {},
       {
         hooks: {
-          beforePublish: async () => {
+          beforeCommit: async () => {
             if (failing) throw new StoreFailure('the disk holding the store is full', false);
           },
         },

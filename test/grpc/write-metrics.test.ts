@@ -105,7 +105,7 @@ describe('write metrics at the gRPC edge', () => {
         geometry: new SpaceGeometry(DEFAULT_SPACE_BASE, DEFAULT_SPACE_SIZE),
         logger,
         hooks: {
-          beforePublish: async () => {
+          beforeCommit: async () => {
             if (failing) throw new StoreFailure('the disk holding the store is full', false);
           },
         },

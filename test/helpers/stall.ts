@@ -1,6 +1,6 @@
 /**
  * A test-only stall of the write path: once armed, the next batch that
- * changes the space stops in `beforePublish` (holding the writer mutex,
+ * changes the space stops in `beforeCommit` (holding the writer mutex,
  * where a durable commit waits) until `release()`.
  */
 export class Stall {

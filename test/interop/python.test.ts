@@ -111,7 +111,7 @@ describe('interop: gRPC Python drives vmapd', () => {
       {
         hooks: {
           // Exactly one commit fails, as on a disk that was full for a moment.
-          beforePublish: async () => {
+          beforeCommit: async () => {
             if (failures-- > 0) throw new StoreFailure('the disk holding the store is full', false);
           },
         },

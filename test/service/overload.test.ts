@@ -14,7 +14,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 describe('overload', () => {
   it('refuses writes at once with RESOURCE_EXHAUSTED (server busy) past --max-pending-writes', async () => {
     const stall = new Stall();
-    const s = await startTestServer({ maxPendingWrites: 5 }, { hooks: { beforePublish: stall.hook } });
+    const s = await startTestServer({ maxPendingWrites: 5 }, { hooks: { beforeCommit: stall.hook } });
     try {
       stall.arm();
       const first = call(s.client, 'Alloc', { size: '4096' });
@@ -42,7 +42,7 @@ describe('overload', () => {
 
   it('does not apply a write whose deadline passes before its batch is committed', async () => {
     const stall = new Stall();
-    const s = await startTestServer({}, { hooks: { beforePublish: stall.hook } });
+    const s = await startTestServer({}, { hooks: { beforeCommit: stall.hook } });
     try {
       await call(s.client, 'Alloc', { size: '4096' });
       stall.arm();

@@ -48,7 +48,7 @@ describe('read path', () => {
 
   it('snapshot mode answers while a writer holds the mutex, showing the state from before that write', async () => {
     const stall = new Stall();
-    const s = await startTestServer({ readMode: 'snapshot' }, { hooks: { beforePublish: stall.hook } });
+    const s = await startTestServer({ readMode: 'snapshot' }, { hooks: { beforeCommit: stall.hook } });
     try {
       await call(s.client, 'Alloc', { size: '8192' });
       const before = await meminfoJson(s);
@@ -83,7 +83,7 @@ describe('read path', () => {
 
   it('locked-walk mode makes the same read wait for the writer', async () => {
     const stall = new Stall();
-    const s = await startTestServer({ readMode: 'locked-walk' }, { hooks: { beforePublish: stall.hook } });
+    const s = await startTestServer({ readMode: 'locked-walk' }, { hooks: { beforeCommit: stall.hook } });
     try {
       await call(s.client, 'Alloc', { size: '8192' });
       const before = await meminfoJson(s);
@@ -121,7 +121,7 @@ describe('read path', () => {
 
   it('groups writes that arrive while the mutex is held into one batch', async () => {
     const stall = new Stall();
-    const s = await startTestServer({}, { hooks: { beforePublish: stall.hook } });
+    const s = await startTestServer({}, { hooks: { beforeCommit: stall.hook } });
     try {
       stall.arm();
       const first = call(s.client, 'Alloc', { size: '4096' });
@@ -147,7 +147,7 @@ describe('read path', () => {
 
   it('close() answers the writes in flight, then refuses new ones', async () => {
     const stall = new Stall();
-    const s = await startTestServer({}, { hooks: { beforePublish: stall.hook } });
+    const s = await startTestServer({}, { hooks: { beforeCommit: stall.hook } });
     try {
       stall.arm();
       const inflight = call(s.client, 'Alloc', { size: '4096' });
@@ -172,7 +172,7 @@ describe('read path', () => {
       {},
       {
         hooks: {
-          beforePublish: async () => {
+          beforeCommit: async () => {
             if (fail) throw new Error('disk on fire');
           },
         },

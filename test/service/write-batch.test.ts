@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import type { Identity } from '../../src/auth/tokens.js';
 import type { AllocInput } from '../../src/service/alloc-input.js';
 import type { AreaView } from '../../src/service/area-view.js';
-import { VmapService, type ServiceOptions } from '../../src/service/vmap-service.js';
+import type { ServiceOptions } from '../../src/service/service-options.js';
+import { VmapService } from '../../src/service/vmap-service.js';
 import type { Change, Store } from '../../src/store/store.js';
 import { DeadlineExceeded, InternalFault, Unavailable } from '../../src/service/errors.js';
 import { StoreFailure } from '../../src/store/errors.js';
@@ -110,7 +111,7 @@ describe('write batches', () => {
     const stall = new Stall();
     const s = service({
       hooks: {
-        beforePublish: stall.hook,
+        beforeCommit: stall.hook,
         afterApply: (result) => {
           if ((result as { caller?: string }).caller === 'boom') throw new TypeError('a bug half way through a write');
         },
@@ -149,7 +150,7 @@ describe('write batches', () => {
   it('a write whose deadline passes while its batch waits for the commit is left out', async () => {
     const stall = new Stall();
     const store = new FailingStore();
-    const s = service({ store, hooks: { beforePublish: stall.hook } });
+    const s = service({ store, hooks: { beforeCommit: stall.hook } });
     stall.arm();
     const deadline = Date.now() + 100;
     const late = s.alloc(input(4096, { caller: 'late', requestId: 'late' }), { deadline });
