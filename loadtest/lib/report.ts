@@ -7,18 +7,11 @@
 import type { FloodResult } from '../meminfo-flood.js';
 import type { WritersResult } from '../writers.js';
 import { NOISE_CORES, otherCores, type CpuUse } from './cpu.js';
+import { explain } from './report-explain.js';
+import { areas, cpuPerRequestUs, ms, rate, ratio, us } from './report-format.js';
 import type { CompareResults, Mode } from './results.js';
 
-const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
-const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(3));
-const areas = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 
-/** `value / base` as "0.93×", or "–" when there is no base. */
-export function ratio(value: number | undefined | null, base: number | undefined | null): string {
-  if (value === undefined || value === null || base === undefined || base === null || base === 0) return '–';
-  const r = value / base;
-  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
-}
 
 /**
  * Cores during one measurement: "server / load generators / other", where
@@ -44,17 +37,7 @@ function othersOf(r: CompareResults): number[] {
   return all.filter((n): n is number => n !== undefined);
 }
 
-/**
- * Server CPU per request in µs: cores used ÷ requests per second. Unlike
- * req/s it does not fall when other processes take the CPU, so it tells the
- * read path's own cost from contention on a shared machine.
- */
-export function cpuPerRequestUs(c: CpuUse | undefined, perSec: number | undefined): number | undefined {
-  if (c === undefined || c.server === null || perSec === undefined || perSec <= 0) return undefined;
-  return (c.server * 1e6) / perSec;
-}
 
-const us = (n: number | undefined): string => (n === undefined ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
 function withRatio(text: string, value: number | undefined | null, base: number | undefined | null): string {
   return `${text} (${ratio(value, base)})`;
@@ -235,115 +218,4 @@ export function renderReport(r: CompareResults, chartFile: string): string {
     out.push('');
   }
   return out.join('\n');
-}
-
-/** A server that used less than this share of its one core was not what limited the throughput. */
-const SATURATED = 0.9;
-
-/** Sentences read off this run's figures. */
-function explain(r: CompareResults): string[] {
-  const lines: string[] = [];
-  const http = r.baselines.http;
-  const bareUs = cpuPerRequestUs(r.baselines.httpCpu, http?.reqPerSec);
-  const get = (mode: Mode) => r.underLoad.find((u) => u.mode === mode);
-  const snap = get('snapshot');
-  const locked = get('locked-walk');
-  const rcu = get('rcu-walk');
-  const cores = (c: CpuUse, clients: number): string => {
-    const other = otherCores(c, clients);
-    return c.server === null || other === undefined
-      ? ''
-      : `vmapd used ${c.server.toFixed(2)} cores, the load generators ${clients.toFixed(2)} and other work ${other.toFixed(2)}, of ${r.machine.cpus}`;
-  };
-
-  if (snap && http) {
-    const c = snap.cpu;
-    const clients = snap.meminfo.clientCores + snap.writers.clientCores;
-    const perReq = cpuPerRequestUs(c, snap.meminfo.reqPerSec);
-    let why: string;
-    if (c.server !== null && c.server < SATURATED && c.machine !== null && c.machine < r.machine.cpus - 0.3) {
-      why =
-        `neither vmapd nor the machine was saturated (${cores(c, clients)}), so with ${r.settings.connections} closed-loop connections the flood ` +
-        `was bound by latency, not CPU: every write the event loop serves (a gRPC call, a group commit, a snapshot publication) holds up the reads ` +
-        `queued behind it while the connections wait (loadtest/README.md has a side test with more connections).`;
-    } else if (c.server !== null && c.server < SATURATED) {
-      why =
-        `vmapd was not what limited it: ${cores(c, clients)}. The cores went to the load generators (autocannon, ${snap.writers.procs} writer process(es)) ` +
-        `and to whatever else ran, so vmapd's event loop waited part of the time; on a machine with cores to spare for the clients this figure moves up.`;
-    } else {
-      why =
-        `vmapd's one event loop was saturated (${cores(c, clients)}): it serves the gRPC writes, group commit and snapshot publication on the same thread that answers /meminfo, ` +
-        `so each write's CPU time is taken from the readers.`;
-    }
-    lines.push(
-      `- **snapshot under write load** served ${rate(snap.meminfo.reqPerSec)} req/s, ${ratio(snap.meminfo.reqPerSec, http.reqPerSec)} of the bare route, ` +
-        `while writers got ${rate(snap.writers.opsPerSec)} of ${rate(r.settings.writeRate)} ops/s through. A snapshot read is a pointer load and the send of a body rendered ` +
-        `at publish time; ${why}` +
-        (perReq !== undefined && bareUs !== undefined
-          ? ` Per /meminfo request vmapd spent ${us(perReq)} µs of CPU, writes included, against ${us(bareUs)} µs for the bare route (${ratio(perReq, bareUs)}).`
-          : ''),
-    );
-  }
-  if (snap && locked) {
-    lines.push(
-      `- **locked-walk** (the kernel before the 2014 patch) reached ${rate(locked.meminfo.reqPerSec)} req/s with p99 ${ms(locked.meminfo.latency.p99)} ms, ` +
-        `against snapshot's ${ms(snap.meminfo.latency.p99)} ms (${ratio(locked.meminfo.latency.p99, snap.meminfo.latency.p99)} worse): every read takes the writer mutex and walks ` +
-        `all ${areas(locked.areas)} areas, so readers queue behind writers and writers behind readers. The writers got ${rate(locked.writers.opsPerSec)} of ` +
-        `${rate(r.settings.writeRate)} ops/s through and their p99 went to ${ms(locked.writers.latency.p99)} ms (snapshot: ${ms(snap.writers.latency.p99)} ms): ` +
-        `this is Richard Yao's report in the seed thread, a monitoring loop starving vmalloc.`,
-    );
-  }
-  if (rcu && snap) {
-    lines.push(
-      `- **rcu-walk** (the 2014 patch) drops the mutex but still walks every area: ${rate(rcu.meminfo.reqPerSec)} req/s, p99 ${ms(rcu.meminfo.latency.p99)} ms, ` +
-        `writers at ${rate(rcu.writers.opsPerSec)} ops/s. In the kernel each reader walks on its own CPU and writers only lose the lock; ` +
-        `in Node the walk runs on the one event loop, so it still delays every write behind it, only without the mutex's FIFO hand-off. ` +
-        `The O(1) published snapshot is what removes the cost here.`,
-    );
-  }
-  const snapScale = r.scaling.filter((x) => x.mode === 'snapshot');
-  if (snapScale.length >= 2) {
-    const a = snapScale[0]!;
-    const z = snapScale[snapScale.length - 1]!;
-    const ua = cpuPerRequestUs(a.cpu, a.meminfo.reqPerSec);
-    const uz = cpuPerRequestUs(z.cpu, z.meminfo.reqPerSec);
-    const walk = r.scaling.filter((x) => x.mode !== 'snapshot' && x.areas === z.areas);
-    let text =
-      `- **Scaling**: snapshot went from ${rate(a.meminfo.reqPerSec)} req/s at ${areas(a.areas)} areas to ${rate(z.meminfo.reqPerSec)} at ${areas(z.areas)} ` +
-      `(${ratio(z.meminfo.reqPerSec, a.meminfo.reqPerSec)}); vmapd's CPU per request went from ${us(ua)} to ${us(uz)} µs (${ratio(uz, ua)}).`;
-    if (z.meminfo.reqPerSec >= 0.95 * a.meminfo.reqPerSec) {
-      text += ' The read does not depend on the number of areas.';
-    } else if (z.cpu.server !== null && a.cpu.server !== null && z.cpu.server < 0.85 * a.cpu.server) {
-      text +=
-        ` vmapd got less CPU at ${areas(z.areas)} (${z.cpu.server.toFixed(2)} cores against ${a.cpu.server.toFixed(2)}) while the machine was busy ` +
-        `(${z.cpu.machine?.toFixed(2) ?? '–'} of ${r.machine.cpus}): much of the drop is contention, not the read path.`;
-    } else {
-      text +=
-        ` The read itself is O(1) (one pointer load, a prerendered body), so the extra CPU per request comes from around it, most likely the ` +
-        `garbage collector: with a million live areas the heap is far larger, and old-generation marking and the scavenges' ` +
-        `old-to-new scanning cost more per request (not verified here: run vmapd with --trace-gc to see).`;
-    }
-    if (walk.length > 0) {
-      text += ` The walks fall with the number of areas, as O(n) reads must: ${walk.map((x) => `${x.mode} ${rate(x.meminfo.reqPerSec)} req/s`).join(', ')} at ${areas(z.areas)}.`;
-    }
-    lines.push(text);
-  }
-  const iso = (mode: Mode) => r.isolation.find((i) => i.mode === mode);
-  const isoSnap = iso('snapshot');
-  const isoLocked = iso('locked-walk');
-  if (isoSnap && isoLocked) {
-    lines.push(
-      `- **Isolation**: with the flood on, closed-loop writers kept ${ratio(isoSnap.withFlood.opsPerSec, isoSnap.alone.opsPerSec)} of their throughput in snapshot mode ` +
-        `and ${ratio(isoLocked.withFlood.opsPerSec, isoLocked.alone.opsPerSec)} in locked-walk. In snapshot mode the flood costs writers only CPU time on the shared ` +
-        `event loop and on the machine; in locked-walk each read also holds the writer mutex for a full walk.`,
-    );
-  }
-  const miss = r.targets.filter((t) => t.pass === false);
-  if (miss.length > 0) {
-    lines.push(
-      `- Missed targets: ${miss.map((t) => t.name).join(', ')}. They are reported, never enforced; loadtest/README.md discusses what limits them on this ` +
-        `${r.machine.cpus}-core machine and what would move them.`,
-    );
-  }
-  return lines;
 }
