@@ -1,35 +1,17 @@
 /** The service's failures (see src/vmap/errors.ts for how errors are declared and mapped). */
-import { VmapError } from '../vmap/errors.js';
+import { messageError, VmapError } from '../vmap/errors.js';
 
 /**
  * The service cannot take writes now (shutting down, or its store failed);
  * nothing was applied, so the client may retry, elsewhere or later.
  */
-export class Unavailable extends VmapError {
-  readonly code = 'VMAP_ERR_UNAVAILABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'Unavailable';
-  }
-}
+export class Unavailable extends messageError('VMAP_ERR_UNAVAILABLE', 'Unavailable') {}
 
 /** The writer queue (or the listings) is full: refused at once, nothing applied. */
-export class Busy extends VmapError {
-  readonly code = 'VMAP_ERR_BUSY';
-  constructor(message: string) {
-    super(message);
-    this.name = 'Busy';
-  }
-}
+export class Busy extends messageError('VMAP_ERR_BUSY', 'Busy') {}
 
 /** The client's deadline passed before the write was committed: not applied. */
-export class DeadlineExceeded extends VmapError {
-  readonly code = 'VMAP_ERR_DEADLINE_EXCEEDED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeadlineExceeded';
-  }
-}
+export class DeadlineExceeded extends messageError('VMAP_ERR_DEADLINE_EXCEEDED', 'DeadlineExceeded') {}
 
 /** An owner's quota would be exceeded; `quota` names it (`quota-bytes`, `quota-areas`). */
 export class QuotaExceeded extends VmapError {

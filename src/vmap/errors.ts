@@ -95,6 +95,20 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The class of errors of one code that carry only a message, as fastify's
+ * `createError` makes them: `class Busy extends messageError('VMAP_ERR_BUSY', 'Busy') {}`.
+ */
+export function messageError(code: string, name: string) {
+  return class extends VmapError {
+    readonly code = code;
+    constructor(message: string) {
+      super(message);
+      this.name = name;
+    }
+  };
+}
+
 /** A request field is malformed or out of range; `field` names it. */
 export class InvalidArgument extends VmapError {
   readonly code = 'VMAP_ERR_INVALID_ARGUMENT';
@@ -107,19 +121,7 @@ export class InvalidArgument extends VmapError {
 }
 
 /** Nothing fits, even after purging every lazily freed area. */
-export class OutOfSpace extends VmapError {
-  readonly code = 'VMAP_ERR_OUT_OF_SPACE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OutOfSpace';
-  }
-}
+export class OutOfSpace extends messageError('VMAP_ERR_OUT_OF_SPACE', 'OutOfSpace') {}
 
 /** No busy area starts (free) or lies (find) at the given address. */
-export class NoSuchArea extends VmapError {
-  readonly code = 'VMAP_ERR_NO_SUCH_AREA';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NoSuchArea';
-  }
-}
+export class NoSuchArea extends messageError('VMAP_ERR_NO_SUCH_AREA', 'NoSuchArea') {}
