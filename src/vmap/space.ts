@@ -180,16 +180,15 @@ export class VmapSpace {
     if (vstart >= vend) throw new InvalidArgument('vstart', 'must be below vend');
 
     let purged: PurgeResult | null = null;
-    let x = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
-    if (x === 0 && this.lazyAreas.length > 0) {
+    let start = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
+    if (start < 0 && this.lazyAreas.length > 0) {
       purged = this.purge();
-      x = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
+      start = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
     }
-    if (x === 0) {
+    if (start < 0) {
       throw new OutOfSpace(`no free range of ${n * PAGE_SIZE} bytes${alignPages > 1 ? ` aligned to ${align}` : ''} in the requested range`);
     }
-    const start = this.freeIndex.fitStart;
-    this.freeIndex.carve(x, start, n);
+    this.freeIndex.carveFit();
     const area = makeArea(start, n, guard, req.caller ?? '', req.owner ?? '', false, req.requestId ?? '');
     this.busy.set(start, area);
     this.usedPages += n;
