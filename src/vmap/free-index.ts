@@ -10,11 +10,13 @@
  *   content is a pure function of which ranges are reserved.
  *
  * The records live in free-index-records.ts, the AVL mechanics in
- * free-index-tree.ts; this module is the search and the block arithmetic
- * (the kernel's adjust_va_to_fit_type and merge_or_add_vmap_area).
+ * free-index-tree.ts, the search in free-index-search.ts; this module is the
+ * block arithmetic (the kernel's adjust_va_to_fit_type and
+ * merge_or_add_vmap_area) and the index's interface.
  */
 import { checkFreeTree } from './free-index-check.js';
 import { F64, I32, Slot, type FreeNodeRecords } from './free-index-records.js';
+import { LowestFit } from './free-index-search.js';
 import { FreeTree } from './free-index-tree.js';
 
 /** The in-order view of one free block, for walks and checks. */
@@ -28,30 +30,17 @@ export interface FreeBlock {
 /** Augmented AVL tree of free blocks; see the module comment. */
 export class FreeIndex {
   private readonly tree: FreeTree;
-  /** The tree's records, read directly by the search (one load fewer per step). */
+  /** The tree's records, held here too: the index reads the buffers through one field, not two. */
   private readonly nodes: FreeNodeRecords;
+  /** The search, and the fit it last found. */
+  private readonly fit: LowestFit;
   private pagesFree = 0;
-
-  // The query of the search in progress, kept in fields so the recursive
-  // walk passes one argument.
-  private qPages = 0;
-  private qAlign = 1;
-  private qStart = 0;
-  private qEnd = 0;
-  private qBase = 0;
-  /**
-   * The block holding the last fit `findLowest` found, for `carveFit`; NIL
-   * when there is none, or once anything changed the tree since (a change
-   * may move a block to another record).
-   */
-  private fitNode: number = Slot.NIL;
-  /** Start of that fit. */
-  private fitStart = 0;
 
   /** An empty index with room for `capacity` blocks before it grows. */
   constructor(capacity = 1024) {
     this.tree = new FreeTree(capacity);
     this.nodes = this.tree.nodes;
+    this.fit = new LowestFit(this.tree);
   }
 
   /** Number of free blocks. */
@@ -82,49 +71,7 @@ export class FreeIndex {
    * range, are never entered.
    */
   findLowest(pages: number, align: number, vstart: number, vend: number, base: number): number {
-    this.qPages = pages;
-    this.qAlign = align;
-    this.qStart = vstart;
-    this.qEnd = vend;
-    this.qBase = base;
-    this.fitNode = this.search(this.tree.root);
-    return this.fitNode === Slot.NIL ? -1 : this.fitStart;
-  }
-
-  /** The node of the lowest fit for the query in the q fields, or NIL; sets fitStart. */
-  private search(x: number): number {
-    const n = this.qPages;
-    const vs = this.qStart;
-    const ve = this.qEnd;
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    while (x !== Slot.NIL) {
-      if (f[x * 8 + F64.MAX]! < n) return Slot.NIL;
-      const s = f[x * 8 + F64.START]!;
-      // Blocks in the left subtree end before `s`; they matter only if `s` is
-      // past the range's start.
-      if (s > vs) {
-        const l = i[x * 16 + I32.LEFT]!;
-        if (l !== Slot.NIL && f[l * 8 + F64.MAX]! >= n) {
-          const found = this.search(l);
-          if (found !== Slot.NIL) return found;
-        }
-      }
-      const e = s + f[x * 8 + F64.SIZE]!;
-      let a = s > vs ? s : vs;
-      if (this.qAlign > 1) {
-        const rem = (this.qBase + a) % this.qAlign;
-        if (rem !== 0) a += this.qAlign - rem;
-      }
-      if (a + n <= (e < ve ? e : ve)) {
-        this.fitStart = a;
-        return x;
-      }
-      // Blocks in the right subtree start after `e` (blocks never touch).
-      if (e + n >= ve) return Slot.NIL;
-      x = i[x * 16 + I32.RIGHT]!;
-    }
-    return Slot.NIL;
+    return this.fit.find(pages, align, vstart, vend, base);
   }
 
   /**
@@ -134,9 +81,9 @@ export class FreeIndex {
    * @throws Error when that call found nothing, or the index changed since
    */
   carveFit(): void {
-    const x = this.fitNode;
+    const x = this.fit.node;
     if (x === Slot.NIL) throw new Error('free index: carveFit without a fit from findLowest');
-    this.carve(x, this.fitStart, this.qPages);
+    this.carve(x, this.fit.start, this.fit.pages);
   }
 
   /**
@@ -161,7 +108,7 @@ export class FreeIndex {
     if (start < s || end > e || pages <= 0) {
       throw new Error(`free index: carve [${start}, ${end}) outside block [${s}, ${e})`);
     }
-    this.fitNode = Slot.NIL;
+    this.fit.forget();
     this.pagesFree -= pages;
     if (start === s && end === e) {
       this.tree.remove(x);
@@ -223,7 +170,7 @@ export class FreeIndex {
     if (predEnd > start || succStart < end) {
       throw new Error(`free index: [${start}, ${end}) overlaps free space`);
     }
-    this.fitNode = Slot.NIL;
+    this.fit.forget();
     this.pagesFree += pages;
     const mergeLeft = predEnd === start;
     const mergeRight = succStart === end;
