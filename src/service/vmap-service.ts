@@ -7,7 +7,8 @@ import { DeadlineExceeded, InvalidArgument, NoSuchArea, OutOfSpace, PermissionDe
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo, type MemInfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE, PAGE_SIZE_N } from '../vmap/page.js';
-import { VmapSpace, type AllocRequest, type FreeResult, type PurgeResult } from '../vmap/space.js';
+import type { AllocRequest, FreeResult, PurgeResult } from '../vmap/requests.js';
+import { VmapSpace } from '../vmap/space.js';
 import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Change, type Store } from '../store/store.js';
 import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';

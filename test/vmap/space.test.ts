@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgument, NoSuchArea, OutOfSpace } from '../../src/vmap/errors.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
-import { DEFAULT_LAZY_MAX_PAGES, VmapSpace, type AllocRequest } from '../../src/vmap/space.js';
+import type { AllocRequest } from '../../src/vmap/requests.js';
+import { DEFAULT_LAZY_MAX_PAGES } from '../../src/vmap/space-shape.js';
+import { VmapSpace } from '../../src/vmap/space.js';
 import type { AreaList, VmapArea } from '../../src/vmap/vmap-area.js';
 
 const P = 4096;
