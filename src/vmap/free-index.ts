@@ -88,7 +88,8 @@ export class FreeIndex {
 
   /**
    * Reserves `[start, start + pages)`, which must lie wholly inside one free
-   * block. Used to rebuild a space from a list of areas and to undo a release.
+   * block. Used to rebuild a space from a list of areas and to undo a
+   * release or a purge.
    */
   reserve(start: number, pages: number): void {
     const x = this.blockContaining(start);
