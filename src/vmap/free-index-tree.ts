@@ -2,8 +2,9 @@
  * The AVL mechanics of the free index: linking and unlinking records,
  * rotations, and keeping each node's height and augmented maximum (the
  * kernel's subtree_max_size, maintained there by the rb_augment callbacks)
- * right on the way back up. It knows the order of blocks only through the
- * caller: where a new leaf goes is decided by the free index's own descent.
+ * right on the way back up. Nodes are ordered by START; the free index's own
+ * descents find which node changes or where a new leaf goes, and this module
+ * keeps the tree balanced and its maxima true after each change.
  */
 import { F64, I32, Slot, FreeNodeRecords } from './free-index-records.js';
 
