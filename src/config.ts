@@ -1,6 +1,6 @@
 import type { ReadMode } from './service/read-modes.js';
 import { DEFAULT_SPACE_BASE, DEFAULT_SPACE_SIZE } from './vmap/geometry.js';
-import { DEFAULT_LAZY_MAX_PAGES } from './vmap/space.js';
+import { DEFAULT_LAZY_MAX_PAGES } from './vmap/space-shape.js';
 
 /** Everything vmapd can be told at start. */
 export interface VmapdConfig {

@@ -13,7 +13,7 @@
  */
 import { InvalidArgument, NoSuchArea, OutOfSpace } from '../../src/vmap/errors.js';
 import type { MemInfo } from '../../src/vmap/meminfo.js';
-import type { AllocRequest, PurgeResult } from '../../src/vmap/space.js';
+import type { AllocRequest, PurgeResult } from '../../src/vmap/requests.js';
 import type { VmapArea } from '../../src/vmap/vmap-area.js';
 
 /** Bytes per page; restated here so the model does not lean on the code it checks. */

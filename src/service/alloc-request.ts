@@ -1,6 +1,6 @@
 import { InvalidArgument } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
-import type { AllocRequest } from '../vmap/space.js';
+import type { AllocRequest } from '../vmap/requests.js';
 import type { AllocInput } from './alloc-input.js';
 
 /** Longest caller string kept; longer ones are refused. */

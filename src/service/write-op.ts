@@ -1,4 +1,4 @@
-import type { AllocRequest, FreeResult, PurgeResult } from '../vmap/space.js';
+import type { AllocRequest, FreeResult, PurgeResult } from '../vmap/requests.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
 
 /** One write as it waits for its batch: checked, in page numbers, with its deadline. */

@@ -27,14 +27,15 @@ export class LazySlice {
    * past `length` and replaces the array instead of truncating it.
    */
   constructor(
-    readonly items: readonly VmapArea[],
+    private readonly items: readonly VmapArea[],
+    /** Areas in the slice. */
     readonly length: number,
   ) {
     this.sortedAreas = length === 0 ? EMPTY : null;
   }
 
   /** The slice's areas in ascending start order (sorted once, then cached). */
-  sorted(): readonly VmapArea[] {
+  private sorted(): readonly VmapArea[] {
     if (this.sortedAreas === null) this.sortedAreas = this.items.slice(0, this.length).sort(byStart);
     return this.sortedAreas;
   }

@@ -1,93 +1,16 @@
-import { BTree, take } from './btree.js';
-import { InvalidArgument, NoSuchArea, OutOfSpace } from './errors.js';
-import { FreeIndex } from './free-index.js';
+import { take } from './btree.js';
+import { NoSuchArea, OutOfSpace } from './errors.js';
 import { LazySlice } from './lazy-list.js';
 import { walkMeminfo, type MemInfo } from './meminfo.js';
-import { PAGE_SIZE, isPowerOfTwo, pagesFor } from './page.js';
-import type { AreaList, VmapArea } from './vmap-area.js';
-
-/** The kernel's lazy_max_pages() on a 2-CPU machine: fls(2) * 32 MiB / 4 KiB. */
-export const DEFAULT_LAZY_MAX_PAGES = 16384;
-
-/** The shape of a space: where it starts and how many pages it spans. */
-export interface SpaceShape {
-  /** Absolute page number of the space's first page (its base address / 4096). */
-  readonly basePage: number;
-  /** Number of pages in the space. */
-  readonly pages: number;
-  /** Purge lazily freed areas once they hold strictly more than this many pages. */
-  readonly lazyMaxPages?: number;
-}
-
-/**
- * One allocation request. Sizes are in bytes; the range limits are page
- * numbers relative to the space's base (the edges convert 64-bit addresses,
- * see geometry.ts).
- */
-export interface AllocRequest {
-  /** Bytes wanted, > 0; rounded up to whole pages. */
-  readonly size: number;
-  /** Alignment of the absolute start address in bytes: 0 or a power of two. */
-  readonly align?: number;
-  /** Lowest page the area may use; default 0 (the space's start). */
-  readonly vstart?: number;
-  /** Page the area must end at or before (exclusive); default the space's end. */
-  readonly vend?: number;
-  /** Leave out the guard page that normally follows the area. */
-  readonly noGuard?: boolean;
-  /** Shown in vmallocinfo. */
-  readonly caller?: string;
-  /** Who asks; shown in vmallocinfo. */
-  readonly owner?: string;
-  /** The client's idempotency key, kept on the area while it is busy. */
-  readonly requestId?: string;
-}
-
-/** What a purge returned to free space. */
-export interface PurgeResult {
-  /** Lazily freed areas purged. */
-  readonly areas: number;
-  /** Pages they reserved, guard pages included. */
-  readonly pages: number;
-}
-
-/** What `alloc` did. */
-export interface AllocResult {
-  readonly area: VmapArea;
-  /** Set when nothing fitted at first and the lazy areas were purged to retry. */
-  readonly purged: PurgeResult | null;
-}
-
-/** What `free` did. */
-export interface FreeResult {
-  /** The area as it now is: lazily freed. */
-  readonly area: VmapArea;
-  /** Set when this free pushed the lazy count over the limit and purged. */
-  readonly purged: PurgeResult | null;
-}
-
-const byStart = (a: number, b: number): number => a - b;
-
-/** What one change did, recorded while a journal is open so it can be undone. */
-type Undo =
-  /** An area was allocated. */
-  | { readonly op: 'alloc'; readonly area: VmapArea }
-  /** A busy area (as it was) was freed lazily; its lazy copy is last on the purge list. */
-  | { readonly op: 'free'; readonly area: VmapArea }
-  /** A busy area was released at once. */
-  | { readonly op: 'release'; readonly area: VmapArea }
-  /** The purge list (its array, slice and pages) was returned to free space. */
-  | { readonly op: 'purge'; readonly list: VmapArea[]; readonly slice: LazySlice; readonly pages: number };
-
-/** The areas of a busy index starting at or after `from`, ascending. */
-function* busyFrom(tree: BTree<number, VmapArea>, from: number): IterableIterator<VmapArea> {
-  for (const [, va] of tree.entries(from)) yield va;
-}
-
-function makeArea(start: number, pages: number, guard: boolean, caller: string, owner: string, lazy: boolean, requestId: string): VmapArea {
-  // Always every field, in one order: one hidden class for all areas.
-  return { start, pages, guard, caller, owner, lazy, requestId };
-}
+import { PAGE_SIZE } from './page.js';
+import { checkedAlignPages, checkedPages, checkedVend, checkedVstart, type AllocRequest, type AllocResult, type FreeResult, type PurgeResult } from './requests.js';
+import { checkSpace } from './space-check.js';
+import { undoChange, type Undo } from './space-journal.js';
+import { restoreAreas } from './space-restore.js';
+import { checkedShape, type SpaceShape } from './space-shape.js';
+import { addBusy, emptySpace, purgeListNow, removeBusy, type SpaceState } from './space-state.js';
+import { areaList } from './space-view.js';
+import { makeArea, type AreaList, type VmapArea } from './vmap-area.js';
 
 /**
  * One virtual address space and its allocator: the model of mm/vmalloc.c.
@@ -106,43 +29,19 @@ export class VmapSpace {
   /** Purge threshold: strictly more lazy pages than this triggers a purge. */
   readonly lazyMaxPages: number;
 
-  /**
-   * Busy (not lazily freed) areas by start page: the busy rbtree and
-   * vmap_area_list in one. As in the kernel, free takes an area out of it and
-   * onto the purge list, so a purge only touches the free index.
-   */
-  private busy = new BTree<number, VmapArea>(undefined, byStart);
-  /** Free blocks: free_vmap_area_root. */
-  private freeIndex = new FreeIndex();
-  /**
-   * Lazily freed areas awaiting purge, in free order: the kernel's purge
-   * list. Only ever appended to; a purge replaces the array, so a LazySlice
-   * of it (what a view holds) never changes.
-   */
-  private lazyAreas: VmapArea[] = [];
-  /** The purge list as last sliced for a walk or a view; reused while nothing was appended. */
-  private lazySlice = new LazySlice(this.lazyAreas, 0);
-  private usedPages = 0;
-  private lazyPages = 0;
-  private nrBusy = 0;
+  /** The areas, free blocks and counters (space-state.ts). */
+  private readonly s: SpaceState;
   private mutations = 0;
   /** While a write batch runs: what each change did, oldest first (see beginJournal). */
   private journal: Undo[] | null = null;
 
-  /** An empty space of the given shape. */
+  /** An empty space of the given shape. @throws InvalidArgument naming the setting at fault */
   constructor(shape: SpaceShape) {
-    const { basePage, pages } = shape;
-    const lazyMaxPages = shape.lazyMaxPages ?? DEFAULT_LAZY_MAX_PAGES;
-    if (!Number.isSafeInteger(basePage) || basePage < 0) throw new InvalidArgument('space-base', 'must be a page-aligned address');
-    if (!Number.isSafeInteger(pages) || pages <= 0) throw new InvalidArgument('space-size', 'must be a positive whole number of pages');
-    if (basePage + pages > 2 ** 52) throw new InvalidArgument('space-size', 'the space must end at or below 2^64');
-    if (!Number.isSafeInteger(lazyMaxPages) || lazyMaxPages < 0) {
-      throw new InvalidArgument('lazy-max-pages', 'must be a non-negative integer');
-    }
+    const { basePage, pages, lazyMaxPages } = checkedShape(shape);
     this.basePage = basePage;
     this.pages = pages;
     this.lazyMaxPages = lazyMaxPages;
-    this.freeIndex.insert(0, pages);
+    this.s = emptySpace(pages);
   }
 
   /**
@@ -154,46 +53,23 @@ export class VmapSpace {
    * @throws OutOfSpace when nothing fits even after the purge
    */
   alloc(req: AllocRequest): AllocResult {
-    const { size } = req;
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
-      throw new InvalidArgument('size', `must be a positive integer number of bytes, got ${String(size)}`);
-    }
-    const guard = req.noGuard !== true;
-    const n = pagesFor(size) + (guard ? 1 : 0);
-    if (n > this.pages) {
-      throw new InvalidArgument('size', `${size} bytes${guard ? ' and a guard page' : ''} exceed the whole space (${this.pages * PAGE_SIZE} bytes)`);
-    }
-    const align = req.align ?? 0;
-    // An integer: isPowerOfTwo also accepts 2^-k, which is no number of bytes.
-    if (typeof align !== 'number' || (align !== 0 && !(Number.isInteger(align) && isPowerOfTwo(align)))) {
-      throw new InvalidArgument('align', `must be 0 or a power of two, got ${String(align)}`);
-    }
-    const alignPages = align > PAGE_SIZE ? align / PAGE_SIZE : 1;
-    const vstart = req.vstart ?? 0;
-    const vend = req.vend === undefined || req.vend === 0 ? this.pages : req.vend;
-    if (!Number.isSafeInteger(vstart) || vstart < 0 || vstart >= this.pages) {
-      throw new InvalidArgument('vstart', 'must lie inside the space');
-    }
-    if (!Number.isSafeInteger(vend) || vend <= 0 || vend > this.pages) {
-      throw new InvalidArgument('vend', 'must lie inside the space');
-    }
-    if (vstart >= vend) throw new InvalidArgument('vstart', 'must be below vend');
-
+    const n = checkedPages(req, this.pages);
+    const alignPages = checkedAlignPages(req);
+    const vstart = checkedVstart(req, this.pages);
+    const vend = checkedVend(req, this.pages, vstart);
+    const index = this.s.freeIndex;
     let purged: PurgeResult | null = null;
-    let x = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
-    if (x === 0 && this.lazyAreas.length > 0) {
+    let start = index.findLowest(n, alignPages, vstart, vend, this.basePage);
+    if (start < 0 && this.s.lazyAreas.length > 0) {
       purged = this.purge();
-      x = this.freeIndex.findLowest(n, alignPages, vstart, vend, this.basePage);
+      start = index.findLowest(n, alignPages, vstart, vend, this.basePage);
     }
-    if (x === 0) {
-      throw new OutOfSpace(`no free range of ${n * PAGE_SIZE} bytes${alignPages > 1 ? ` aligned to ${align}` : ''} in the requested range`);
+    if (start < 0) {
+      throw new OutOfSpace(`no free range of ${n * PAGE_SIZE} bytes${alignPages > 1 ? ` aligned to ${alignPages * PAGE_SIZE}` : ''} in the requested range`);
     }
-    const start = this.freeIndex.fitStart;
-    this.freeIndex.carve(x, start, n);
-    const area = makeArea(start, n, guard, req.caller ?? '', req.owner ?? '', false, req.requestId ?? '');
-    this.busy.set(start, area);
-    this.usedPages += n;
-    this.nrBusy++;
+    index.carveFit();
+    const area = makeArea(start, n, req.noGuard !== true, req.caller ?? '', req.owner ?? '', false, req.requestId ?? '');
+    addBusy(this.s, area);
     this.mutations++;
     this.journal?.push({ op: 'alloc', area });
     return { area, purged };
@@ -207,19 +83,20 @@ export class VmapSpace {
    * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
    */
   free(start: number): FreeResult {
+    const s = this.s;
     // The B+ tree throws on a NaN key; NaN names no area.
-    const va = Number.isNaN(start) ? undefined : take(this.busy, start);
+    const va = Number.isNaN(start) ? undefined : take(s.busy, start);
     if (va === undefined) {
       throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
     }
     const lazyVa = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true, '');
-    this.lazyAreas.push(lazyVa);
-    this.usedPages -= va.pages;
-    this.lazyPages += va.pages;
-    this.nrBusy--;
+    s.lazyAreas.push(lazyVa);
+    s.usedPages -= va.pages;
+    s.lazyPages += va.pages;
+    s.nrBusy--;
     this.mutations++;
     this.journal?.push({ op: 'free', area: va });
-    const purged = this.lazyPages > this.lazyMaxPages ? this.purge() : null;
+    const purged = s.lazyPages > this.lazyMaxPages ? this.purge() : null;
     return { area: lazyVa, purged };
   }
 
@@ -231,12 +108,10 @@ export class VmapSpace {
    * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
    */
   release(start: number): VmapArea {
-    const va = Number.isNaN(start) ? undefined : this.busy.get(start);
+    const va = Number.isNaN(start) ? undefined : this.s.busy.get(start);
     if (va === undefined) throw new NoSuchArea(`trying to release nonexistent area at page ${start}`);
-    this.busy.delete(start);
-    this.freeIndex.insert(va.start, va.pages);
-    this.usedPages -= va.pages;
-    this.nrBusy--;
+    removeBusy(this.s, va);
+    this.s.freeIndex.insert(va.start, va.pages);
     this.mutations++;
     this.journal?.push({ op: 'release', area: va });
     return va;
@@ -244,14 +119,15 @@ export class VmapSpace {
 
   /** Returns every lazily freed area to free space (purge_vmap_area_lazy). */
   purge(): PurgeResult {
-    const list = this.lazyAreas;
-    const result = { areas: list.length, pages: this.lazyPages };
-    if (list.length > 0) this.journal?.push({ op: 'purge', list, slice: this.lazySlice, pages: this.lazyPages });
-    for (const va of list) this.freeIndex.insert(va.start, va.pages);
+    const s = this.s;
+    const list = s.lazyAreas;
+    const result = { areas: list.length, pages: s.lazyPages };
+    if (list.length > 0) this.journal?.push({ op: 'purge', list, slice: s.lazySlice, pages: s.lazyPages });
+    for (const va of list) s.freeIndex.insert(va.start, va.pages);
     // A new array, not a truncation: views still hold slices of the old one.
-    this.lazyAreas = [];
-    this.lazySlice = new LazySlice(this.lazyAreas, 0);
-    this.lazyPages = 0;
+    s.lazyAreas = [];
+    s.lazySlice = new LazySlice(s.lazyAreas, 0);
+    s.lazyPages = 0;
     if (result.areas > 0) this.mutations++;
     return result;
   }
@@ -259,8 +135,7 @@ export class VmapSpace {
   /**
    * Starts recording every change (alloc, free, release, purge, including the
    * purges they trigger), so that a write batch that fails can be undone in
-   * O(its changes) rather than the space rebuilt: the kernel's error paths
-   * undo exactly what they did, too.
+   * O(its changes) rather than the space rebuilt (space-journal.ts).
    */
   beginJournal(): void {
     this.journal = [];
@@ -288,42 +163,7 @@ export class VmapSpace {
     while (journal.length > mark) {
       const u = journal.pop()!;
       this.mutations++;
-      switch (u.op) {
-        case 'alloc':
-          this.busy.delete(u.area.start);
-          this.freeIndex.insert(u.area.start, u.area.pages);
-          this.usedPages -= u.area.pages;
-          this.nrBusy--;
-          gone(u.area);
-          break;
-        case 'free': {
-          // Newest first: its lazy copy is the last on the purge list, and past
-          // every slice a published view holds (views are taken between batches).
-          const lazyVa = this.lazyAreas.pop();
-          if (lazyVa === undefined || lazyVa.start !== u.area.start) throw new Error(`undo: the purge list does not end with page ${u.area.start}`);
-          if (this.lazySlice.length > this.lazyAreas.length) this.lazySlice = new LazySlice(this.lazyAreas, this.lazyAreas.length);
-          this.lazyPages -= u.area.pages;
-          this.busy.set(u.area.start, u.area);
-          this.usedPages += u.area.pages;
-          this.nrBusy++;
-          busyAgain(u.area);
-          break;
-        }
-        case 'release':
-          this.freeIndex.reserve(u.area.start, u.area.pages);
-          this.busy.set(u.area.start, u.area);
-          this.usedPages += u.area.pages;
-          this.nrBusy++;
-          busyAgain(u.area);
-          break;
-        case 'purge':
-          // The purge replaced the array, so the old one is as it was.
-          for (const va of u.list) this.freeIndex.reserve(va.start, va.pages);
-          this.lazyAreas = u.list;
-          this.lazySlice = u.slice;
-          this.lazyPages = u.pages;
-          break;
-      }
+      undoChange(this.s, u, busyAgain, gone);
     }
   }
 
@@ -338,40 +178,26 @@ export class VmapSpace {
   }
 
   /**
-   * Rebuilds a space from a list of areas, busy and lazy (a recovered store,
-   * or a published snapshot to roll back to). Lazy areas stay lazy and are
-   * not purged, whatever their total.
+   * Rebuilds a space from a list of areas, busy and lazy, in ascending
+   * order: what a recovered store holds. Lazy areas stay lazy and are not
+   * purged, whatever their total.
    *
-   * @throws Error when areas overlap, leave the space, or are not ascending
+   * @throws CorruptAreas when areas overlap, leave the space, or are not ascending
    */
   static fromAreas(shape: SpaceShape, areas: Iterable<VmapArea>): VmapSpace {
     const space = new VmapSpace(shape);
-    let prevEnd = 0;
-    for (const va of areas) {
-      if (!Number.isSafeInteger(va.start) || !Number.isSafeInteger(va.pages) || va.pages <= 0) {
-        throw new Error(`area at page ${va.start}: malformed (pages ${va.pages})`);
-      }
-      if (va.start < prevEnd) throw new Error(`area at page ${va.start} overlaps or precedes the area ending at page ${prevEnd}`);
-      if (va.start + va.pages > space.pages) throw new Error(`area at page ${va.start} (${va.pages} pages) runs past the end of the space`);
-      prevEnd = va.start + va.pages;
-      space.freeIndex.reserve(va.start, va.pages);
-      const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy, va.lazy ? '' : (va.requestId ?? ''));
-      if (area.lazy) {
-        space.lazyAreas.push(area);
-        space.lazyPages += area.pages;
-      } else {
-        space.busy.set(va.start, area);
-        space.usedPages += area.pages;
-        space.nrBusy++;
-      }
-    }
+    restoreAreas(space.s, areas, space.pages);
     return space;
   }
 
-  /** The busy (not lazily freed) area whose reserved range contains `page`. */
+  /**
+   * The busy (not lazily freed) area whose reserved range contains `page`.
+   * Only the tests ask the space itself: the service finds areas in its
+   * published snapshot's view.
+   */
   find(page: number): VmapArea | undefined {
     if (Number.isNaN(page)) return undefined; // the B+ tree throws on a NaN key
-    const pair = this.busy.getPairOrNextLower(page);
+    const pair = this.s.busy.getPairOrNextLower(page);
     if (pair === undefined) return undefined;
     const va = pair[1];
     return page < va.start + va.pages ? va : undefined;
@@ -380,42 +206,35 @@ export class VmapSpace {
   /** The area (busy or lazy) starting exactly at `start`. */
   areaAt(start: number): VmapArea | undefined {
     if (Number.isNaN(start)) return undefined;
-    return this.busy.get(start) ?? this.lazy().at(start);
-  }
-
-  /** The purge list as it is now, as an immutable slice. O(1). */
-  private lazy(): LazySlice {
-    const cur = this.lazySlice;
-    if (cur.length === this.lazyAreas.length) return cur;
-    return (this.lazySlice = new LazySlice(this.lazyAreas, this.lazyAreas.length));
+    return this.s.busy.get(start) ?? purgeListNow(this.s).at(start);
   }
 
   /** How full the space is, from maintained counters: O(1). */
   meminfo(): MemInfo {
+    const s = this.s;
     return {
       total: this.pages * PAGE_SIZE,
-      used: this.usedPages * PAGE_SIZE,
-      chunk: this.freeIndex.largest * PAGE_SIZE,
-      lazy: this.lazyPages * PAGE_SIZE,
-      nrAreas: this.nrBusy,
-      nrLazyAreas: this.lazyAreas.length,
+      used: s.usedPages * PAGE_SIZE,
+      chunk: s.freeIndex.largest * PAGE_SIZE,
+      lazy: s.lazyPages * PAGE_SIZE,
+      nrAreas: s.nrBusy,
+      nrLazyAreas: s.lazyAreas.length,
     };
   }
 
   /** Blocks of free space (lazily freed ranges are not free): the free index's size. */
   get freeBlocks(): number {
-    return this.freeIndex.count;
+    return this.s.freeIndex.count;
   }
 
   /** The same numbers as `meminfo`, computed by walking every area: O(n). */
   walkMeminfo(): MemInfo {
-    const lazy = this.lazy();
-    return walkMeminfo({ each: (visit) => lazy.each(this.busy, visit) }, this.pages);
+    return walkMeminfo(areaList(this.s.busy, purgeListNow(this.s)), this.pages);
   }
 
   /** Busy and lazy areas starting at or after page `from`, in ascending order. */
   areas(from = 0): IterableIterator<VmapArea> {
-    return this.lazy().merge(busyFrom(this.busy, from), from);
+    return areaList(this.s.busy, purgeListNow(this.s)).from(from);
   }
 
   /**
@@ -423,66 +242,15 @@ export class VmapSpace {
    * this space do not show in it. This is what a published snapshot holds.
    */
   view(): AreaList {
-    const tree = this.busy.clone();
-    const lazy = this.lazy();
-    return {
-      floor(page) {
-        if (Number.isNaN(page)) return undefined;
-        const busy = tree.getPairOrNextLower(page)?.[1];
-        const lazyVa = lazy.floor(page);
-        return lazyVa === undefined || (busy !== undefined && busy.start > lazyVa.start) ? busy : lazyVa;
-      },
-      from: (page) => lazy.merge(busyFrom(tree, page), page),
-      each: (visit) => lazy.each(tree, visit),
-    };
+    return areaList(this.s.busy.clone(), purgeListNow(this.s));
   }
 
   /**
    * Checks every invariant of the space (see the class comment). Returns a
-   * description of the first violation, or null. O(n); for tests and recovery.
+   * description of the first violation, or null. O(n); for tests and the
+   * benchmark's cross-check.
    */
   checkInvariants(): string | null {
-    const treeProblem = this.freeIndex.checkInvariants();
-    if (treeProblem) return `free index: ${treeProblem}`;
-    const blocks = this.freeIndex.blocks();
-    let cursor = 0;
-    let used = 0;
-    let lazy = 0;
-    let nrBusy = 0;
-    let nrLazy = 0;
-    let next = blocks.next();
-    const consumeFree = (upTo: number): string | null => {
-      // Every gap between reserved ranges must be exactly one free block.
-      if (cursor === upTo) return null;
-      if (next.done || next.value.start !== cursor || next.value.start + next.value.pages !== upTo) {
-        return `gap [${cursor}, ${upTo}) is not one free block`;
-      }
-      next = blocks.next();
-      return null;
-    };
-    for (const va of this.areas()) {
-      if (va.start < cursor) return `area at ${va.start} overlaps the range ending at ${cursor}`;
-      if (va.pages <= 0 || va.start + va.pages > this.pages) return `area at ${va.start} has a bad size ${va.pages}`;
-      const gapProblem = consumeFree(va.start);
-      if (gapProblem) return gapProblem;
-      cursor = va.start + va.pages;
-      if (va.lazy) {
-        lazy += va.pages;
-        nrLazy++;
-      } else {
-        used += va.pages;
-        nrBusy++;
-      }
-    }
-    const tailProblem = consumeFree(this.pages);
-    if (tailProblem) return tailProblem;
-    if (!next.done) return `free block at ${next.value.start} overlaps a reserved range`;
-    if (used !== this.usedPages || lazy !== this.lazyPages) return `counters used=${this.usedPages} lazy=${this.lazyPages}, walk ${used} ${lazy}`;
-    if (nrBusy !== this.nrBusy || nrLazy !== this.lazyAreas.length) return 'area counts disagree with the walk';
-    // Busy areas live in the busy index only, lazy ones on the purge list only.
-    if (this.busy.size !== this.nrBusy) return `busy index holds ${this.busy.size} areas, ${this.nrBusy} are busy`;
-    if (this.lazyAreas.some((va) => !va.lazy)) return 'a busy area is on the purge list';
-    if (used + lazy + this.freeIndex.freePages !== this.pages) return 'busy + lazy + free != total';
-    return null;
+    return checkSpace(this.s, this.pages);
   }
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import fc from 'fast-check';
-import { FreeIndex, type FreeBlock } from '../../src/vmap/free-index.js';
+import { FreeIndex } from '../../src/vmap/free-index.js';
 
 /** An index holding exactly the given `[start, end)` ranges, inserted in the given order. */
 function indexOf(...ranges: Array<[number, number]>): FreeIndex {
@@ -14,14 +13,6 @@ function ranges(idx: FreeIndex): Array<[number, number]> {
   return [...idx.blocks()].map((b) => [b.start, b.start + b.pages]);
 }
 
-/** The node of the block containing `page`, found through the public search. */
-function nodeAt(idx: FreeIndex, page: number): number {
-  const x = idx.findLowest(1, 1, page, page + 1, 0);
-  assert.notEqual(x, 0, `page ${page} is not free`);
-  assert.equal(idx.fitStart, page);
-  return x;
-}
-
 function sound(idx: FreeIndex): void {
   assert.equal(idx.checkInvariants(), null);
   const blocks = [...idx.blocks()];
@@ -30,9 +21,10 @@ function sound(idx: FreeIndex): void {
   assert.equal(idx.largest, Math.max(0, ...blocks.map((b) => b.pages)));
 }
 
-/** findLowest as a plain result: the fit start, or undefined. */
+/** findLowest with undefined for no fit, so a failed search reads plainly in the assertions. */
 function lowest(idx: FreeIndex, pages: number, align: number, vstart: number, vend: number, base: number): number | undefined {
-  return idx.findLowest(pages, align, vstart, vend, base) === 0 ? undefined : idx.fitStart;
+  const start = idx.findLowest(pages, align, vstart, vend, base);
+  return start < 0 ? undefined : start;
 }
 
 describe('FreeIndex.insert', () => {
@@ -106,12 +98,12 @@ describe('FreeIndex.insert', () => {
   });
 });
 
-describe('FreeIndex.carve and reserve', () => {
+describe('FreeIndex.reserve: full, left, right and middle fit', () => {
   it('full fit removes the block', () => {
     const idx = indexOf([0, 10], [20, 30]);
-    idx.carve(nodeAt(idx, 20), 20, 10);
+    idx.reserve(20, 10);
     assert.deepEqual(ranges(idx), [[0, 10]]);
-    idx.carve(nodeAt(idx, 0), 0, 10);
+    idx.reserve(0, 10);
     assert.deepEqual(ranges(idx), []);
     assert.equal(idx.largest, 0);
     assert.equal(idx.freePages, 0);
@@ -119,21 +111,21 @@ describe('FreeIndex.carve and reserve', () => {
   });
   it('left fit moves the start up', () => {
     const idx = indexOf([0, 10]);
-    idx.carve(nodeAt(idx, 0), 0, 3);
+    idx.reserve(0, 3);
     assert.deepEqual(ranges(idx), [[3, 10]]);
     assert.equal(idx.largest, 7);
     sound(idx);
   });
   it('right fit moves the end down', () => {
     const idx = indexOf([0, 10]);
-    idx.carve(nodeAt(idx, 7), 7, 3);
+    idx.reserve(7, 3);
     assert.deepEqual(ranges(idx), [[0, 7]]);
     assert.equal(idx.largest, 7);
     sound(idx);
   });
   it('middle fit splits the block in two', () => {
     const idx = indexOf([0, 10], [40, 45]);
-    idx.carve(nodeAt(idx, 3), 3, 4);
+    idx.reserve(3, 4);
     assert.deepEqual(ranges(idx), [
       [0, 3],
       [7, 10],
@@ -145,11 +137,10 @@ describe('FreeIndex.carve and reserve', () => {
   });
   it('refuses to carve outside the block, changing nothing', () => {
     const idx = indexOf([0, 10], [20, 30]);
-    const x = nodeAt(idx, 5);
-    assert.throws(() => idx.carve(x, 8, 5), /outside block/);
-    assert.throws(() => idx.carve(x, -1, 2), /outside block/);
-    assert.throws(() => idx.carve(x, 20, 1), /outside block/);
-    assert.throws(() => idx.carve(x, 3, 0), /outside block/);
+    assert.throws(() => idx.reserve(8, 5), /outside block/);
+    assert.throws(() => idx.reserve(5, 20), /outside block/); // across the gap into the next block
+    assert.throws(() => idx.reserve(-1, 2), /not free/);
+    assert.throws(() => idx.reserve(3, 0), /outside block/);
     assert.deepEqual(ranges(idx), [
       [0, 10],
       [20, 30],
@@ -184,8 +175,9 @@ describe('FreeIndex.carve and reserve', () => {
 });
 
 describe('FreeIndex.findLowest', () => {
-  it('returns the lowest fit and leaves its start in fitStart', () => {
+  it('returns the lowest fit\'s start, or -1 when nothing fits', () => {
     const idx = indexOf([1, 4], [6, 20], [30, 100]);
+    assert.equal(idx.findLowest(71, 1, 0, 1000, 0), -1);
     assert.equal(lowest(idx, 3, 1, 0, 1000, 0), 1);
     assert.equal(lowest(idx, 4, 1, 0, 1000, 0), 6);
     assert.equal(lowest(idx, 15, 1, 0, 1000, 0), 30);
@@ -242,125 +234,39 @@ describe('FreeIndex.findLowest', () => {
   });
 });
 
-describe('FreeIndex.clear', () => {
-  it('empties the index, which can then be reused', () => {
-    const idx = indexOf([0, 10], [20, 30]);
-    idx.clear();
-    assert.deepEqual(ranges(idx), []);
-    assert.equal(idx.largest, 0);
-    sound(idx);
-    idx.insert(5, 5);
-    assert.deepEqual(ranges(idx), [[5, 10]]);
+describe('FreeIndex.carveFit', () => {
+  it('takes exactly the fit findLowest returned', () => {
+    const idx = indexOf([1, 4], [6, 20]);
+    assert.equal(idx.findLowest(2, 4, 0, 1000, 0), 8);
+    idx.carveFit();
+    assert.deepEqual(ranges(idx), [
+      [1, 4],
+      [6, 8],
+      [10, 20],
+    ]);
+    assert.equal(idx.freePages, 15);
     sound(idx);
   });
-});
-
-/** The obvious model: an ascending array of coalesced blocks. */
-class BlockList {
-  blocks: FreeBlock[] = [];
-
-  overlaps(start: number, pages: number): boolean {
-    return this.blocks.some((b) => start < b.start + b.pages && b.start < start + pages);
-  }
-
-  insert(start: number, pages: number): void {
-    const all = [...this.blocks, { start, pages }].sort((a, b) => a.start - b.start);
-    const merged: FreeBlock[] = [];
-    for (const b of all) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last.start + last.pages === b.start) merged[merged.length - 1] = { start: last.start, pages: last.pages + b.pages };
-      else merged.push(b);
-    }
-    this.blocks = merged;
-  }
-
-  containing(start: number, pages: number): FreeBlock | undefined {
-    return this.blocks.find((b) => b.start <= start && start + pages <= b.start + b.pages);
-  }
-
-  carve(start: number, pages: number): void {
-    const b = this.containing(start, pages)!;
-    const rest = [
-      { start: b.start, pages: start - b.start },
-      { start: start + pages, pages: b.start + b.pages - start - pages },
-    ].filter((r) => r.pages > 0);
-    this.blocks = [...this.blocks.filter((x) => x !== b), ...rest].sort((x, y) => x.start - y.start);
-  }
-
-  lowest(pages: number, align: number, vstart: number, vend: number, base: number): number | undefined {
-    for (const b of this.blocks) {
-      for (let a = Math.max(b.start, vstart); a + pages <= Math.min(b.start + b.pages, vend); a++) {
-        if ((base + a) % align === 0) return a;
-      }
-    }
-    return undefined;
-  }
-}
-
-type Op =
-  | { kind: 'insert'; start: number; pages: number }
-  | { kind: 'reserve'; start: number; pages: number }
-  | { kind: 'fit'; pages: number; align: number; vstart: number; span: number; base: number; take: boolean };
-
-const LIMIT = 256;
-
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('insert' as const), start: fc.nat(LIMIT), pages: fc.integer({ min: 0, max: 40 }) }),
-  fc.record({ kind: fc.constant('reserve' as const), start: fc.nat(LIMIT), pages: fc.integer({ min: 0, max: 40 }) }),
-  fc.record({
-    kind: fc.constant('fit' as const),
-    pages: fc.integer({ min: 1, max: 40 }),
-    align: fc.constantFrom(1, 1, 2, 4, 8, 64),
-    vstart: fc.nat(LIMIT),
-    span: fc.integer({ min: 1, max: LIMIT + 50 }),
-    base: fc.constantFrom(0, 1, 3, 7, 1024),
-    take: fc.boolean(),
-  }),
-);
-
-describe('FreeIndex against a plain array of blocks', () => {
-  it('agrees after every random insert, reserve, findLowest and carve', () => {
-    fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 1, max: 4 }), fc.array(opArb, { maxLength: 120, size: 'max' }), (startFull, capacity, ops) => {
-        const idx = new FreeIndex(capacity);
-        const model = new BlockList();
-        if (startFull) {
-          idx.insert(0, LIMIT);
-          model.insert(0, LIMIT);
-        }
-        for (const op of ops) {
-          if (op.kind === 'insert') {
-            if (op.pages <= 0 || model.overlaps(op.start, op.pages)) {
-              assert.throws(() => idx.insert(op.start, op.pages));
-            } else {
-              idx.insert(op.start, op.pages);
-              model.insert(op.start, op.pages);
-            }
-          } else if (op.kind === 'reserve') {
-            if (op.pages <= 0 || model.containing(op.start, op.pages) === undefined) {
-              assert.throws(() => idx.reserve(op.start, op.pages));
-            } else {
-              idx.reserve(op.start, op.pages);
-              model.carve(op.start, op.pages);
-            }
-          } else {
-            const vend = op.vstart + op.span;
-            const want = model.lowest(op.pages, op.align, op.vstart, vend, op.base);
-            const x = idx.findLowest(op.pages, op.align, op.vstart, vend, op.base);
-            assert.equal(x === 0 ? undefined : idx.fitStart, want);
-            if (x !== 0 && op.take) {
-              idx.carve(x, idx.fitStart, op.pages);
-              model.carve(want!, op.pages);
-            }
-          }
-          assert.equal(idx.checkInvariants(), null);
-          assert.deepEqual([...idx.blocks()], model.blocks);
-          assert.equal(idx.largest, Math.max(0, ...model.blocks.map((b) => b.pages)));
-          assert.equal(idx.freePages, model.blocks.reduce((s, b) => s + b.pages, 0));
-          assert.equal(idx.count, model.blocks.length);
-        }
-      }),
-      { numRuns: 300 },
-    );
+  it('refuses when the search found nothing, or once anything changed the index', () => {
+    const idx = indexOf([0, 10], [20, 30]);
+    assert.throws(() => idx.carveFit(), /without a fit/);
+    assert.equal(idx.findLowest(11, 1, 0, 100, 0), -1);
+    assert.throws(() => idx.carveFit(), /without a fit/);
+    assert.equal(idx.findLowest(5, 1, 0, 100, 0), 0);
+    idx.carveFit();
+    assert.throws(() => idx.carveFit(), /without a fit/);
+    assert.equal(idx.findLowest(5, 1, 0, 100, 0), 5);
+    idx.insert(40, 5);
+    assert.throws(() => idx.carveFit(), /without a fit/);
+    assert.equal(idx.findLowest(5, 1, 0, 100, 0), 5);
+    idx.reserve(25, 1);
+    assert.throws(() => idx.carveFit(), /without a fit/);
+    assert.deepEqual(ranges(idx), [
+      [5, 10],
+      [20, 25],
+      [26, 30],
+      [40, 45],
+    ]);
+    sound(idx);
   });
 });

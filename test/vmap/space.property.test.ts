@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { InvalidArgument, VmapError } from '../../src/vmap/errors.js';
-import { VmapSpace, type AllocRequest } from '../../src/vmap/space.js';
+import type { AllocRequest } from '../../src/vmap/requests.js';
+import { VmapSpace } from '../../src/vmap/space.js';
 import type { VmapArea } from '../../src/vmap/vmap-area.js';
 import { ReferenceSpace } from './reference-model.js';
 

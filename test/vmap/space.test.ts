@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgument, NoSuchArea, OutOfSpace } from '../../src/vmap/errors.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
-import { DEFAULT_LAZY_MAX_PAGES, VmapSpace, type AllocRequest } from '../../src/vmap/space.js';
+import type { AllocRequest } from '../../src/vmap/requests.js';
+import { DEFAULT_LAZY_MAX_PAGES } from '../../src/vmap/space-shape.js';
+import { VmapSpace } from '../../src/vmap/space.js';
 import type { AreaList, VmapArea } from '../../src/vmap/vmap-area.js';
 
 const P = 4096;
@@ -61,10 +63,14 @@ describe('VmapSpace construction', () => {
     assert.equal(g.basePage, DEFAULT_BASE_PAGE);
     assert.equal(g.pages, DEFAULT_PAGES);
   });
-  it('defaults lazyMaxPages to 16384', () => {
-    const s = new VmapSpace({ basePage: 0, pages: 64 });
-    assert.equal(s.lazyMaxPages, 16384);
-    assert.equal(DEFAULT_LAZY_MAX_PAGES, 16384);
+  it('without lazyMaxPages, keeps DEFAULT_LAZY_MAX_PAGES lazy pages and purges on one more', () => {
+    const s = new VmapSpace({ basePage: 0, pages: 2 * DEFAULT_LAZY_MAX_PAGES });
+    const most = take(s, DEFAULT_LAZY_MAX_PAGES - 1);
+    const one = take(s, 1);
+    const last = take(s, 1);
+    assert.equal(s.free(most).purged, null);
+    assert.equal(s.free(one).purged, null); // exactly the default: kept
+    assert.deepEqual(s.free(last).purged, { areas: 3, pages: DEFAULT_LAZY_MAX_PAGES + 1 });
   });
   it('rejects bad shapes, naming the setting', () => {
     assert.throws(() => new VmapSpace({ basePage: -1, pages: 64 }), isInvalid('space-base'));
@@ -328,12 +334,14 @@ describe('free, lazy areas and purge', () => {
     assert.deepEqual(s.free(a).purged, { areas: 1, pages: 1 });
     assert.equal(s.meminfo().nrLazyAreas, 0);
   });
-  it('uses the default threshold of 16384 pages', () => {
+  it("keeps the kernel's lazy_max_pages on the default space: 64 MiB (fls(2) * 32 MiB) of lazy areas, guard pages included", () => {
+    const MiB = 1 << 20;
     const s = defaultSpace();
-    const big = take(s, 16384);
+    const big = s.alloc({ size: 64 * MiB - P }).area.start; // 64 MiB with its guard page
     const one = take(s, 1);
     assert.equal(s.free(big).purged, null);
-    assert.deepEqual(s.free(one).purged, { areas: 2, pages: 16385 });
+    assert.equal(s.meminfo().lazy, 64 * MiB);
+    assert.deepEqual(s.free(one).purged, { areas: 2, pages: (64 * MiB) / P + 1 });
   });
   it('purges and retries when nothing fits, and says so', () => {
     const s = space(16);

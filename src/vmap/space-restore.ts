@@ -1,0 +1,37 @@
+/**
+ * Rebuilding a space from a list of areas (what a recovered store holds).
+ * The list comes from outside the allocator, so every area is checked
+ * against what a space's own walk gives: ascending, never overlapping,
+ * inside the space.
+ */
+import { CorruptAreas } from './restore-error.js';
+import { addBusy, type SpaceState } from './space-state.js';
+import { makeArea, type VmapArea } from './vmap-area.js';
+
+/**
+ * Reserves every area of `areas` in `s`, an empty space of `pages` pages,
+ * rebuilt as the allocator makes areas (a lazy one keeps no request id).
+ * Lazy areas stay lazy and are not purged, whatever their total.
+ *
+ * @throws CorruptAreas at the first area that is malformed, starts below the
+ *   previous one's end, or runs past the end of the space
+ */
+export function restoreAreas(s: SpaceState, areas: Iterable<VmapArea>, pages: number): void {
+  let prevEnd = 0;
+  for (const va of areas) {
+    if (!Number.isSafeInteger(va.start) || !Number.isSafeInteger(va.pages) || va.pages <= 0) {
+      throw new CorruptAreas(va.start, `area at page ${va.start}: malformed (pages ${va.pages})`);
+    }
+    if (va.start < prevEnd) throw new CorruptAreas(va.start, `area at page ${va.start} overlaps or precedes the area ending at page ${prevEnd}`);
+    if (va.start + va.pages > pages) throw new CorruptAreas(va.start, `area at page ${va.start} (${va.pages} pages) runs past the end of the space`);
+    prevEnd = va.start + va.pages;
+    s.freeIndex.reserve(va.start, va.pages);
+    const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy, va.lazy ? '' : (va.requestId ?? ''));
+    if (area.lazy) {
+      s.lazyAreas.push(area);
+      s.lazyPages += area.pages;
+    } else {
+      addBusy(s, area);
+    }
+  }
+}
