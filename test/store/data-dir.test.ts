@@ -95,6 +95,7 @@ describe('data directory', () => {
   it('says "permission denied" and the path when the service user cannot write the directory', async (t) => {
     const nobody = 65534;
     if (process.getuid?.() !== 0) return t.skip('needs root to run vmapd as another user');
+    if (spawnSync(process.execPath, ['-e', '0'], { uid: nobody, gid: nobody }).status !== 0) return t.skip(`uid ${nobody} cannot run ${process.execPath}`);
     if (spawnSync(process.execPath, [cliPath('vmapd'), '--version'], { uid: nobody, gid: nobody }).status !== 0) {
       return t.skip(`uid ${nobody} cannot read ${cliPath('vmapd')}`);
     }
