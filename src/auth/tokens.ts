@@ -84,11 +84,6 @@ export class TokenTable {
     return new TokenTable(parseTokens(readFileSync(path, 'utf8'), path));
   }
 
-  /** How many tokens there are. */
-  get size(): number {
-    return this.entries.length;
-  }
-
   /** The identity `token` stands for, or undefined. Constant time in the token. */
   lookup(token: string): Identity | undefined {
     const d = digest(token);
