@@ -4,40 +4,14 @@
  * certificate from that CA and one from a CA vmapd does not know).
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { deadPort, runCli, type Run } from './vmapctl-run.js';
+import { makeCa, makeCert, NO_OPENSSL } from '../helpers/certs.js';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const NO_OPENSSL = hasOpenssl() ? false : 'openssl is not installed';
-
-const openssl = (dir: string, ...args: string[]): Promise<unknown> => promisify(execFile)('openssl', args, { cwd: dir });
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** A CA: `name`.pem and `name`.key. */
-async function makeCa(dir: string, name: string): Promise<void> {
-  await openssl(dir, 'req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=vmapctl test ${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-}
-
-/** A certificate `name`.pem/.key signed by CA `ca`, with the given X.509v3 extensions. */
-async function makeCert(dir: string, name: string, ca: string, cn: string, extensions: string): Promise<void> {
-  writeFileSync(join(dir, `${name}.ext`), extensions);
-  await openssl(dir, 'req', '-new', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  await openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-}
 
 /** A failed run: exit 1, nothing on stdout, `status` first on stderr, then the hint, as the lines of stderr. */
 function failed(r: Run, status: RegExp): string[] {

@@ -6,6 +6,7 @@
  */
 import { areaMessage as grpcArea } from '../../src/grpc/area-message.js';
 import { areaJson as viewJson, areaView, vmallocinfoLine as viewLine, type AreaView } from '../../src/service/area-view.js';
+import { memInfoFields } from '../../src/service/meminfo-view.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import type { VmapArea } from '../../src/vmap/vmap-area.js';
 import { BASE, SPACE_BYTES } from './contract.js';
@@ -38,13 +39,6 @@ export function vmallocinfoLine(va: VmapArea): string {
 
 /** `model`'s /meminfo?format=json, without the generation. */
 export function meminfoJson(model: ServiceModel): Record<string, number> {
-  const m = model.meminfo();
-  return {
-    vmalloc_total_kb: m.total / 1024,
-    vmalloc_used_kb: m.used / 1024,
-    vmalloc_chunk_kb: m.chunk / 1024,
-    vmalloc_lazy_kb: m.lazy / 1024,
-    nr_areas: m.nrAreas,
-    nr_lazy_areas: m.nrLazyAreas,
-  };
+  const { generation: _generation, ...fields } = memInfoFields(model.meminfo(), 0);
+  return fields;
 }

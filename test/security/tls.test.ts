@@ -4,7 +4,7 @@
  * client certificates from that CA and from a CA the server does not know).
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -16,35 +16,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { VmapdConfig } from '../../src/config.js';
 import { VmapClient } from '../../src/grpc/proto.js';
 import { cliPath, startTestServer, type TestServer } from '../helpers/server.js';
+import { makeCa, makeCert, NO_OPENSSL } from '../helpers/certs.js';
+
+const run = promisify(execFile);
 
 const BASE = 0xffffc90000000000n;
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const NO_OPENSSL = hasOpenssl() ? false : 'openssl is not installed';
-
-const run = promisify(execFile);
-const openssl = (dir: string, ...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** A CA: ca.pem and ca.key under `name`. */
-async function makeCa(dir: string, name: string): Promise<void> {
-  await openssl(dir, 'req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=vmapd test ${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-}
-
-/** A certificate `name`.pem/.key signed by CA `ca`, with the given X.509v3 extensions. */
-async function makeCert(dir: string, name: string, ca: string, cn: string, extensions: string): Promise<void> {
-  writeFileSync(join(dir, `${name}.ext`), extensions);
-  await openssl(dir, 'req', '-new', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  await openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-}
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
