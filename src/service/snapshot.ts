@@ -7,15 +7,20 @@ import { renderMeminfoJson, renderMeminfoText } from './meminfo-view.js';
 export interface MeminfoRead {
   readonly generation: number;
   readonly meminfo: MemInfo;
-  /** The /proc/meminfo text, encoded once. */
-  readonly text: Buffer;
-  /** The JSON object of the MemInfo message, encoded once. */
-  readonly json: Buffer;
+  /**
+   * The /proc/meminfo text, rendered once per publish. A string, not a
+   * Buffer: Node's HTTP server writes a string body together with the
+   * headers in one write, a Buffer as a writev of two; measured on /meminfo
+   * (autocannon, 10 connections) the Buffer cost about a third of the req/s.
+   */
+  readonly text: string;
+  /** The JSON object of the MemInfo message, rendered once per publish (a string, as `text`). */
+  readonly json: string;
 }
 
 /**
  * What readers see: the state after the last committed write batch.
- * Immutable: numbers, the bodies already encoded, and the ordered area list
+ * Immutable: numbers, the bodies already rendered, and the ordered area list
  * as a copy-on-write view that later writes never touch.
  */
 export interface Snapshot extends MeminfoRead {
@@ -29,7 +34,7 @@ export interface Snapshot extends MeminfoRead {
 
 /** `meminfo` of `generation`, with its bodies rendered and encoded. */
 export function meminfoRead(meminfo: MemInfo, generation: number): MeminfoRead {
-  return { generation, meminfo, text: Buffer.from(renderMeminfoText(meminfo)), json: Buffer.from(renderMeminfoJson(meminfo, generation)) };
+  return { generation, meminfo, text: renderMeminfoText(meminfo), json: renderMeminfoJson(meminfo, generation) };
 }
 
 /** The snapshot of `space` as it is now, numbered `generation`: O(1) but for rendering the bodies. */
