@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ReadMode } from './service/read-modes.js';
 import { DEFAULT_SPACE_BASE, DEFAULT_SPACE_SIZE } from './vmap/geometry.js';
 import { DEFAULT_LAZY_MAX_PAGES } from './vmap/space-shape.js';
@@ -10,6 +11,8 @@ export interface VmapdConfig {
   readonly grpcPort: number;
   /** HTTP port; 0 picks a free one. */
   readonly httpPort: number;
+  /** HTTP reader threads, all on httpPort (SO_REUSEPORT when more than one). */
+  readonly httpThreads: number;
   readonly spaceBase: bigint;
   readonly spaceSize: bigint;
   readonly lazyMaxPages: number;
@@ -57,6 +60,7 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   host: '127.0.0.1',
   grpcPort: 50051,
   httpPort: 8080,
+  httpThreads: defaultHttpThreads(),
   spaceBase: DEFAULT_SPACE_BASE,
   spaceSize: DEFAULT_SPACE_SIZE,
   lazyMaxPages: DEFAULT_LAZY_MAX_PAGES,
@@ -74,3 +78,8 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   stallTimeoutMs: 30_000,
   maxListings: 16,
 };
+
+/** One HTTP thread per core but the writer's, at least one. */
+export function defaultHttpThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}

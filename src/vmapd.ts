@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import type { FastifyInstance } from 'fastify';
-import { Authenticator, TokenTable } from './auth/tokens.js';
+import { Authenticator, TokenTable, parseTokens } from './auth/tokens.js';
 import type { Logger } from 'pino';
 import { createProcessLogger } from './logger.js';
 import type { VmapdConfig } from './config.js';
 import { startGrpc, stopGrpc, type GrpcEdge } from './grpc/server.js';
-import { buildHttp } from './http/server.js';
 import { ListingSlots } from './service/listings.js';
 import { VmapMetrics } from './service/metrics.js';
 import type { ServiceHooks } from './service/service-options.js';
@@ -17,6 +15,7 @@ import { SqliteStore } from './store/sqlite-store.js';
 import { StoreOpenError } from './store/store-open-error.js';
 import { MemoryStore } from './store/store.js';
 import { messageOf } from './vmap/errors.js';
+import { ReaderPool } from './threads/reader-pool.js';
 
 /** A running vmapd: the service and both edges. */
 export interface Vmapd {
@@ -26,6 +25,8 @@ export interface Vmapd {
   readonly grpcPort: number;
   /** The HTTP port actually bound. */
   readonly httpPort: number;
+  /** The HTTP reader threads. */
+  readonly http: ReaderPool;
   /**
    * Stops accepting, answers every write already accepted, closes both
    * servers. Bounded by the config's shutdownGraceMs for in-flight calls.
@@ -38,13 +39,17 @@ export interface StartOptions {
   /** Default: JSON lines on stdout (createProcessLogger). */
   readonly logger?: Logger;
   readonly hooks?: ServiceHooks;
+  /** Let tests make the HTTP threads' event loops lag (ReaderPool.hold). */
+  readonly testControls?: boolean;
 }
 
 /** Starts vmapd with `config`: service first, then gRPC, then HTTP. */
 export async function startVmapd(config: VmapdConfig, options: StartOptions = {}): Promise<Vmapd> {
   const logger = options.logger ?? createProcessLogger(config.logLevel).logger;
   const geometry = new SpaceGeometry(config.spaceBase, config.spaceSize);
-  const auth = new Authenticator(config.tokens === undefined ? null : TokenTable.fromFile(config.tokens));
+  // Read once: every HTTP thread, restarted ones too, gets this very text.
+  const tokens = config.tokens === undefined ? null : { text: readTokens(config.tokens), source: config.tokens };
+  const auth = new Authenticator(tokens === null ? null : new TokenTable(parseTokens(tokens.text, tokens.source)));
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   const tls = readTls(config);
   const { store, areas } = config.store === 'sqlite' ? await SqliteStore.open(config.dataDir, geometry, logger) : { store: new MemoryStore(), areas: [] };
@@ -70,39 +75,44 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     const reason = messageOf(err);
     throw new StoreOpenError(`the data in ${config.dataDir} does not check out (${reason}); refusing to start`);
   }
-  const listings = new ListingSlots(config.maxListings);
-  let closing = false;
+  // One count for the gRPC edge (holder 0) and every HTTP thread (holder i + 1).
+  const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);
   let grpcEdge: GrpcEdge | undefined;
-  let http: FastifyInstance | undefined;
+  let http: ReaderPool | undefined;
   try {
     grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls, listings, stallTimeoutMs: config.stallTimeoutMs });
-    http = await buildHttp(svc, {
-      logger,
-      metrics,
-      auth,
+    http = await ReaderPool.start({
+      threads: config.httpThreads,
+      host: config.host,
+      port: config.httpPort,
+      readMode: config.readMode,
+      geometry,
+      logLevel: logger.level,
+      tokens,
       protectReads: config.protectReads,
       rateLimit: config.rateLimit,
       maxEventLoopDelayMs: config.maxEventLoopDelayMs,
-      tls,
-      listings,
       stallTimeoutMs: config.stallTimeoutMs,
-      ready: () => (closing ? 'shutting down' : svc.notReadyReason),
+      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
+      listings,
+      service: svc,
+      metrics,
+      logger,
+      testControls: options.testControls === true,
     });
-    await http.listen({ host: config.host, port: config.httpPort });
   } catch (err) {
     grpcEdge?.server.forceShutdown();
-    await http?.close();
     await svc.close();
     throw err;
   }
-  const address = http.server.address();
-  const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
+  const httpPort = http.port;
   const edge = grpcEdge;
-  const app = http;
+  const pool = http;
   logger.info(
     {
       grpc: `${config.host}:${edge.port}`,
       http: `${config.host}:${httpPort}`,
+      httpThreads: config.httpThreads,
       tls: tls === undefined ? 'off' : tls.clientCa === undefined ? 'on' : 'mutual (gRPC)',
       auth: auth.enforcing ? 'tokens' : 'open',
       readMode: config.readMode,
@@ -116,18 +126,28 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     logger,
     grpcPort: edge.port,
     httpPort,
+    http: pool,
     close() {
       closed ??= (async () => {
-        closing = true;
+        pool.shuttingDown();
         // Answer every accepted write before the edges go away; refuse new ones.
         const drained = svc.close();
         await Promise.all([stopGrpc(edge, config.shutdownGraceMs), drained]);
-        await app.close();
+        await pool.close(config.shutdownGraceMs);
         logger.info('vmapd stopped');
       })();
       return closed;
     },
   };
+}
+
+/** The tokens file's text, or a start error naming the option. */
+function readTokens(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`--tokens ${path}: ${messageOf(err)}`);
+  }
 }
 
 /** Reads the PEM files TLS needs, or undefined when TLS is off. */

@@ -18,6 +18,15 @@ function port(value: string): number {
   return n;
 }
 
+/** Most HTTP threads: each is a whole fastify instance with its own heap. */
+const MAX_HTTP_THREADS = 256;
+
+function threads(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > MAX_HTTP_THREADS) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_HTTP_THREADS}`);
+  return n;
+}
+
 function wholeNumber(value: string): number {
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('must be a non-negative integer');
   return Number(value);
@@ -47,6 +56,12 @@ const program = new Command()
   .addOption(new Option('--host <addr>', 'address both servers listen on').env('VMAPD_HOST').default(d.host))
   .addOption(new Option('--grpc-port <port>', 'gRPC port (0 = any free port)').env('VMAPD_GRPC_PORT').default(d.grpcPort).argParser(port))
   .addOption(new Option('--http-port <port>', 'HTTP port (0 = any free port)').env('VMAPD_HTTP_PORT').default(d.httpPort).argParser(port))
+  .addOption(
+    new Option('--http-threads <n>', 'HTTP reader threads, all on the HTTP port (default: one per core but the writer\'s, at least 1)')
+      .env('VMAPD_HTTP_THREADS')
+      .default(d.httpThreads)
+      .argParser(threads),
+  )
   .addOption(
     new Option('--space-base <addr>', 'first address of the space (page aligned)')
       .env('VMAPD_SPACE_BASE')
@@ -115,6 +130,7 @@ const o = program.opts<{
   host: string;
   grpcPort: number;
   httpPort: number;
+  httpThreads: number;
   spaceBase: bigint;
   spaceSize: bigint;
   lazyMaxPages: number;

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/tokens.js';
 import type { MeminfoRead } from '../service/snapshot.js';
-import type { VmapService } from '../service/vmap-service.js';
 import { parseU64 } from '../vmap/geometry.js';
+import type { HttpBackend } from './backend.js';
 import { sendListing } from './listing.js';
 import { CONTENT_TYPE, negotiateFormat } from './negotiate.js';
 import type { HttpOptions } from './server.js';
@@ -27,23 +27,23 @@ function listingLimit(value: unknown): number {
 }
 
 /** Registers the read routes: /meminfo, /vmallocinfo, /healthz, /readyz, /metrics. */
-export function readRoutes(app: FastifyInstance, service: VmapService, options: HttpOptions, who: (req: FastifyRequest) => Identity): void {
+export function readRoutes(app: FastifyInstance, backend: HttpBackend, options: HttpOptions, who: (req: FastifyRequest) => Identity): void {
   // Reads are open unless --protect-reads; this hook is not installed otherwise.
   const guardRead = options.protectReads ? { onRequest: async (req: FastifyRequest) => void who(req) } : {};
-  const reads = options.metrics.readCounter(service.readMode, 'http');
+  const reads = options.metrics.readCounter(backend.readMode, 'http');
 
-  // The hot path: in snapshot mode a read is a pointer load and a send of a
-  // body rendered when the snapshot was published.
-  if (service.readMode === 'snapshot') {
+  // The hot path: in snapshot mode a read is one Atomics.load and a send of
+  // a body rendered when the state was published.
+  if (backend.readMode === 'snapshot') {
     app.get('/meminfo', guardRead, (req, reply) => {
       reads.inc();
-      sendMeminfo(req, reply, service.snapshot());
+      sendMeminfo(req, reply, backend.published());
     });
   } else {
     app.get('/meminfo', guardRead, async (req, reply) => {
       reads.inc();
       negotiateFormat(req); // refuse a bad format or Accept before waiting for the walk
-      sendMeminfo(req, reply, await service.readMeminfo());
+      sendMeminfo(req, reply, await backend.readMeminfo());
     });
   }
 
@@ -52,9 +52,9 @@ export function readRoutes(app: FastifyInstance, service: VmapService, options: 
     const q = req.query as Record<string, unknown>;
     const from = q.from === undefined ? 0n : parseU64(q.from, 'from');
     const limit = listingLimit(q.limit);
-    const areas = service.areas(service.snapshot(), from, true, identity);
+    const areas = backend.areas(from, true, identity);
     // A stream with backpressure: a reader that stops reading holds one
-    // snapshot and one chunk, never the whole listing or any lock, and only
+    // view of the list and one chunk, never the whole listing or any lock, and only
     // until the stall timeout.
     sendListing(reply, vmallocinfoChunks(areas, limit), CONTENT_TYPE.text, {
       slots: options.listings,
@@ -71,13 +71,13 @@ export function readRoutes(app: FastifyInstance, service: VmapService, options: 
   });
 
   app.get('/readyz', guardRead, (_req, reply) => {
-    const reason = options.ready();
+    const reason = backend.notReadyReason();
     if (reason === null) void reply.type(CONTENT_TYPE.text).send('ready\n');
     else void reply.status(503).type(CONTENT_TYPE.text).send(`not ready: ${reason}\n`);
   });
 
   app.get('/metrics', guardRead, async (_req, reply) => {
-    const body = await options.metrics.registry.metrics();
-    return reply.type(options.metrics.registry.contentType).send(body);
+    const { contentType, body } = await backend.metrics();
+    return reply.type(contentType).send(body);
   });
 }

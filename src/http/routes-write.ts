@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler }
 import type { Identity } from '../auth/tokens.js';
 import { ALLOC_REQUEST_FIELDS, parseAllocInput } from '../service/alloc-input.js';
 import { areaJson } from '../service/area-view.js';
-import type { VmapMetrics, WriteKind } from '../service/metrics.js';
-import type { VmapService } from '../service/vmap-service.js';
+import type { EdgeCounters, WriteKind } from '../service/metrics.js';
 import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { errorNameOf, statusName } from './errors.js';
+import type { HttpBackend } from './backend.js';
 import type { HttpOptions } from './server.js';
 
 /** `reply`'s outcome as vmapd_writes_total labels it: 'ok' or the error body's name. */
@@ -19,7 +19,7 @@ function resultOf(reply: FastifyReply): string {
  * service included (bad JSON, 413, 415, 429, a bad address): every answer of
  * a route passes its onSend exactly once, whatever stage produced it.
  */
-function countWrite(metrics: VmapMetrics, kind: WriteKind): onSendHookHandler {
+function countWrite(metrics: EdgeCounters, kind: WriteKind): onSendHookHandler {
   return (_req, reply, payload, done) => {
     metrics.write(kind, resultOf(reply));
     done(null, payload);
@@ -36,7 +36,7 @@ export function writeKindOf(method: string, url: string): WriteKind | undefined 
 }
 
 /** Registers the curl-friendly write routes and the lookup of one area. */
-export function writeRoutes(app: FastifyInstance, service: VmapService, options: HttpOptions, who: (req: FastifyRequest) => Identity): void {
+export function writeRoutes(app: FastifyInstance, backend: HttpBackend, options: HttpOptions, who: (req: FastifyRequest) => Identity): void {
   const limit = { rateLimit: { max: options.rateLimit, timeWindow: '1 minute' } };
   const write = (kind: WriteKind) => ({ config: limit, onSend: countWrite(options.metrics, kind) });
 
@@ -51,14 +51,14 @@ export function writeRoutes(app: FastifyInstance, service: VmapService, options:
     for (const key of Object.keys(fields)) {
       if (!ALLOC_REQUEST_FIELDS.has(key)) throw new InvalidArgument(key.slice(0, 64), 'unknown field');
     }
-    const area = await service.alloc(parseAllocInput(fields, identity.owner), { identity });
+    const area = await backend.alloc(parseAllocInput(fields, identity.owner), { identity });
     return reply.status(201).send(areaJson(area));
   });
 
   app.delete('/v1/areas/:addr', write('free'), async (req) => {
     const identity = who(req);
     const { addr } = req.params as { addr: string };
-    const r = await service.free(parseU64(addr, 'addr'), { identity });
+    const r = await backend.free(parseU64(addr, 'addr'), { identity });
     return { freed_bytes: r.freedBytes, purged: r.purged };
   });
 
@@ -66,14 +66,14 @@ export function writeRoutes(app: FastifyInstance, service: VmapService, options:
     const identity = who(req);
     const { addr } = req.params as { addr: string };
     const a = parseU64(addr, 'addr');
-    const v = service.find(a, identity);
+    const v = backend.find(a, identity);
     if (v === undefined) throw new NoSuchArea(`no busy area of yours contains ${hex(a)}`);
     return areaJson(v);
   });
 
   app.post('/v1/purge', write('purge'), async (req) => {
     const identity = who(req);
-    const r = await service.purge({ identity });
+    const r = await backend.purge({ identity });
     return { purged_areas: r.areas, purged_bytes: r.bytes };
   });
 }

@@ -1,11 +1,11 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Authenticator, Identity } from '../auth/tokens.js';
 import type { ListingSlots } from '../service/listings.js';
-import type { VmapMetrics } from '../service/metrics.js';
-import type { VmapService } from '../service/vmap-service.js';
+import type { EdgeCounters } from '../service/metrics.js';
+import type { HttpBackend } from './backend.js';
 import { clientErrorHandler, errorHandler, errorNameOf, notFoundHandler } from './errors.js';
 import { BODY_LIMIT_BYTES, useLosslessJson } from './json-body.js';
 import { readRoutes } from './routes-read.js';
@@ -24,16 +24,17 @@ declare module 'fastify' {
 /** Options of the HTTP edge. */
 export interface HttpOptions {
   readonly logger: Logger;
-  readonly metrics: VmapMetrics;
+  /** This thread's counters (the writer sums every thread's into /metrics). */
+  readonly metrics: EdgeCounters;
   readonly auth: Authenticator;
   /** Whether /meminfo, /metrics, /healthz and /readyz need a token too. */
   readonly protectReads: boolean;
   /** Write requests per minute per client address. */
   readonly rateLimit: number;
+  /** Where those are counted (one table for every thread); default: this instance's memory. */
+  readonly rateLimitStore?: FastifyRateLimitStoreCtor;
   /** Mean event-loop delay (ms) beyond which requests are shed with 503. */
   readonly maxEventLoopDelayMs: number;
-  /** Why the service cannot take writes now, or null when it can (for /readyz). */
-  readonly ready: () => string | null;
   /** TLS material (PEM); absent: plain HTTP. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Listing slots shared with the gRPC edge (--max-listings). */
@@ -65,7 +66,7 @@ class RouteTable {
  * curl-friendly write routes. Every answer that is not a success carries
  * vmapd's error body (src/http/errors.ts), fastify's own refusals included.
  */
-export async function buildHttp(service: VmapService, options: HttpOptions): Promise<FastifyInstance> {
+export async function buildHttp(backend: HttpBackend, options: HttpOptions): Promise<FastifyInstance> {
   const handleError = errorHandler(options.logger);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -96,10 +97,10 @@ export async function buildHttp(service: VmapService, options: HttpOptions): Pro
     maxEventLoopDelay: options.maxEventLoopDelayMs,
     retryAfter: 1,
   });
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...(options.rateLimitStore === undefined ? {} : { store: options.rateLimitStore }) });
 
   const who = (req: FastifyRequest): Identity => options.auth.identify(req.headers.authorization);
-  readRoutes(app, service, options, who);
-  writeRoutes(app, service, options, who);
+  readRoutes(app, backend, options, who);
+  writeRoutes(app, backend, options, who);
   return app;
 }

@@ -28,33 +28,64 @@ export interface SnapshotGauges {
 const LATENCY_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
 /**
- * vmapd's Prometheus metrics, on a registry of their own (so several servers
- * can live in one process, as in the tests): the space as the current
- * snapshot has it, writes by kind and result (counted by each edge, once per
- * request), the writer mutex, and prom-client's process and Node metrics.
- * Read paths touch only pre-labelled counters: one increment per request.
+ * What every thread that serves requests counts: writes by kind and result
+ * (counted by each edge, once per request) and meminfo reads, on a registry
+ * of their own. A reader thread has only these; the writer's VmapMetrics
+ * adds the rest, and `/metrics` sums every thread's registry (see
+ * src/threads/metrics-aggregation.ts). Read paths touch only pre-labelled
+ * counters: one increment per request.
  */
-export class VmapMetrics implements MutexObserver {
-  /** The registry `/metrics` renders. */
+export class EdgeCounters {
+  /** The registry of this thread's metrics. */
   readonly registry = new Registry();
   private readonly writes: Counter<'kind' | 'result'>;
+  private readonly reads: Counter<'mode' | 'endpoint'>;
+
+  constructor() {
+    const registers = [this.registry];
+    this.writes = new Counter({ name: 'vmapd_writes_total', help: 'Writes answered, by kind and result', labelNames: ['kind', 'result'], registers });
+    this.reads = new Counter({ name: 'vmapd_reads_total', help: 'Meminfo reads served, by read mode and endpoint', labelNames: ['mode', 'endpoint'], registers });
+  }
+
+  /**
+   * Counts one answered write: `result` is 'ok' or the failure's name, as the
+   * edge's error carries it (InvalidArgument, NoSuchArea, TooManyRequests, …).
+   */
+  write(kind: WriteKind, result: string): void {
+    this.writes.inc({ kind, result });
+  }
+
+  /** A counter to bump once per read served in `mode` through `endpoint`. */
+  readCounter(mode: string, endpoint: string): { inc(): void } {
+    return this.reads.labels({ mode, endpoint });
+  }
+}
+
+/**
+ * vmapd's Prometheus metrics on the writer thread (a registry of their own,
+ * so several servers can live in one process, as in the tests): the edge
+ * counters, the space as the current snapshot has it, the writer mutex, the
+ * HTTP threads, and prom-client's process and Node metrics (process-wide
+ * figures, so collected here only, never summed over threads).
+ */
+export class VmapMetrics extends EdgeCounters implements MutexObserver {
   private readonly mutexWait: Histogram;
   private readonly mutexHold: Histogram;
   private readonly batchSize: Histogram;
-  private readonly reads: Counter<'mode' | 'endpoint'>;
+  private readonly threadRestarts: Counter;
 
   /** @param snapshot the current snapshot, read at each scrape */
   constructor(snapshot: () => SnapshotGauges) {
+    super();
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // Gauges named like counters (promtool check metrics refuses them); the
     // same counts stay, by type, in nodejs_active_handles and friends.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
-    this.writes = new Counter({ name: 'vmapd_writes_total', help: 'Writes answered, by kind and result', labelNames: ['kind', 'result'], registers });
     this.mutexWait = new Histogram({ name: 'vmapd_writer_mutex_wait_seconds', help: 'Time spent waiting for the writer mutex', buckets: LATENCY_BUCKETS, registers });
     this.mutexHold = new Histogram({ name: 'vmapd_writer_mutex_hold_seconds', help: 'Time the writer mutex was held', buckets: LATENCY_BUCKETS, registers });
     this.batchSize = new Histogram({ name: 'vmapd_write_batch_size', help: 'Writes applied per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096], registers });
-    this.reads = new Counter({ name: 'vmapd_reads_total', help: 'Meminfo reads served, by read mode and endpoint', labelNames: ['mode', 'endpoint'], registers });
+    this.threadRestarts = new Counter({ name: 'vmapd_http_thread_restarts_total', help: 'HTTP reader threads that died and were restarted', registers });
     new Gauge({
       name: 'vmapd_snapshot_generation',
       help: 'Generation of the published snapshot',
@@ -92,22 +123,14 @@ export class VmapMetrics implements MutexObserver {
     });
   }
 
-  /**
-   * Counts one answered write: `result` is 'ok' or the failure's name, as the
-   * edge's error carries it (InvalidArgument, NoSuchArea, TooManyRequests, …).
-   */
-  write(kind: WriteKind, result: string): void {
-    this.writes.inc({ kind, result });
-  }
-
   /** Records the size of one committed batch. */
   batch(size: number): void {
     this.batchSize.observe(size);
   }
 
-  /** A counter to bump once per read served in `mode` through `endpoint`. */
-  readCounter(mode: string, endpoint: string): { inc(): void } {
-    return this.reads.labels({ mode, endpoint });
+  /** Counts one HTTP reader thread restarted after it died. */
+  threadRestarted(): void {
+    this.threadRestarts.inc();
   }
 
   /** @inheritdoc */

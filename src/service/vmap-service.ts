@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../vmap/page.js';
 import type { FreeResult, PurgeResult } from '../vmap/requests.js';
 import { VmapSpace } from '../vmap/space.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
-import { MemoryStore, type Store } from '../store/store.js';
+import { MemoryStore, type Change, type Store } from '../store/store.js';
 import type { AllocInput } from './alloc-input.js';
 import { areaView, type AreaView, type FreeView, type PurgeView } from './area-view.js';
 import { MAX_BATCH_ALLOCS, toAllocRequest } from './alloc-request.js';
@@ -26,6 +26,9 @@ import { areasOf, findArea } from './snapshot-reads.js';
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
 import type { WriteOp, WriteResult } from './write-op.js';
+
+/** Told of each published snapshot and the committed changes that made it. */
+export type PublishListener = (snapshot: Snapshot, changes: readonly Change[]) => void;
 
 /** What a write refused before its batch is told. */
 const WRITE_REFUSALS = {
@@ -60,6 +63,8 @@ export class VmapService {
   private readonly debug: boolean;
   /** Told whenever notReadyReason changes (the health service follows it). */
   private readonly readyListeners = new Set<(reason: string | null) => void>();
+  /** Told of each published snapshot (the HTTP threads follow them). */
+  private readonly publishListeners = new Set<PublishListener>();
   /** notReadyReason as the listeners last heard it. */
   private lastReadyReason: string | null = null;
 
@@ -154,7 +159,7 @@ export class VmapService {
    * an area of another owner only for an admin. Lock-free.
    */
   find(addr: bigint, identity: Identity = ANONYMOUS): AreaView | undefined {
-    return findArea(this.geometry, this.snapshot(), addr, identity);
+    return findArea(this.geometry, this.snapshot().areas, addr, identity);
   }
 
   /**
@@ -163,7 +168,7 @@ export class VmapService {
    * other owners' only for an admin (lazy areas have no owner left to show).
    */
   areas(snapshot: Snapshot, from: bigint, includeLazy: boolean, identity: Identity = ANONYMOUS): IterableIterator<AreaView> {
-    return areasOf(this.geometry, snapshot, from, includeLazy, identity);
+    return areasOf(this.geometry, snapshot.areas, from, includeLazy, identity);
   }
 
   /**
@@ -180,9 +185,29 @@ export class VmapService {
         return meminfoRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
       }
       case 'locked-walk':
-        // Under the mutex no batch is half applied: the live space is exactly the published state.
-        return this.mutex.run(() => meminfoRead(this.space.walkMeminfo(), this.snapshot().generation));
+        return this.lockedMeminfo();
     }
+  }
+
+  /**
+   * Meminfo by a walk of the live list under the writer mutex: what
+   * `locked-walk` reads (on any thread: the HTTP threads ask for it). Under
+   * the mutex no batch is half applied, so the live space is exactly the
+   * published state.
+   */
+  lockedMeminfo(): Promise<MeminfoRead> {
+    return this.mutex.run(() => meminfoRead(this.space.walkMeminfo(), this.snapshot().generation));
+  }
+
+  /**
+   * Calls `listener` with each new snapshot and the changes of the batch
+   * that made it (exactly what the store committed, in order), before the
+   * batch's callers are answered: the HTTP threads' feed. Returns a function
+   * that stops the calls.
+   */
+  onPublish(listener: PublishListener): () => void {
+    this.publishListeners.add(listener);
+    return () => this.publishListeners.delete(listener);
   }
 
   /** Refuses new writes and waits until every accepted write has been answered. */
@@ -229,7 +254,9 @@ export class VmapService {
     this.health.committed();
     this.readinessChanged();
     this.metrics?.batch(ops.length);
-    this.published.publish(takeSnapshot(this.space, this.snapshot().generation + 1));
+    const snapshot = takeSnapshot(this.space, this.snapshot().generation + 1);
+    this.published.publish(snapshot);
+    for (const listener of this.publishListeners) listener(snapshot, batch.changes);
     return batch.outcomes;
   }
 

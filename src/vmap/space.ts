@@ -10,7 +10,7 @@ import { restoreAreas } from './space-restore.js';
 import { checkedShape, type SpaceShape } from './space-shape.js';
 import { addBusy, emptySpace, purgeListNow, removeBusy, type SpaceState } from './space-state.js';
 import { areaList } from './space-view.js';
-import { makeArea, type AreaList, type VmapArea } from './vmap-area.js';
+import { lazyCopy, makeArea, type AreaList, type VmapArea } from './vmap-area.js';
 
 /**
  * One virtual address space and its allocator: the model of mm/vmalloc.c.
@@ -89,7 +89,7 @@ export class VmapSpace {
     if (va === undefined) {
       throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
     }
-    const lazyVa = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true, '');
+    const lazyVa = lazyCopy(va);
     s.lazyAreas.push(lazyVa);
     s.usedPages -= va.pages;
     s.lazyPages += va.pages;

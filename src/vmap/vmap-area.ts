@@ -32,6 +32,11 @@ export function makeArea(start: number, pages: number, guard: boolean, caller: s
   return { start, pages, guard, caller, owner, lazy, requestId };
 }
 
+/** The lazy copy of busy area `va`, as freeing makes it: its request id no longer names it. */
+export function lazyCopy(va: VmapArea): VmapArea {
+  return makeArea(va.start, va.pages, va.guard, va.caller, va.owner, true, '');
+}
+
 /**
  * A read-only, ordered view of a space's areas (busy and lazy) as they were
  * when the view was taken: what a published snapshot holds. Later writes to

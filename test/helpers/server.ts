@@ -24,9 +24,15 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/**
+ * HTTP threads of the servers tests start: VMAPD_TEST_HTTP_THREADS (the test
+ * script runs the HTTP suites at 1 and at 2), else 1, whatever the cores.
+ */
+export const TEST_HTTP_THREADS = Number(process.env.VMAPD_TEST_HTTP_THREADS ?? 1);
+
 /** Starts vmapd in this process on ephemeral ports with `overrides`. */
 export async function startTestServer(overrides: Partial<VmapdConfig> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const config: VmapdConfig = { ...DEFAULT_CONFIG, grpcPort: 0, httpPort: 0, logLevel: 'silent', store: 'memory', ...overrides };
+  const config: VmapdConfig = { ...DEFAULT_CONFIG, grpcPort: 0, httpPort: 0, httpThreads: TEST_HTTP_THREADS, logLevel: 'silent', store: 'memory', ...overrides };
   const vmapd = await startVmapd(config, { logger: pino({ level: 'silent' }), ...options });
   const grpcTarget = `127.0.0.1:${vmapd.grpcPort}`;
   const client = grpcClient(vmapd.grpcPort);
@@ -130,7 +136,8 @@ export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}
   const { timeoutMs = 15000, env = {}, wrapper = [], entry = [process.execPath, cliPath('vmapd')], cwd } = options;
   // Tests never write into the working tree: the memory store unless a store or data dir is named.
   const store = args.includes('--store') || args.includes('--data-dir') ? [] : ['--store', 'memory'];
-  const [command, ...rest] = [...wrapper, ...entry, '--grpc-port', '0', '--http-port', '0', ...store, ...args];
+  const threads = args.includes('--http-threads') ? [] : ['--http-threads', String(TEST_HTTP_THREADS)];
+  const [command, ...rest] = [...wrapper, ...entry, '--grpc-port', '0', '--http-port', '0', ...store, ...threads, ...args];
   const child = spawn(command!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },

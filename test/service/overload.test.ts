@@ -106,18 +106,14 @@ describe('overload', () => {
 
 describe('event loop lag', () => {
   it('sheds HTTP load with 503 while the event loop lags, but /healthz still says alive', async () => {
-    const s = await startTestServer({ maxEventLoopDelayMs: 100 });
+    const s = await startTestServer({ maxEventLoopDelayMs: 100 }, { testControls: true });
     try {
       assert.equal((await fetch(`${s.httpUrl}/meminfo`)).status, 200);
-      // Hold the event loop (this process is the server) again and again
-      // until under-pressure's sampled mean delay passes the limit.
+      // Hold the HTTP threads' event loops again and again until
+      // under-pressure's sampled mean delay passes the limit.
       let shed: Response | undefined;
       for (let i = 0; i < 10 && shed?.status !== 503; i++) {
-        const until = Date.now() + 600;
-        while (Date.now() < until) {
-          // busy on purpose
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        s.vmapd.http.hold(600);
         shed = await fetch(`${s.httpUrl}/meminfo`);
       }
       assert.equal(shed?.status, 503);

@@ -1,0 +1,37 @@
+import type { Identity } from '../auth/tokens.js';
+import type { AllocInput } from '../service/alloc-input.js';
+import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
+import type { CallContext } from '../service/call-context.js';
+import type { ReadMode } from '../service/read-modes.js';
+import type { MeminfoRead } from '../service/snapshot.js';
+
+/**
+ * What the HTTP edge serves from: on a reader thread, the published state in
+ * shared memory, the thread's replica of the area list, and the writer
+ * reached by message (src/threads/reader-backend.ts). The edge knows nothing
+ * of threads; it only knows which calls may wait (the promises) and which
+ * never do.
+ */
+export interface HttpBackend {
+  /** How /meminfo reads. */
+  readonly readMode: ReadMode;
+  /** The last published /meminfo: never waits (the `snapshot` read). */
+  published(): MeminfoRead;
+  /** /meminfo in the read mode: `locked-walk` waits for the writer, the others never do. */
+  readMeminfo(): MeminfoRead | Promise<MeminfoRead>;
+  /**
+   * The areas from address `from` on, ascending, as they were at the call,
+   * for as long as the listing takes; lazy ones only if asked (and only for
+   * an admin), other owners' only for an admin.
+   */
+  areas(from: bigint, includeLazy: boolean, identity: Identity): IterableIterator<AreaView>;
+  /** The busy area containing `addr`, if `identity` may see it. Never waits. */
+  find(addr: bigint, identity: Identity): AreaView | undefined;
+  alloc(input: AllocInput, ctx: CallContext): Promise<AreaView>;
+  free(addr: bigint, ctx: CallContext): Promise<FreeView>;
+  purge(ctx: CallContext): Promise<PurgeView>;
+  /** Why writes would fail now (shutting down, the store failed), or null when ready. */
+  notReadyReason(): string | null;
+  /** /metrics: every thread's metrics summed, in Prometheus text. */
+  metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+}

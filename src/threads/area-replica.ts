@@ -1,0 +1,105 @@
+/**
+ * A reader thread's own copy of the ordered area list, kept current by the
+ * writer's committed change stream: the very change records the store
+ * commits, applied in the same order. `rcu-walk` walks it and /vmallocinfo
+ * streams from it, on the reader thread, with no lock and no message to the
+ * writer per read (the seed's RCU list walk, for real).
+ *
+ * The list is a copy-on-write B+ tree of every area (busy and lazy) by
+ * start, and areas are immutable (freeing replaces one with its lazy copy),
+ * so `view()` is an O(1) clone that later changes never reach: a listing
+ * that takes minutes streams the state of its start.
+ */
+import { BTree } from '../vmap/btree.js';
+import { lazyCopy, type AreaList, type VmapArea } from '../vmap/vmap-area.js';
+import type { Change } from '../store/store.js';
+
+/** The change stream fell out of step with the replica: a bug; the thread must be restarted. */
+export class ReplicaOutOfStep extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplicaOutOfStep';
+  }
+}
+
+/** The areas of `tree` as an AreaList; a view when nothing writes to `tree` any more. */
+function listOf(tree: BTree<number, VmapArea>): AreaList {
+  return {
+    floor: (page) => (Number.isNaN(page) ? undefined : tree.getPairOrNextLower(page)?.[1]),
+    *from(page) {
+      for (const [, va] of tree.entries(page)) yield va;
+    },
+    each(visit) {
+      tree.forEach((va) => void visit(va));
+    },
+  };
+}
+
+export class AreaReplica {
+  private tree = new BTree<number, VmapArea>();
+  /** Starts of the lazy areas: what the next purge removes. */
+  private lazyStarts = new Set<number>();
+  private gen = 0;
+
+  /** The generation of the last change batch applied (the writer's snapshot generation). */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Replaces everything with `areas` (ascending by start) at `generation`. */
+  reset(areas: readonly VmapArea[], generation: number): void {
+    const tree = new BTree<number, VmapArea>();
+    const lazy = new Set<number>();
+    for (const va of areas) {
+      tree.set(va.start, va);
+      if (va.lazy) lazy.add(va.start);
+    }
+    this.tree = tree;
+    this.lazyStarts = lazy;
+    this.gen = generation;
+  }
+
+  /**
+   * Applies the changes of the batch that made `generation`, which must be
+   * the next one: a gap means a batch was lost, and the replica would lie.
+   */
+  apply(changes: readonly Change[], generation: number): void {
+    if (generation !== this.gen + 1) throw new ReplicaOutOfStep(`change batch of generation ${generation} after generation ${this.gen}`);
+    const { tree, lazyStarts } = this;
+    for (const c of changes) {
+      switch (c.op) {
+        case 'insert':
+          if (!tree.setIfNotPresent(c.area.start, c.area)) throw new ReplicaOutOfStep(`insert over the area at page ${c.area.start}`);
+          break;
+        case 'lazy': {
+          const va = tree.get(c.start);
+          if (va === undefined || va.lazy) throw new ReplicaOutOfStep(`no busy area at page ${c.start} to mark lazy`);
+          tree.set(c.start, lazyCopy(va));
+          lazyStarts.add(c.start);
+          break;
+        }
+        case 'delete': {
+          const va = tree.get(c.start);
+          if (va === undefined || va.lazy) throw new ReplicaOutOfStep(`no busy area at page ${c.start} to delete`);
+          tree.delete(c.start);
+          break;
+        }
+        case 'purge':
+          for (const start of lazyStarts) tree.delete(start);
+          lazyStarts.clear();
+          break;
+      }
+    }
+    this.gen = generation;
+  }
+
+  /** The list as it is now, for a read that finishes before the next change (find, a walk). */
+  live(): AreaList {
+    return listOf(this.tree);
+  }
+
+  /** The list as it is now, for as long as it is held: an O(1) copy-on-write clone. */
+  view(): AreaList {
+    return listOf(this.tree.clone());
+  }
+}

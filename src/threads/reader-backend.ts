@@ -1,0 +1,123 @@
+/**
+ * The HTTP edge's backend on a reader thread. /meminfo comes from the
+ * seqlock the writer publishes into; /vmallocinfo, the area lookup and the
+ * `rcu-walk` walk come from the thread's own replica of the area list; writes
+ * and the `locked-walk` walk go to the writer by message.
+ *
+ * Before a replica read, the replica catches up with the published
+ * generation by taking the change batches already queued on its port
+ * synchronously (receiveMessageOnPort): the writer queues a batch's changes
+ * before it publishes the batch, and publishes before it answers, so a
+ * client that wrote and then reads on any thread sees its write, and the
+ * catch-up never waits for the writer.
+ */
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { Identity } from '../auth/tokens.js';
+import type { HttpBackend } from '../http/backend.js';
+import type { AllocInput } from '../service/alloc-input.js';
+import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
+import type { CallContext } from '../service/call-context.js';
+import type { ReadMode } from '../service/read-modes.js';
+import { meminfoRead, type MeminfoRead } from '../service/snapshot.js';
+import { areasOf, findArea } from '../service/snapshot-reads.js';
+import { ANONYMOUS } from '../auth/tokens.js';
+import type { SpaceGeometry } from '../vmap/geometry.js';
+import { walkMeminfo } from '../vmap/meminfo.js';
+import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
+import type { ChangeMessage } from './protocol.js';
+import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
+import type { WriterLink } from './writer-link.js';
+
+/** The replica and the port that feeds it. */
+export class ChangeFeed {
+  readonly replica = new AreaReplica();
+
+  /** Takes the stream's messages as they arrive, and the queued ones at once. */
+  constructor(private readonly port: MessagePort) {
+    this.drain();
+    port.on('message', (m: ChangeMessage) => this.take(m));
+  }
+
+  /** Applies one message of the stream. */
+  take(m: ChangeMessage): void {
+    if (m.type === 'reset') this.replica.reset(m.areas, m.generation);
+    else this.replica.apply(m.changes, m.generation);
+  }
+
+  /** Applies every message already queued, never waiting for one. */
+  drain(): void {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) this.take(m.message as ChangeMessage);
+  }
+
+  /** Brings the replica to `generation` from what is queued. */
+  catchUp(generation: number): AreaReplica {
+    if (this.replica.generation < generation) this.drain();
+    if (this.replica.generation < generation) {
+      // The writer queues a batch before it publishes it: this cannot happen unless a message was lost.
+      throw new ReplicaOutOfStep(`replica at generation ${this.replica.generation} after draining, published ${generation}`);
+    }
+    return this.replica;
+  }
+}
+
+export class ReaderBackend implements HttpBackend {
+  constructor(
+    readonly readMode: ReadMode,
+    private readonly geometry: SpaceGeometry,
+    private readonly meminfo: PublishedMeminfo,
+    private readonly readiness: PublishedReadiness,
+    private readonly feed: ChangeFeed,
+    private readonly writer: WriterLink,
+  ) {}
+
+  published(): MeminfoRead {
+    return this.meminfo.read();
+  }
+
+  readMeminfo(): MeminfoRead | Promise<MeminfoRead> {
+    switch (this.readMode) {
+      case 'snapshot':
+        return this.published();
+      case 'rcu-walk': {
+        // The seed's RCU walk: the whole ordered list, on this thread, while the writer writes.
+        const replica = this.current();
+        return meminfoRead(walkMeminfo(replica.live(), this.geometry.pages), replica.generation);
+      }
+      case 'locked-walk':
+        return this.writer.call('lockedMeminfo', {});
+    }
+  }
+
+  areas(from: bigint, includeLazy: boolean, identity: Identity): IterableIterator<AreaView> {
+    return areasOf(this.geometry, this.current().view(), from, includeLazy, identity);
+  }
+
+  find(addr: bigint, identity: Identity): AreaView | undefined {
+    return findArea(this.geometry, this.current().live(), addr, identity);
+  }
+
+  alloc(input: AllocInput, ctx: CallContext): Promise<AreaView> {
+    return this.writer.call('alloc', { input, identity: ctx.identity ?? ANONYMOUS });
+  }
+
+  free(addr: bigint, ctx: CallContext): Promise<FreeView> {
+    return this.writer.call('free', { addr, identity: ctx.identity ?? ANONYMOUS });
+  }
+
+  purge(ctx: CallContext): Promise<PurgeView> {
+    return this.writer.call('purge', { identity: ctx.identity ?? ANONYMOUS });
+  }
+
+  notReadyReason(): string | null {
+    return this.readiness.reason();
+  }
+
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return this.writer.call('metrics', {});
+  }
+
+  /** The replica, caught up with the published generation. */
+  private current(): AreaReplica {
+    return this.feed.catchUp(this.meminfo.generation);
+  }
+}

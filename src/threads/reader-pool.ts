@@ -1,0 +1,321 @@
+/**
+ * The writer thread's HTTP reader threads: it starts them on one port
+ * (SO_REUSEPORT when there are several), feeds each the committed change
+ * stream, publishes /meminfo and readiness into shared memory for all of
+ * them, answers their calls (writes, the locked walk, rate-limit counts,
+ * metrics), writes their log lines, and restarts one that dies.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import type { ListingSlots } from '../service/listings.js';
+import type { VmapMetrics } from '../service/metrics.js';
+import type { ReadMode } from '../service/read-modes.js';
+import type { VmapService } from '../service/vmap-service.js';
+import type { SpaceGeometry } from '../vmap/geometry.js';
+import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
+import type { ChangeMessage, MetricsJson, ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
+import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
+import { RateLimitTable } from './rate-limit-store.js';
+import { WriterEndpoint } from './writer-endpoint.js';
+
+/** A thread that dies sooner than this after its start is restarted only after this long (no crash loop at full speed). */
+const RESTART_BACKOFF_MS = 1000;
+/** How long /metrics waits for a reader thread's counters before it leaves them out. */
+const METRICS_WAIT_MS = 2000;
+
+/** What the pool is started with. */
+export interface ReaderPoolOptions {
+  readonly threads: number;
+  readonly host: string;
+  /** 0: any free port (the first thread picks it, the others join it). */
+  readonly port: number;
+  readonly readMode: ReadMode;
+  readonly geometry: SpaceGeometry;
+  readonly logLevel: string;
+  readonly tokens: ReaderData['tokens'];
+  readonly protectReads: boolean;
+  readonly rateLimit: number;
+  readonly maxEventLoopDelayMs: number;
+  readonly stallTimeoutMs: number;
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Shared with the gRPC edge; reader thread i is holder i + 1. */
+  readonly listings: ListingSlots;
+  readonly service: VmapService;
+  readonly metrics: VmapMetrics;
+  readonly logger: Logger;
+  /** Honour the test-only messages (hold). */
+  readonly testControls?: boolean;
+}
+
+/** One reader thread slot: its worker of the moment and the writer's end of its change stream. */
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  changes: MessagePort;
+  startedAt: number;
+  /** Whether it listens (a thread still starting takes changes, but is not asked for metrics). */
+  listening: boolean;
+}
+
+/** What the pool needs the thread to say on start. */
+type Started = { readonly port: number };
+
+export class ReaderPool {
+  private readonly slots: Slot[] = [];
+  private readonly meminfo: MeminfoPublisher;
+  private readonly readiness: ReadinessPublisher;
+  private readonly endpoint: WriterEndpoint;
+  private readonly unsubscribe: (() => void)[] = [];
+  private closing = false;
+  private restartCount = 0;
+  private nextMetricsId = 1;
+  private readonly metricsWaits = new Map<number, (metrics: MetricsJson | undefined) => void>();
+  /** The port every thread listens on (known once the first one listens). */
+  private boundPort = 0;
+
+  private constructor(private readonly options: ReaderPoolOptions) {
+    const { service } = options;
+    const s = service.snapshot();
+    this.meminfo = new MeminfoPublisher(s, s.publishedAt);
+    this.readiness = new ReadinessPublisher(service.notReadyReason);
+    this.endpoint = new WriterEndpoint({ service, rateLimits: new RateLimitTable(), metrics: () => this.collectMetrics(), logger: options.logger });
+    // Changes first, then the seqlock: a reader that sees a generation finds its changes queued.
+    this.unsubscribe.push(
+      service.onPublish((snapshot, changes) => {
+        const message: ChangeMessage = { type: 'changes', generation: snapshot.generation, changes };
+        for (const slot of this.slots) slot.changes.postMessage(message);
+        this.meminfo.publish(snapshot, snapshot.publishedAt);
+      }),
+      service.onReadyChange((reason) => this.readiness.publish(reason)),
+    );
+  }
+
+  /**
+   * Starts `options.threads` reader threads and resolves once all listen.
+   * With several on a fixed port, first checks that no other process holds
+   * the port: SO_REUSEPORT would otherwise let two vmapds share it silently.
+   *
+   * @throws the first thread's listen error (EADDRINUSE, EACCES, …)
+   */
+  static async start(options: ReaderPoolOptions): Promise<ReaderPool> {
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`http threads must be at least 1, got ${options.threads}`);
+    const pool = new ReaderPool(options);
+    try {
+      if (options.threads > 1 && options.port !== 0) await probePort(options.host, options.port);
+      pool.boundPort = (await pool.spawn(0, options.port)).port;
+      await Promise.all(Array.from({ length: options.threads - 1 }, (_, i) => pool.spawn(i + 1, pool.boundPort)));
+    } catch (err) {
+      await pool.close(0);
+      throw err;
+    }
+    return pool;
+  }
+
+  /** The port the threads listen on. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Reader threads that died and were restarted. */
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  /** The threads' workers as they are now (a restart replaces one). For tests and diagnostics. */
+  workers(): readonly Worker[] {
+    return this.slots.map((s) => s.worker);
+  }
+
+  /** Test-only: keeps every reader thread's event loop busy for `ms` (with testControls). */
+  hold(ms: number): void {
+    for (const slot of this.slots) this.post(slot, { type: 'hold', ms });
+  }
+
+  /** Publishes that vmapd no longer takes writes (before the service is told). */
+  shuttingDown(): void {
+    this.readiness.publish('shutting down');
+  }
+
+  /**
+   * Stops every thread: each stops listening and finishes the requests it
+   * has (its writes are still answered: the writer serves them meanwhile);
+   * a thread not gone within `graceMs` is terminated.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    for (const u of this.unsubscribe) u();
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const exited = once(slot.worker, 'exit');
+        this.post(slot, { type: 'close' });
+        const timer = setTimeout(() => void slot.worker.terminate(), graceMs);
+        await exited;
+        clearTimeout(timer);
+        slot.changes.close();
+      }),
+    );
+    for (const settle of this.metricsWaits.values()) settle(undefined);
+  }
+
+  /** Starts reader thread `index` on `port` (a new slot, or the slot's next worker). */
+  private spawn(index: number, port: number): Promise<Started> {
+    const o = this.options;
+    const { port1, port2 } = new MessageChannel();
+    // The stream starts with the whole list at the published generation;
+    // every later batch follows on the same port, in order.
+    const s = o.service.snapshot();
+    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: listOf(s.areas) };
+    port1.postMessage(areas);
+    const data: ReaderData = {
+      index,
+      host: o.host,
+      port,
+      reusePort: o.threads > 1,
+      readMode: o.readMode,
+      spaceBase: o.geometry.base,
+      spaceSize: o.geometry.size,
+      logLevel: o.logLevel,
+      tokens: o.tokens,
+      protectReads: o.protectReads,
+      rateLimit: o.rateLimit,
+      maxEventLoopDelayMs: o.maxEventLoopDelayMs,
+      stallTimeoutMs: o.stallTimeoutMs,
+      maxListings: o.listings.max,
+      ...(o.tls === undefined ? {} : { tls: { cert: o.tls.cert, key: o.tls.key } }),
+      meminfoBuffer: this.meminfo.buffer,
+      readinessBuffer: this.readiness.buffer,
+      listingsBuffer: o.listings.buffer,
+      changes: port2,
+      testControls: o.testControls === true,
+    };
+    const worker = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
+    let slot = this.slots[index];
+    if (slot === undefined) {
+      slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false };
+      this.slots[index] = slot;
+    } else {
+      slot.worker = worker;
+      slot.changes.close();
+      slot.changes = port1;
+      slot.startedAt = Date.now();
+      slot.listening = false;
+    }
+    const current = slot;
+    return new Promise<Started>((resolve, reject) => {
+      let started = false;
+      worker.on('message', (m: ReaderMessage) => {
+        switch (m.type) {
+          case 'call':
+            this.endpoint.serve(m, (reply) => worker.postMessage(reply satisfies WriterMessage));
+            break;
+          case 'log':
+            relayLog(o.logger, m.line);
+            break;
+          case 'metricsOf':
+            this.metricsWaits.get(m.id)?.(m.metrics);
+            break;
+          case 'listening':
+            started = true;
+            current.listening = true;
+            resolve({ port: m.port });
+            break;
+          case 'failed':
+            reject(new Error(m.error));
+            break;
+          case 'closed':
+            current.listening = false;
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        o.logger.error({ err, thread: index }, `HTTP thread ${index} failed`);
+        if (!started) reject(err);
+      });
+      worker.on('exit', (code) => {
+        current.listening = false;
+        if (!started) reject(new Error(`HTTP thread ${index} exited with code ${code} before listening`));
+        if (this.closing || current.worker !== worker) return;
+        this.restart(current, code);
+      });
+    });
+  }
+
+  /** Starts a new worker in the slot of one that died; keeps trying, with a pause, until one listens. */
+  private restart(slot: Slot, code: number): void {
+    const o = this.options;
+    const reclaimed = o.listings.reclaim(slot.index + 1);
+    this.restartCount++;
+    o.metrics.threadRestarted();
+    const lived = Date.now() - slot.startedAt;
+    const delay = lived < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0;
+    o.logger.error({ thread: slot.index, code, livedMs: lived, listingSlotsReclaimed: reclaimed }, `HTTP thread ${slot.index} exited with code ${code}; restarting it`);
+    setTimeout(() => {
+      if (this.closing) return;
+      this.spawn(slot.index, this.boundPort).then(
+        () => o.logger.info({ thread: slot.index }, `HTTP thread ${slot.index} restarted`),
+        (err: unknown) => o.logger.error({ err, thread: slot.index }, `HTTP thread ${slot.index} did not restart`),
+      );
+    }, delay).unref();
+  }
+
+  private post(slot: Slot, message: WriterMessage): void {
+    slot.worker.postMessage(message);
+  }
+
+  /** This thread's metrics and every listening reader thread's, summed (the reads of all threads). */
+  private async collectMetrics(): Promise<{ contentType: string; body: string }> {
+    const own = await this.options.metrics.registry.getMetricsAsJSON();
+    const others = await Promise.all(
+      this.slots
+        .filter((s) => s.listening)
+        .map(
+          (slot) =>
+            new Promise<MetricsJson | undefined>((resolve) => {
+              const id = this.nextMetricsId++;
+              const timer = setTimeout(() => settle(undefined), METRICS_WAIT_MS);
+              const settle = (m: MetricsJson | undefined): void => {
+                clearTimeout(timer);
+                this.metricsWaits.delete(id);
+                resolve(m);
+              };
+              this.metricsWaits.set(id, settle);
+              this.post(slot, { type: 'collectMetrics', id });
+            }),
+        ),
+    );
+    const registry = AggregatorRegistry.aggregate([own, ...others.filter((m) => m !== undefined)]);
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
+}
+
+/** The areas of an AreaList as a plain array (what the structured clone of a reset carries). */
+function listOf(areas: AreaList): VmapArea[] {
+  const out: VmapArea[] = [];
+  areas.each((va) => void out.push(va));
+  return out;
+}
+
+/** Writes a reader thread's pino line with the writer's logger, at its level, fields kept. */
+function relayLog(logger: Logger, line: string): void {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = entry;
+  const label = typeof level === 'number' ? logger.levels.labels[level] : undefined;
+  if (label === undefined || !(label in logger)) return;
+  (logger as unknown as Record<string, (obj: object, msg?: string) => void>)[label]!(fields, typeof msg === 'string' ? msg : undefined);
+}
+
+/** Fails like a listen would if another process holds `host:port`. */
+async function probePort(host: string, port: number): Promise<void> {
+  const server = createServer();
+  server.listen({ host, port, exclusive: true });
+  await once(server, 'listening');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

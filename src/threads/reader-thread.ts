@@ -1,0 +1,88 @@
+/**
+ * An HTTP reader thread (a worker_threads entry point): one fastify instance
+ * on the shared port (SO_REUSEPORT when there are several), answering
+ * /meminfo, /vmallocinfo, the area lookup, /healthz and /readyz from shared
+ * memory and its own replica, and forwarding writes to the writer thread
+ * (see reader-backend.ts). It never holds anything the writer waits for.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { FastifyListenOptions } from 'fastify';
+import { pino } from 'pino';
+import { Authenticator, TokenTable, parseTokens } from '../auth/tokens.js';
+import { buildHttp } from '../http/server.js';
+import { ListingSlots } from '../service/listings.js';
+import { EdgeCounters } from '../service/metrics.js';
+import { SpaceGeometry } from '../vmap/geometry.js';
+import { messageOf } from '../vmap/errors.js';
+import type { ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
+import { PublishedMeminfo, PublishedReadiness } from './publication.js';
+import { forwardingStore } from './rate-limit-store.js';
+import { ChangeFeed, ReaderBackend } from './reader-backend.js';
+import { WriterLink } from './writer-link.js';
+
+if (parentPort === null) throw new Error('reader-thread.js runs as a worker thread of vmapd');
+const port: MessagePort = parentPort;
+const data = workerData as ReaderData;
+const post = (m: ReaderMessage): void => port.postMessage(m);
+
+// Log lines go to the writer, which writes them with its own logger (one stream, one format).
+const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { write: (line: string) => post({ type: 'log', line }) });
+const link = new WriterLink(port);
+const feed = new ChangeFeed(data.changes);
+const backend = new ReaderBackend(
+  data.readMode,
+  new SpaceGeometry(data.spaceBase, data.spaceSize),
+  new PublishedMeminfo(data.meminfoBuffer),
+  new PublishedReadiness(data.readinessBuffer),
+  feed,
+  link,
+);
+const metrics = new EdgeCounters();
+const app = await buildHttp(backend, {
+  logger,
+  metrics,
+  auth: new Authenticator(data.tokens === null ? null : new TokenTable(parseTokens(data.tokens.text, data.tokens.source))),
+  protectReads: data.protectReads,
+  rateLimit: data.rateLimit,
+  rateLimitStore: forwardingStore((key, timeWindow, max) => link.call('rateLimit', { key, timeWindow, max })),
+  maxEventLoopDelayMs: data.maxEventLoopDelayMs,
+  ...(data.tls === undefined ? {} : { tls: { cert: Buffer.from(data.tls.cert), key: Buffer.from(data.tls.key) } }),
+  listings: new ListingSlots(data.maxListings, data.listingsBuffer, data.index + 1),
+  stallTimeoutMs: data.stallTimeoutMs,
+});
+
+port.on('message', (m: WriterMessage) => {
+  switch (m.type) {
+    case 'reply':
+      link.settle(m);
+      break;
+    case 'collectMetrics':
+      void metrics.registry.getMetricsAsJSON().then((json) => post({ type: 'metricsOf', id: m.id, metrics: json }));
+      break;
+    case 'close':
+      void app.close().then(() => {
+        post({ type: 'closed' });
+        process.exit(0);
+      });
+      break;
+    case 'hold':
+      if (data.testControls) {
+        const until = Date.now() + m.ms;
+        while (Date.now() < until) {
+          // busy on purpose: a test makes this thread's event loop lag
+        }
+      }
+      break;
+  }
+});
+
+// fastify hands its listen options to net.Server.listen whole; its types only lack reusePort.
+const listenOptions: FastifyListenOptions & { reusePort: boolean } = { host: data.host, port: data.port, reusePort: data.reusePort };
+try {
+  await app.listen(listenOptions);
+} catch (err) {
+  post({ type: 'failed', error: messageOf(err) });
+  process.exit(1);
+}
+const address = app.server.address();
+post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : data.port });
