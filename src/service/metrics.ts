@@ -128,6 +128,18 @@ export class VmapMetrics extends EdgeCounters implements MutexObserver {
     this.batchSize.observe(size);
   }
 
+  /** Reports, at each scrape, how many HTTP thread calls wait for the writer (`count`). */
+  callsWaiting(count: () => number): void {
+    new Gauge({
+      name: 'vmapd_http_calls_waiting',
+      help: 'Calls of the HTTP threads (writes, locked walks) waiting for the writer thread',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
+
   /** Counts one HTTP reader thread restarted after it died. */
   threadRestarted(): void {
     this.threadRestarts.inc();

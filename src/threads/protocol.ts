@@ -50,7 +50,7 @@ export type ReaderMessage =
   /** The HTTP server listens on `port`. */
   | { readonly type: 'listening'; readonly port: number }
   /** It could not listen: the start fails with this. */
-  | { readonly type: 'failed'; readonly error: string }
+  | { readonly type: 'failed'; readonly error: string; readonly code?: string }
   /** The answer to collectMetrics `id`. */
   | { readonly type: 'metricsOf'; readonly id: number; readonly metrics: MetricsJson }
   /** Every connection is closed: the thread may be let go. */
@@ -97,6 +97,8 @@ export interface ReaderData {
   readonly meminfoBuffer: SharedArrayBuffer;
   /** The published readiness. */
   readonly readinessBuffer: SharedArrayBuffer;
+  /** One Int32 per reader thread: its calls waiting for the writer (src/threads/writer-link.ts). */
+  readonly callsBuffer: SharedArrayBuffer;
   /** The listing slots every thread shares (src/service/listings.ts). */
   readonly listingsBuffer: SharedArrayBuffer;
   /** The change stream's receiving end (transferred). */

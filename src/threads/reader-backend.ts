@@ -32,20 +32,32 @@ import type { WriterLink } from './writer-link.js';
 export class ChangeFeed {
   readonly replica = new AreaReplica();
 
-  /** Takes the stream's messages as they arrive, and the queued ones at once. */
-  constructor(private readonly port: MessagePort) {
+  /**
+   * Takes the stream's messages as they arrive, and the queued ones at once.
+   * `outOfStep` is told when the stream no longer fits the replica (a lost
+   * or repeated batch: a bug); it must end the thread.
+   */
+  constructor(
+    private readonly port: MessagePort,
+    private readonly outOfStep: (err: ReplicaOutOfStep) => never,
+  ) {
     this.drain();
     port.on('message', (m: ChangeMessage) => this.take(m));
   }
 
   /** Applies one message of the stream. */
-  take(m: ChangeMessage): void {
-    if (m.type === 'reset') this.replica.reset(m.areas, m.generation);
-    else this.replica.apply(m.changes, m.generation);
+  private take(m: ChangeMessage): void {
+    try {
+      if (m.type === 'reset') this.replica.reset(m.areas, m.generation);
+      else this.replica.apply(m.changes, m.generation);
+    } catch (err) {
+      if (err instanceof ReplicaOutOfStep) this.outOfStep(err);
+      throw err;
+    }
   }
 
   /** Applies every message already queued, never waiting for one. */
-  drain(): void {
+  private drain(): void {
     for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) this.take(m.message as ChangeMessage);
   }
 
@@ -54,7 +66,7 @@ export class ChangeFeed {
     if (this.replica.generation < generation) this.drain();
     if (this.replica.generation < generation) {
       // The writer queues a batch before it publishes it: this cannot happen unless a message was lost.
-      throw new ReplicaOutOfStep(`replica at generation ${this.replica.generation} after draining, published ${generation}`);
+      this.outOfStep(new ReplicaOutOfStep(`replica at generation ${this.replica.generation} after draining, published ${generation}`));
     }
     return this.replica;
   }

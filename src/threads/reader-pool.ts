@@ -75,9 +75,13 @@ export class ReaderPool {
   private readonly metricsWaits = new Map<number, (metrics: MetricsJson | undefined) => void>();
   /** The port every thread listens on (known once the first one listens). */
   private boundPort = 0;
+  /** Per reader thread: its calls waiting for the writer (written by the threads). */
+  private readonly calls: Int32Array;
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
+    this.calls = new Int32Array(new SharedArrayBuffer(4 * options.threads));
+    options.metrics.callsWaiting(() => this.callsWaiting);
     const s = service.snapshot();
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
     this.readiness = new ReadinessPublisher(service.notReadyReason);
@@ -122,6 +126,23 @@ export class ReaderPool {
   /** Reader threads that died and were restarted. */
   get restarts(): number {
     return this.restartCount;
+  }
+
+  /** Calls of the reader threads waiting for the writer now (writes, locked walks, counts). */
+  get callsWaiting(): number {
+    let n = 0;
+    for (let i = 0; i < this.calls.length; i++) n += Atomics.load(this.calls, i);
+    return n;
+  }
+
+  /** The shared words behind callsWaiting (one per thread), for a test that watches them while this thread is stuck. */
+  get callsBuffer(): SharedArrayBuffer {
+    return this.calls.buffer as SharedArrayBuffer;
+  }
+
+  /** Reader threads listening now. */
+  get listening(): number {
+    return this.slots.filter((s) => s.listening).length;
   }
 
   /** The threads' workers as they are now (a restart replaces one). For tests and diagnostics. */
@@ -187,6 +208,7 @@ export class ReaderPool {
       ...(o.tls === undefined ? {} : { tls: { cert: o.tls.cert, key: o.tls.key } }),
       meminfoBuffer: this.meminfo.buffer,
       readinessBuffer: this.readiness.buffer,
+      callsBuffer: this.callsBuffer,
       listingsBuffer: o.listings.buffer,
       changes: port2,
       testControls: o.testControls === true,
@@ -223,7 +245,8 @@ export class ReaderPool {
             resolve({ port: m.port });
             break;
           case 'failed':
-            reject(new Error(m.error));
+            // The listen error as the thread met it: message and code (EADDRINUSE, EACCES, …).
+            reject(Object.assign(new Error(m.error), m.code === undefined ? {} : { code: m.code }));
             break;
           case 'closed':
             current.listening = false;
@@ -247,6 +270,8 @@ export class ReaderPool {
   private restart(slot: Slot, code: number): void {
     const o = this.options;
     const reclaimed = o.listings.reclaim(slot.index + 1);
+    // Its calls died with it (their clients' connections too).
+    Atomics.store(this.calls, slot.index, 0);
     this.restartCount++;
     o.metrics.threadRestarted();
     const lived = Date.now() - slot.startedAt;

@@ -27,8 +27,12 @@ const post = (m: ReaderMessage): void => port.postMessage(m);
 
 // Log lines go to the writer, which writes them with its own logger (one stream, one format).
 const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { write: (line: string) => post({ type: 'log', line }) });
-const link = new WriterLink(port);
-const feed = new ChangeFeed(data.changes);
+const link = new WriterLink(port, new Int32Array(data.callsBuffer), data.index);
+// A replica out of step would answer wrongly from then on: the thread ends, and the writer starts a fresh one.
+const feed = new ChangeFeed(data.changes, (err) => {
+  logger.fatal({ err }, 'replica out of step with the change stream; thread restarts');
+  process.exit(1);
+});
 const backend = new ReaderBackend(
   data.readMode,
   new SpaceGeometry(data.spaceBase, data.spaceSize),
@@ -81,7 +85,8 @@ const listenOptions: FastifyListenOptions & { reusePort: boolean } = { host: dat
 try {
   await app.listen(listenOptions);
 } catch (err) {
-  post({ type: 'failed', error: messageOf(err) });
+  const code = (err as { code?: unknown }).code;
+  post({ type: 'failed', error: messageOf(err), ...(typeof code === 'string' ? { code } : {}) });
   process.exit(1);
 }
 const address = app.server.address();

@@ -11,15 +11,28 @@ import type { CallName, ReplyMessage, WriterCalls } from './protocol.js';
 
 export class WriterLink {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void; counted: boolean }>();
 
-  constructor(private readonly port: MessagePort) {}
+  /**
+   * @param port the worker's parent port
+   * @param waiting shared words, one per reader thread, counting calls that wait for the writer
+   *   (the writer's vmapd_http_calls_waiting gauge; readable while the writer itself is stuck);
+   *   a metrics scrape is not counted, so the gauge does not count the scrape that reads it
+   * @param slot this thread's word in `waiting`
+   */
+  constructor(
+    private readonly port: MessagePort,
+    private readonly waiting: Int32Array,
+    private readonly slot: number,
+  ) {}
 
   /** Asks the writer for `name`; settles with its answer. */
   call<K extends CallName>(name: K, args: WriterCalls[K]['args']): Promise<WriterCalls[K]['result']> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      const counted = name !== 'metrics';
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, counted });
+      if (counted) this.count(1);
       this.port.postMessage({ type: 'call', id, name, args });
     });
   }
@@ -29,12 +42,13 @@ export class WriterLink {
     const call = this.pending.get(reply.id);
     if (call === undefined) return;
     this.pending.delete(reply.id);
+    if (call.counted) this.count(-1);
     if (reply.ok) call.resolve(reply.value);
     else call.reject(errorFromData(reply.error));
   }
 
-  /** Calls still waiting for the writer. */
-  get waiting(): number {
-    return this.pending.size;
+  private count(delta: number): void {
+    Atomics.add(this.waiting, this.slot, delta);
+    Atomics.notify(this.waiting, this.slot);
   }
 }
