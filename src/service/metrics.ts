@@ -59,6 +59,37 @@ export class EdgeCounters {
   readCounter(mode: string, endpoint: string): { inc(): void } {
     return this.reads.labels({ mode, endpoint });
   }
+
+  /**
+   * Counts, at each scrape, what this thread's reads of the published
+   * /meminfo met (`stats`, running totals): retries when a publish raced a
+   * copy, and stale answers when the writer stayed mid-publish too long.
+   */
+  seqlockReads(stats: () => { readonly retries: number; readonly stale: number }): void {
+    const registers = [this.registry];
+    let seen = { retries: 0, stale: 0 };
+    const follow = (counter: Counter, key: 'retries' | 'stale'): void => {
+      const now = stats()[key];
+      counter.inc(now - seen[key]);
+      seen = { ...seen, [key]: now };
+    };
+    new Counter({
+      name: 'vmapd_seqlock_retries_total',
+      help: 'Reads of the published /meminfo that found a publish in progress and tried again',
+      registers,
+      collect() {
+        follow(this, 'retries');
+      },
+    });
+    new Counter({
+      name: 'vmapd_seqlock_stale_reads_total',
+      help: 'Reads of the published /meminfo answered with the previous state because the writer stayed mid-publish',
+      registers,
+      collect() {
+        follow(this, 'stale');
+      },
+    });
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  * that wrote and then reads on any thread sees its write; a reader never
  * waits for the writer, nor the writer for a reader.
  */
-import { createSeqlock, openSeqlock, type SeqlockReader, type SeqlockRecord, type SeqlockWriter } from '../sync/seqlock.js';
+import { createSeqlock, openSeqlock, type ReaderStats, type SeqlockReader, type SeqlockRecord, type SeqlockWriter } from '../sync/seqlock.js';
 import type { MemInfo } from '../vmap/meminfo.js';
 import type { MeminfoRead } from '../service/snapshot.js';
 
@@ -58,6 +58,11 @@ export class PublishedMeminfo {
     this.current = { generation: record.generation, meminfo, text: record.text.toString('utf8'), json: record.json.toString('utf8') };
     this.record = record;
     return this.current;
+  }
+
+  /** What this thread's seqlock reader did (copies, retries, stale reads), for metrics. */
+  get stats(): Readonly<ReaderStats> {
+    return this.reader.stats;
   }
 
   /** The generation of the last published /meminfo. */

@@ -33,15 +33,17 @@ const feed = new ChangeFeed(data.changes, (err) => {
   logger.fatal({ err }, 'replica out of step with the change stream; thread restarts');
   process.exit(1);
 });
+const meminfo = new PublishedMeminfo(data.meminfoBuffer);
 const backend = new ReaderBackend(
   data.readMode,
   new SpaceGeometry(data.spaceBase, data.spaceSize),
-  new PublishedMeminfo(data.meminfoBuffer),
+  meminfo,
   new PublishedReadiness(data.readinessBuffer),
   feed,
   link,
 );
 const metrics = new EdgeCounters();
+metrics.seqlockReads(() => meminfo.stats);
 const app = await buildHttp(backend, {
   logger,
   metrics,

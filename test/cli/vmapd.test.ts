@@ -13,7 +13,7 @@ describe('vmapd process', () => {
     const help = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [cliPath('vmapd'), '--help'], { timeout: 10000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
     );
-    for (const opt of ['--host', '--grpc-port', '--http-port', '--space-base', '--space-size', '--lazy-max-pages', '--read-mode', '--log-level']) {
+    for (const opt of ['--host', '--grpc-port', '--http-port', '--http-threads', '--space-base', '--space-size', '--lazy-max-pages', '--read-mode', '--log-level']) {
       assert.ok(help.includes(opt), `--help mentions ${opt}`);
     }
     assert.ok(help.includes('VMAPD_GRPC_PORT'), 'options also come from env vars');
@@ -27,6 +27,15 @@ describe('vmapd process', () => {
     );
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /space-size/);
+    for (const threads of ['0', '1.5', '-1', '257']) {
+      const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(process.execPath, [cliPath('vmapd'), '--http-threads', threads], { timeout: 10000 }, (err, _stdout, stderr) =>
+          resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }),
+        ),
+      );
+      assert.notEqual(bad.code, 0, `--http-threads ${threads}`);
+      assert.match(bad.stderr, /--http-threads.*must be a whole number from 1 to 256/, `--http-threads ${threads}`);
+    }
   });
 
   it('takes options from the environment and reports the real ports', async () => {
@@ -46,6 +55,13 @@ describe('vmapd process', () => {
       assert.equal(env.logs.find((l) => l.msg === 'vmapd listening')?.readMode, 'rcu-walk');
     } finally {
       assert.equal(await stopChild(env), 0);
+    }
+    const threads = await spawnVmapd([], { env: { VMAPD_HTTP_THREADS: '3' } });
+    try {
+      assert.equal(threads.logs.find((l) => l.msg === 'vmapd listening')?.httpThreads, 3, 'VMAPD_HTTP_THREADS is read');
+      for (let i = 0; i < 6; i++) assert.equal((await fetch(`http://127.0.0.1:${threads.httpPort}/healthz`)).status, 200);
+    } finally {
+      assert.equal(await stopChild(threads), 0);
     }
   });
 

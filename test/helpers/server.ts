@@ -136,7 +136,7 @@ export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}
   const { timeoutMs = 15000, env = {}, wrapper = [], entry = [process.execPath, cliPath('vmapd')], cwd } = options;
   // Tests never write into the working tree: the memory store unless a store or data dir is named.
   const store = args.includes('--store') || args.includes('--data-dir') ? [] : ['--store', 'memory'];
-  const threads = args.includes('--http-threads') ? [] : ['--http-threads', String(TEST_HTTP_THREADS)];
+  const threads = args.includes('--http-threads') || env.VMAPD_HTTP_THREADS !== undefined ? [] : ['--http-threads', String(TEST_HTTP_THREADS)];
   const [command, ...rest] = [...wrapper, ...entry, '--grpc-port', '0', '--http-port', '0', ...store, ...threads, ...args];
   const child = spawn(command!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -95,6 +95,8 @@ describe(`HTTP reader threads (--http-threads ${TEST_HTTP_THREADS})`, () => {
       const metrics = (await getFresh(s, '/metrics')).body;
       assert.match(metrics, new RegExp(`^vmapd_reads_total\\{mode="snapshot",endpoint="http"\\} ${n}$`, 'm'));
       assert.match(metrics, /^vmapd_http_calls_waiting 0$/m);
+      assert.match(metrics, /^vmapd_seqlock_stale_reads_total 0$/m, 'no read gave up on the writer');
+      assert.match(metrics, /^vmapd_seqlock_retries_total \d+$/m);
       assert.match(metrics, /^process_cpu_seconds_total /m, 'process metrics come once, from the writer');
       assert.equal(metrics.match(/^# TYPE process_cpu_seconds_total /gm)?.length, 1);
     } finally {
