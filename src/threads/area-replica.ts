@@ -7,8 +7,8 @@
  *
  * The list is a copy-on-write B+ tree of every area (busy and lazy) by
  * start, and areas are immutable (freeing replaces one with its lazy copy),
- * so `view()` is an O(1) clone that later changes never reach: a listing
- * that takes minutes streams the state of its start.
+ * so a view is an O(1) clone that later changes never reach: a listing that
+ * takes minutes streams the state of its start.
  */
 import { BTree } from '../vmap/btree.js';
 import { lazyCopy, type AreaList, type VmapArea } from '../vmap/vmap-area.js';
@@ -35,13 +35,21 @@ function listOf(tree: BTree<number, VmapArea>): AreaList {
   };
 }
 
+/**
+ * The replica. Changes go into a working tree as they arrive (a big batch in
+ * parts); at the end of each batch the working tree is cloned, O(1), into
+ * the stable list that reads see, so no read ever sees part of a batch.
+ */
 export class AreaReplica {
+  /** Where changes are applied. */
   private tree = new BTree<number, VmapArea>();
-  /** Starts of the lazy areas: what the next purge removes. */
+  /** The working tree as it was at the end of the last whole batch: what reads see. Never written to. */
+  private stable = new BTree<number, VmapArea>();
+  /** Starts of the lazy areas in the working tree: what the next purge removes. */
   private lazyStarts = new Set<number>();
   private gen = 0;
 
-  /** The generation of the last change batch applied (the writer's snapshot generation). */
+  /** The generation of the last whole batch applied (the writer's snapshot generation). */
   get generation(): number {
     return this.gen;
   }
@@ -56,14 +64,17 @@ export class AreaReplica {
     }
     this.tree = tree;
     this.lazyStarts = lazy;
+    this.stable = tree.clone();
     this.gen = generation;
   }
 
   /**
-   * Applies the changes of the batch that made `generation`, which must be
-   * the next one: a gap means a batch was lost, and the replica would lie.
+   * Applies changes of the batch that made `generation`, which must be the
+   * next one: a gap means a batch was lost, and the replica would lie. A big
+   * batch may come in parts, in order; reads see it once its `last` part is
+   * applied.
    */
-  apply(changes: readonly Change[], generation: number): void {
+  apply(changes: readonly Change[], generation: number, last = true): void {
     if (generation !== this.gen + 1) throw new ReplicaOutOfStep(`change batch of generation ${generation} after generation ${this.gen}`);
     const { tree, lazyStarts } = this;
     for (const c of changes) {
@@ -90,16 +101,14 @@ export class AreaReplica {
           break;
       }
     }
-    this.gen = generation;
+    if (last) {
+      this.stable = tree.clone();
+      this.gen = generation;
+    }
   }
 
-  /** The list as it is now, for a read that finishes before the next change (find, a walk). */
-  live(): AreaList {
-    return listOf(this.tree);
-  }
-
-  /** The list as it is now, for as long as it is held: an O(1) copy-on-write clone. */
+  /** The list at the last whole batch, for as long as it is held: later changes never reach it. */
   view(): AreaList {
-    return listOf(this.tree.clone());
+    return listOf(this.stable);
   }
 }

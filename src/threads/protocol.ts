@@ -62,6 +62,8 @@ export type WriterMessage =
   | { readonly type: 'collectMetrics'; readonly id: number }
   /** Stop listening, finish the requests in flight, then say closed. */
   | { readonly type: 'close' }
+  /** New change messages are queued on the change port: take them, a slice per turn. */
+  | { readonly type: 'changesQueued' }
   /** Test-only (honoured when the thread was started with testControls): keep the event loop busy for `ms`. */
   | { readonly type: 'hold'; readonly ms: number };
 
@@ -69,8 +71,18 @@ export type WriterMessage =
 export type ChangeMessage =
   /** The whole list at `generation`: the start of a stream. */
   | { readonly type: 'reset'; readonly generation: number; readonly areas: readonly VmapArea[] }
-  /** The changes of the batch that made `generation`, as the store committed them. */
-  | { readonly type: 'changes'; readonly generation: number; readonly changes: readonly Change[] };
+  /**
+   * Changes of the batch that made `generation`, as the store committed
+   * them; a big batch comes in parts of CHANGES_PER_MESSAGE, `last` on the last.
+   */
+  | { readonly type: 'changes'; readonly generation: number; readonly changes: readonly Change[]; readonly last: boolean };
+
+/**
+ * Most changes in one message: a reader thread applies one message per turn
+ * of its event loop, so an AllocBatch of 10,000 areas is taken in slices
+ * between requests, never in one long stretch that reads would wait behind.
+ */
+export const CHANGES_PER_MESSAGE = 512;
 
 /** Everything a reader thread is started with (its workerData). */
 export interface ReaderData {

@@ -28,12 +28,18 @@ import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import type { WriterLink } from './writer-link.js';
 
-/** The replica and the port that feeds it. */
+/**
+ * The replica and the port that feeds it. The port has no listener: its
+ * messages wait in its queue until taken, one per event-loop turn in the
+ * background (after each publish the writer rings on the parent port), or
+ * all at once when a read needs the replica current.
+ */
 export class ChangeFeed {
   readonly replica = new AreaReplica();
+  /** Whether a background slice is scheduled. */
+  private scheduled = false;
 
   /**
-   * Takes the stream's messages as they arrive, and the queued ones at once.
    * `outOfStep` is told when the stream no longer fits the replica (a lost
    * or repeated batch: a bug); it must end the thread.
    */
@@ -42,23 +48,13 @@ export class ChangeFeed {
     private readonly outOfStep: (err: ReplicaOutOfStep) => never,
   ) {
     this.drain();
-    port.on('message', (m: ChangeMessage) => this.take(m));
   }
 
-  /** Applies one message of the stream. */
-  private take(m: ChangeMessage): void {
-    try {
-      if (m.type === 'reset') this.replica.reset(m.areas, m.generation);
-      else this.replica.apply(m.changes, m.generation);
-    } catch (err) {
-      if (err instanceof ReplicaOutOfStep) this.outOfStep(err);
-      throw err;
-    }
-  }
-
-  /** Applies every message already queued, never waiting for one. */
-  private drain(): void {
-    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) this.take(m.message as ChangeMessage);
+  /** New messages are queued: take them in the background, one per turn. */
+  queued(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.slice());
   }
 
   /** Brings the replica to `generation` from what is queued. */
@@ -69,6 +65,33 @@ export class ChangeFeed {
       this.outOfStep(new ReplicaOutOfStep(`replica at generation ${this.replica.generation} after draining, published ${generation}`));
     }
     return this.replica;
+  }
+
+  private slice(): void {
+    this.scheduled = false;
+    if (this.takeOne()) this.queued();
+  }
+
+  /** Applies every message already queued, never waiting for one. */
+  private drain(): void {
+    while (this.takeOne()) {
+      // each turn applies one message
+    }
+  }
+
+  /** Applies the next queued message; false when none is queued. */
+  private takeOne(): boolean {
+    const received = receiveMessageOnPort(this.port);
+    if (received === undefined) return false;
+    const m = received.message as ChangeMessage;
+    try {
+      if (m.type === 'reset') this.replica.reset(m.areas, m.generation);
+      else this.replica.apply(m.changes, m.generation, m.last);
+    } catch (err) {
+      if (err instanceof ReplicaOutOfStep) this.outOfStep(err);
+      throw err;
+    }
+    return true;
   }
 }
 
@@ -93,7 +116,7 @@ export class ReaderBackend implements HttpBackend {
       case 'rcu-walk': {
         // The seed's RCU walk: the whole ordered list, on this thread, while the writer writes.
         const replica = this.current();
-        return meminfoRead(walkMeminfo(replica.live(), this.geometry.pages), replica.generation);
+        return meminfoRead(walkMeminfo(replica.view(), this.geometry.pages), replica.generation);
       }
       case 'locked-walk':
         return this.writer.call('lockedMeminfo', {});
@@ -105,7 +128,7 @@ export class ReaderBackend implements HttpBackend {
   }
 
   find(addr: bigint, identity: Identity): AreaView | undefined {
-    return findArea(this.geometry, this.current().live(), addr, identity);
+    return findArea(this.geometry, this.current().view(), addr, identity);
   }
 
   alloc(input: AllocInput, ctx: CallContext): Promise<AreaView> {

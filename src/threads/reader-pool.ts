@@ -16,7 +16,7 @@ import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
-import type { ChangeMessage, MetricsJson, ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
+import { CHANGES_PER_MESSAGE, type ChangeMessage, type MetricsJson, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
 import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
@@ -89,9 +89,14 @@ export class ReaderPool {
     // Changes first, then the seqlock: a reader that sees a generation finds its changes queued.
     this.unsubscribe.push(
       service.onPublish((snapshot, changes) => {
-        const message: ChangeMessage = { type: 'changes', generation: snapshot.generation, changes };
-        for (const slot of this.slots) slot.changes.postMessage(message);
+        const { generation } = snapshot;
+        for (let at = 0; at < changes.length || at === 0; at += CHANGES_PER_MESSAGE) {
+          const part = changes.slice(at, at + CHANGES_PER_MESSAGE);
+          const message: ChangeMessage = { type: 'changes', generation, changes: part, last: at + CHANGES_PER_MESSAGE >= changes.length };
+          for (const slot of this.slots) slot.changes.postMessage(message);
+        }
         this.meminfo.publish(snapshot, snapshot.publishedAt);
+        for (const slot of this.slots) this.post(slot, { type: 'changesQueued' });
       }),
       service.onReadyChange((reason) => this.readiness.publish(reason)),
     );

@@ -62,6 +62,9 @@ port.on('message', (m: WriterMessage) => {
     case 'reply':
       link.settle(m);
       break;
+    case 'changesQueued':
+      feed.queued();
+      break;
     case 'collectMetrics':
       void metrics.registry.getMetricsAsJSON().then((json) => post({ type: 'metricsOf', id: m.id, metrics: json }));
       break;
