@@ -58,6 +58,8 @@ interface Slot {
   startedAt: number;
   /** Whether it listens (a thread still starting takes changes, but is not asked for metrics). */
   listening: boolean;
+  /** Whether its worker has exited (a dead thread waiting for its restart). */
+  exited: boolean;
 }
 
 /** What the pool needs the thread to say on start. */
@@ -175,6 +177,7 @@ export class ReaderPool {
     for (const u of this.unsubscribe) u();
     await Promise.all(
       this.slots.map(async (slot) => {
+        if (slot.exited) return;
         const exited = once(slot.worker, 'exit');
         this.post(slot, { type: 'close' });
         const timer = setTimeout(() => void slot.worker.terminate(), graceMs);
@@ -221,7 +224,7 @@ export class ReaderPool {
     const worker = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
     let slot = this.slots[index];
     if (slot === undefined) {
-      slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false };
+      slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false, exited: false };
       this.slots[index] = slot;
     } else {
       slot.worker = worker;
@@ -229,6 +232,7 @@ export class ReaderPool {
       slot.changes = port1;
       slot.startedAt = Date.now();
       slot.listening = false;
+      slot.exited = false;
     }
     const current = slot;
     return new Promise<Started>((resolve, reject) => {
@@ -263,9 +267,11 @@ export class ReaderPool {
         if (!started) reject(err);
       });
       worker.on('exit', (code) => {
+        if (current.worker !== worker) return;
         current.listening = false;
+        current.exited = true;
         if (!started) reject(new Error(`HTTP thread ${index} exited with code ${code} before listening`));
-        if (this.closing || current.worker !== worker) return;
+        if (this.closing) return;
         this.restart(current, code);
       });
     });

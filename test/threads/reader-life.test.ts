@@ -87,6 +87,15 @@ describe(`HTTP reader threads (--http-threads ${TEST_HTTP_THREADS})`, () => {
     }
   });
 
+  it('stops cleanly while a dead thread waits for its restart', async () => {
+    const s = await startTestServer();
+    const [first] = s.vmapd.http.workers();
+    await first!.terminate();
+    await until(() => s.vmapd.http.listening === TEST_HTTP_THREADS - 1, 'the thread is gone');
+    await s.stop();
+    assert.equal(s.vmapd.http.listening, 0);
+  });
+
   it('counts the reads of every thread in one /metrics', async () => {
     const s = await startTestServer({ httpThreads: 2 });
     try {
