@@ -38,6 +38,12 @@ export async function openStore(config: StoreConfig, geometry: SpaceGeometry, lo
 
 /** Where the configured store keeps its data, for messages. */
 export function storeLocation(config: StoreConfig): string {
-  if (config.store === 'postgres') return `the PostgreSQL database ${describeTarget(config.postgresUrl ?? '')}`;
+  if (config.store === 'postgres') {
+    try {
+      return `the PostgreSQL database ${describeTarget(config.postgresUrl ?? '')}`;
+    } catch {
+      return 'the PostgreSQL database';
+    }
+  }
   return config.dataDir;
 }

@@ -43,10 +43,12 @@ export async function readState(client: pg.ClientBase, where: string): Promise<P
     const areas: VmapArea[] = [];
     let after = '-1';
     for (;;) {
-      // Keyset pages by the primary key: each one an index range scan, however large the space.
+      // Keyset pages by the primary key: each one an index range scan, however
+      // large the space. (Qualified: a bare `start` in ORDER BY would name the
+      // text output column, and sort 10 before 9.)
       const page = await client.query<Row>({
         name: 'vmapd_recover_page',
-        text: 'SELECT start::text, pages::text, guard, lazy, caller, owner, request_id FROM vmapd_areas WHERE start > $1 ORDER BY start LIMIT $2',
+        text: 'SELECT a.start::text, a.pages::text, a.guard, a.lazy, a.caller, a.owner, a.request_id FROM vmapd_areas a WHERE a.start > $1 ORDER BY a.start LIMIT $2',
         values: [after, PAGE_ROWS],
         rowMode: 'array',
       });

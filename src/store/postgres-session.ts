@@ -26,10 +26,17 @@ export interface Lease {
   readonly fresh: boolean;
 }
 
-/** `user@host:port/database` of `url`: names the database in messages, never with its password. */
+/**
+ * `user@host:port/database` of `url`: names the database in messages, never
+ * with its password.
+ *
+ * @throws Error when `url` is not a postgres:// (or postgresql://) URL
+ */
 export function describeTarget(url: string): string {
+  // pg would read anything else as a path below some default host.
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('not a postgres:// or postgresql:// URL');
   const c = new pg.Client({ connectionString: url });
-  return `${c.user ?? ''}@${c.host}:${c.port}/${c.database ?? ''}`;
+  return `${c.user === undefined ? '' : `${c.user}@`}${c.host}:${c.port}/${c.database ?? ''}`;
 }
 
 export class PostgresSession {

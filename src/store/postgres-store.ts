@@ -72,7 +72,8 @@ export class PostgresStore implements Store {
     try {
       where = describeTarget(url);
     } catch (err) {
-      throw new StoreOpenError(`--postgres-url is not a PostgreSQL URL: ${reasonOf(err)}`);
+      // Not the URL itself: it may hold a password.
+      throw new StoreOpenError(`--postgres-url: ${reasonOf(err)}`);
     }
     const session = new PostgresSession(url, timeouts, logger);
     const started = performance.now();

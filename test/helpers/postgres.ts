@@ -123,9 +123,15 @@ export class TestPostgres {
     }
   }
 
-  /** Starts the postmaster (again, after stop) on the same directory and port and waits until it accepts connections. */
+  /** Whether the postmaster this object started is running. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the postmaster (again, after pause) on the same directory and port and waits until it accepts connections; nothing if it runs. */
   async resume(): Promise<void> {
     if (binDir === undefined) throw new Error('PostgreSQL is not installed');
+    if (this.running) return;
     const args = ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${this.dir}`, '-c', 'max_connections=50'];
     const child = spawn(join(binDir, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...(this.user ?? {}) });
     this.child = child;
@@ -152,7 +158,7 @@ export class TestPostgres {
    */
   async pause(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (child === undefined || !this.running) return;
     child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
     await this.exited;
