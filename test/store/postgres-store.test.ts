@@ -47,6 +47,9 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
+/** A caller with what array and JSON literals must escape: each batch's rows go to PostgreSQL as arrays, its log row as JSON. */
+const ODD_CALLER = 'one, "two" \\ {three} NULL ünï';
+
 interface GrpcError {
   readonly code: number;
   readonly details: string;
@@ -146,7 +149,7 @@ describe('postgres store', { skip: postgresSkip }, () => {
       await listener.query('LISTEN vmapd_changes');
       await withVmapd(['--store', 'postgres', '--postgres-url', url, '--lazy-max-pages', '2'], async (c) => {
         const a = await call(c, 'Alloc', { size: '4096', caller: 'one', request_id: 'r1' });
-        await call(c, 'AllocBatch', { requests: [{ size: '4096' }, { size: '8192' }] });
+        await call(c, 'AllocBatch', { requests: [{ size: '4096', caller: ODD_CALLER }, { size: '8192' }] });
         await call(c, 'Free', { addr: a.addr });
         await call(c, 'Purge', {});
       });
@@ -163,15 +166,18 @@ describe('postgres store', { skip: postgresSkip }, () => {
         [
           [{ op: 'insert', area: { start: 0, pages: 2, guard: true, caller: 'one', owner: 'anonymous', lazy: false, requestId: 'r1' } }],
           [
-            { op: 'insert', area: { start: 2, pages: 2, guard: true, caller: '', owner: 'anonymous', lazy: false, requestId: '' } },
+            { op: 'insert', area: { start: 2, pages: 2, guard: true, caller: ODD_CALLER, owner: 'anonymous', lazy: false, requestId: '' } },
             { op: 'insert', area: { start: 4, pages: 3, guard: true, caller: '', owner: 'anonymous', lazy: false, requestId: '' } },
           ],
           [{ op: 'lazy', start: 0 }],
           [{ op: 'purge' }],
         ],
       );
-      // The next run goes on from the log's end.
-      await withVmapd(['--store', 'postgres', '--postgres-url', url], (c) => call(c, 'Alloc', { size: '4096' }));
+      // The next run recovers the odd caller as it was sent, and goes on from the log's end.
+      await withVmapd(['--store', 'postgres', '--postgres-url', url], async (c) => {
+        assert.equal((await call(c, 'Find', { addr: addrOf(2) })).caller, ODD_CALLER);
+        await call(c, 'Alloc', { size: '4096' });
+      });
       const [last] = await cluster.sql<{ position: string; writers: string }>(
         'SELECT max(position)::text AS position, count(DISTINCT writer)::text AS writers FROM vmapd_change_log',
         [],
