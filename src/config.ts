@@ -21,10 +21,12 @@ export interface VmapdConfig {
   readonly logLevel: string;
   /** How long SIGTERM waits for in-flight calls before cutting them. */
   readonly shutdownGraceMs: number;
-  /** `sqlite`: durable in dataDir; `memory`: nothing survives the process. */
+  /** `sqlite`: durable in dataDir; `postgres`: durable in postgresUrl; `memory`: nothing survives the process. */
   readonly store: StoreKind;
   /** Where the sqlite store keeps its files. */
   readonly dataDir: string;
+  /** The postgres store's database (`postgres://user@host:5432/db`). */
+  readonly postgresUrl?: string;
   /** Tokens file (`token owner [role]` lines, or JSON); without one vmapd runs open. */
   readonly tokens?: string;
   /** Require a token for /meminfo, /metrics, /healthz, /readyz and the MemInfo RPC too. */
@@ -50,10 +52,10 @@ export interface VmapdConfig {
 }
 
 /** The stores vmapd can run on. */
-export type StoreKind = 'sqlite' | 'memory';
+export type StoreKind = 'sqlite' | 'postgres' | 'memory';
 
 /** Every store kind, default first. */
-export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'memory'];
+export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'postgres', 'memory'];
 
 /** The embedded defaults: `npm start` needs nothing else. */
 export const DEFAULT_CONFIG: VmapdConfig = {

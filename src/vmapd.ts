@@ -11,9 +11,8 @@ import { VmapMetrics } from './service/metrics.js';
 import type { ServiceHooks } from './service/service-options.js';
 import { VmapService } from './service/vmap-service.js';
 import { SpaceGeometry } from './vmap/geometry.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { openStore, storeLocation } from './store/open-store.js';
 import { StoreOpenError } from './store/store-open-error.js';
-import { MemoryStore } from './store/store.js';
 import { messageOf } from './vmap/errors.js';
 import { ReaderPool } from './threads/reader-pool.js';
 
@@ -52,7 +51,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   const auth = new Authenticator(tokens === null ? null : new TokenTable(parseTokens(tokens.text, tokens.source)));
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   const tls = readTls(config);
-  const { store, areas } = config.store === 'sqlite' ? await SqliteStore.open(config.dataDir, geometry, logger) : { store: new MemoryStore(), areas: [] };
+  const { store, areas } = await openStore(config, geometry, logger);
   // The gauges read the service's snapshot only when /metrics is scraped.
   const metrics: VmapMetrics = new VmapMetrics(() => svc.snapshot());
   let svc: VmapService;
@@ -73,7 +72,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   } catch (err) {
     await store.close();
     const reason = messageOf(err);
-    throw new StoreOpenError(`the data in ${config.dataDir} does not check out (${reason}); refusing to start`);
+    throw new StoreOpenError(`the data in ${storeLocation(config)} does not check out (${reason}); refusing to start`);
   }
   // One count for the gRPC edge (holder 0) and every HTTP thread (holder i + 1).
   const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);

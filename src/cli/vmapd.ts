@@ -86,6 +86,7 @@ const program = new Command()
   )
   .addOption(new Option('--store <kind>', 'where writes become durable (memory: nothing survives a restart)').env('VMAPD_STORE').default(d.store).choices(STORE_KINDS))
   .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').env('VMAPD_DATA_DIR').default(d.dataDir))
+  .addOption(new Option('--postgres-url <url>', 'database of the postgres store (a password here shows in ps: prefer the variable or PGPASSWORD)').env('VMAPD_POSTGRES_URL'))
   .addOption(new Option('--tokens <file>', 'bearer tokens, one "token owner [role]" per line or JSON; without it vmapd runs open').env('VMAPD_TOKENS'))
   .addOption(new Option('--protect-reads', 'require a token for /meminfo, /metrics, /healthz, /readyz and MemInfo too').env('VMAPD_PROTECT_READS').default(d.protectReads))
   .addOption(new Option('--tls-cert <file>', 'PEM certificate: both servers speak TLS').env('VMAPD_TLS_CERT'))
@@ -139,6 +140,7 @@ const o = program.opts<{
   shutdownGraceMs: number;
   store: StoreKind;
   dataDir: string;
+  postgresUrl?: string;
   tokens?: string;
   protectReads: boolean;
   tlsCert?: string;

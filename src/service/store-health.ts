@@ -71,6 +71,6 @@ export class StoreHealth {
       this.backoffMs = Math.min(Math.max(this.backoffMs * 2, STORE_RETRY_MIN_MS), STORE_RETRY_MAX_MS);
       this.retryAt = now + this.backoffMs;
     }
-    return new Unavailable(`write not applied: ${reason}`);
+    return new Unavailable(`${error instanceof StoreFailure && error.outcomeUnknown ? 'write outcome unknown' : 'write not applied'}: ${reason}`);
   }
 }

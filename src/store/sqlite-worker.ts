@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { Change } from './store.js';
 import { configure, prepareCommit } from './sqlite-schema.js';
 import { messageOf } from '../vmap/errors.js';
+import { OutOfStep } from './errors.js';
 
 /** A request from the main thread. */
 export type WorkerRequest = { readonly type: 'commit'; readonly id: number; readonly changes: readonly Change[] } | { readonly type: 'close' };
@@ -17,11 +18,6 @@ export type WorkerReply =
   | { readonly type: 'ready' }
   | { readonly type: 'committed'; readonly id: number }
   | { readonly type: 'failed'; readonly id: number; readonly message: string; readonly code: string; readonly fatal: boolean };
-
-/** Thrown when a change does not match the rows: memory and disk disagree. */
-class OutOfStep extends Error {
-  readonly code = 'VMAPD_OUT_OF_STEP';
-}
 
 /**
  * Whether, after `code`, the database files can still be trusted. A full disk

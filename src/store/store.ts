@@ -16,7 +16,7 @@ export type Change =
 
 /** Where the state lives between runs. */
 export interface Store {
-  /** A short name for logs and metrics: `memory` or `sqlite`. */
+  /** A short name for logs and metrics: `memory`, `sqlite` or `postgres`. */
   readonly kind: string;
   /**
    * Makes `changes` durable, all or nothing. Resolves once they are on disk;

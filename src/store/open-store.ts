@@ -1,0 +1,49 @@
+/** The store `--store` names, opened and recovered. */
+import type { Logger } from 'pino';
+import type { SpaceGeometry } from '../vmap/geometry.js';
+import { describeTarget } from './postgres-session.js';
+import { PostgresStore } from './postgres-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import { StoreOpenError } from './store-open-error.js';
+import { MemoryStore, type Recovered } from './store.js';
+
+/** The part of vmapd's configuration that picks and finds the store. */
+export interface StoreConfig {
+  /** `sqlite`, `postgres` or `memory` (config.ts's STORE_KINDS). */
+  readonly store: string;
+  readonly dataDir: string;
+  readonly postgresUrl?: string;
+}
+
+/**
+ * Opens the configured store for `geometry` and recovers what it holds.
+ *
+ * @throws StoreOpenError when the store cannot be used, saying why
+ */
+export async function openStore(config: StoreConfig, geometry: SpaceGeometry, logger: Logger): Promise<Recovered> {
+  switch (config.store) {
+    case 'sqlite':
+      return SqliteStore.open(config.dataDir, geometry, logger);
+    case 'postgres':
+      if (config.postgresUrl === undefined || config.postgresUrl === '') {
+        throw new StoreOpenError('--store postgres needs --postgres-url <url> (or VMAPD_POSTGRES_URL), e.g. postgres://vmapd@db.example:5432/vmapd');
+      }
+      return PostgresStore.open(config.postgresUrl, geometry, logger);
+    case 'memory':
+      return { store: new MemoryStore(), areas: [] };
+    default:
+      throw new StoreOpenError(`no store kind ${JSON.stringify(config.store)}`);
+  }
+}
+
+/** Where the configured store keeps its data, for messages. */
+export function storeLocation(config: StoreConfig): string {
+  if (config.store === 'postgres') {
+    try {
+      return `the PostgreSQL database ${describeTarget(config.postgresUrl ?? '')}`;
+    } catch {
+      return 'the PostgreSQL database';
+    }
+  }
+  return config.dataDir;
+}

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SpaceGeometry } from '../vmap/geometry.js';
+import { StoreFailure } from './errors.js';
+import { commitBatch, loggedWriter, type Batch, type CommitProgress } from './postgres-commit.js';
+import { commitFailure, CommitTimeout, connectionLost, reasonOf } from './postgres-failure.js';
+import { readState } from './postgres-recovery.js';
+import { migrate } from './postgres-schema.js';
+import { DEFAULT_TIMEOUTS, describeTarget, PostgresSession, type Lease, type PostgresTimeouts } from './postgres-session.js';
+import { StoreOpenError } from './store-open-error.js';
+import type { Change, Recovered, Store } from './store.js';
+
+/** Test and tuning knobs of PostgresStore.open. */
+export interface PostgresStoreOptions {
+  readonly timeouts?: Partial<PostgresTimeouts>;
+}
+
+/** What the change log says of a batch whose answer was lost. */
+type LoggedOutcome = 'committed' | 'absent' | 'another writer' | 'unknown';
+
+/** The first wait between questions about a lost answer; doubles up to a second. */
+const ASK_BACKOFF_MS = 50;
+
+/**
+ * The PostgreSQL store: the areas in a table whose exclusion constraint
+ * refuses overlapping reserved ranges, each group-commit batch one
+ * transaction that also appends it to the change log and NOTIFYs followers.
+ *
+ * Commits run one at a time, in order, on one connection that is replaced
+ * whenever it fails, so writes resume by themselves once PostgreSQL is back.
+ * A commit whose answer was lost (the connection dropped after COMMIT was
+ * sent) is not guessed at: the store asks the change log whether that
+ * batch's position is there, for a while; if it still cannot tell, the
+ * writes are told their outcome is unknown and the next commit asks first.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  /** Tells this store's log rows from any other writer's. */
+  private readonly writer = randomUUID();
+  /** The commit chain: each commit starts when the one before it has ended. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Set when writes must stay off (memory and database disagree), or once closed. */
+  private failure: StoreFailure | null = null;
+  /** The log position of a batch whose answer was lost and whose outcome is still unknown. */
+  private doubt: number | null = null;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly session: PostgresSession,
+    /** `user@host:port/database`, for messages. */
+    readonly where: string,
+    /** The last committed batch's log position. */
+    private logPosition: number,
+    private readonly timeouts: PostgresTimeouts,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The log position of the last batch this store committed (or found at open). */
+  get position(): number {
+    return this.logPosition;
+  }
+
+  /**
+   * Connects to `url`, creates or migrates vmapd's schema, checks (or
+   * records) `geometry`, and recovers the areas, ascending.
+   *
+   * @throws StoreOpenError naming the database and the cause: unreachable, a newer schema, another geometry
+   */
+  static async open(url: string, geometry: SpaceGeometry, logger: Logger, options: PostgresStoreOptions = {}): Promise<Recovered> {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    let where: string;
+    try {
+      where = describeTarget(url);
+    } catch (err) {
+      // Not the URL itself: it may hold a password.
+      throw new StoreOpenError(`--postgres-url: ${reasonOf(err)}`);
+    }
+    const session = new PostgresSession(url, timeouts, logger);
+    const started = performance.now();
+    let lease: Lease;
+    try {
+      lease = await session.acquire();
+    } catch (err) {
+      throw new StoreOpenError(`cannot connect to PostgreSQL ${where}: ${reasonOf(err)}`);
+    }
+    try {
+      const fsync = (await lease.client.query<{ fsync: string }>('SHOW fsync')).rows[0]?.fsync;
+      if (fsync === 'off') logger.warn({ postgres: where }, 'PostgreSQL runs with fsync=off: acknowledged writes may be lost if its machine crashes');
+      await migrate(lease.client, geometry, where);
+      const state = await readState(lease.client, where);
+      logger.info({ postgres: where, areas: state.areas.length, position: state.position, ms: Math.round(performance.now() - started) }, 'store recovered');
+      return { store: new PostgresStore(session, where, state.position, timeouts, logger), areas: state.areas };
+    } catch (err) {
+      await session.end();
+      if (err instanceof StoreOpenError) throw err;
+      throw new StoreOpenError(`cannot read the store in PostgreSQL ${where}: ${reasonOf(err)}`);
+    }
+  }
+
+  /** @inheritdoc */
+  commit(changes: readonly Change[]): Promise<void> {
+    const run = this.tail.then(() => this.commitInTurn(changes));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** @inheritdoc */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.tail;
+      this.failure ??= new StoreFailure('the store is closed', true);
+      await this.session.end();
+    })();
+    return this.closing;
+  }
+
+  private async commitInTurn(changes: readonly Change[]): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    if (this.doubt !== null) await this.settleDoubt(this.doubt);
+    const batch: Batch = { position: this.logPosition + 1, writer: this.writer, changes };
+    for (let attempt = 1; ; attempt++) {
+      let lease: Lease;
+      try {
+        lease = await this.session.acquire();
+      } catch (err) {
+        throw this.failed(commitFailure(err, this.where));
+      }
+      const progress: CommitProgress = { commitSent: false };
+      try {
+        await this.bounded(commitBatch(lease.client, batch, progress), lease.client);
+        this.logPosition = batch.position;
+        return;
+      } catch (err) {
+        this.session.discard(lease.client);
+        if (progress.commitSent) return await this.afterLostAnswer(batch, err);
+        // A connection that sat idle may have died unnoticed (PostgreSQL
+        // restarted since): nothing was committed, so once more on a new one.
+        if (!lease.fresh && attempt === 1 && connectionLost(err)) continue;
+        throw this.failed(commitFailure(err, this.where));
+      }
+    }
+  }
+
+  /** COMMIT was sent and its answer lost (`err`): resolves if the batch is in the log, else rejects saying what is known. */
+  private async afterLostAnswer(batch: Batch, err: unknown): Promise<void> {
+    const reason = reasonOf(err);
+    this.logger.warn({ position: batch.position, err: reason }, 'the answer to COMMIT was lost; asking PostgreSQL whether the batch committed');
+    const outcome = await this.askLog(batch.position, Date.now() + this.timeouts.doubtMs);
+    switch (outcome) {
+      case 'committed':
+        this.logger.info({ position: batch.position }, 'the batch whose answer was lost did commit');
+        this.logPosition = batch.position;
+        return;
+      case 'absent':
+        throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable (${reason}); the batch did not commit`, false));
+      case 'another writer':
+        throw this.failed(this.takenByAnother());
+      case 'unknown':
+        this.doubt = batch.position;
+        throw this.failed(
+          new StoreFailure(`PostgreSQL ${this.where} is unavailable (${reason}) and whether the batch committed is not known yet; the next commit finds out first`, false, true),
+        );
+    }
+  }
+
+  /**
+   * Before committing anything new: finds out whether the batch at
+   * `position`, whose answer was lost and whose writes were undone, did
+   * commit. If it did, memory lacks what the database holds.
+   */
+  private async settleDoubt(position: number): Promise<void> {
+    const outcome = await this.askLog(position, Date.now());
+    switch (outcome) {
+      case 'absent':
+        this.logger.info({ position }, 'the batch whose answer was lost did not commit');
+        this.doubt = null;
+        return;
+      case 'committed':
+        throw this.failed(
+          new StoreFailure(
+            `a batch whose answer was lost did commit to ${this.where} after its writes were undone; writes are off until vmapd restarts and reloads the database`,
+            true,
+          ),
+        );
+      case 'another writer':
+        throw this.failed(this.takenByAnother());
+      case 'unknown':
+        throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable; whether an earlier batch committed is still not known`, false));
+    }
+  }
+
+  /** Asks the change log who holds `position`, trying again with backoff until `deadline` (epoch ms; at least once). */
+  private async askLog(position: number, deadline: number): Promise<LoggedOutcome> {
+    for (let wait = ASK_BACKOFF_MS; ; wait = Math.min(wait * 2, 1000)) {
+      let lease: Lease | undefined;
+      try {
+        lease = await this.session.acquire();
+        const writer = await this.bounded(loggedWriter(lease.client, position), lease.client);
+        if (writer === undefined) return 'absent';
+        return writer === this.writer ? 'committed' : 'another writer';
+      } catch (err) {
+        if (lease !== undefined) this.session.discard(lease.client);
+        const left = deadline - Date.now();
+        this.logger.debug({ position, err: reasonOf(err) }, 'cannot ask PostgreSQL about the lost answer yet');
+        if (left <= 0) return 'unknown';
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
+      }
+    }
+  }
+
+  private takenByAnother(): StoreFailure {
+    return new StoreFailure(
+      `another writer committed to ${this.where} since this vmapd loaded it (its log position is taken); writes are off until vmapd restarts and reloads the database`,
+      true,
+    );
+  }
+
+  /** `work` on `client`, or a CommitTimeout after commitMs, when the connection is cut so nothing of it lingers. */
+  private async bounded<T>(work: Promise<T>, client: Lease['client']): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new CommitTimeout(this.timeouts.commitMs));
+        this.session.discard(client);
+      }, this.timeouts.commitMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+      // Cutting the connection rejects the abandoned work too: nothing to report.
+      work.catch(() => undefined);
+    }
+  }
+
+  /** Logs `failure`, remembers it when fatal, and returns it to be thrown. */
+  private failed(failure: StoreFailure): StoreFailure {
+    if (failure.fatal) {
+      this.failure ??= failure;
+      this.logger.error(`store commit failed: ${failure.message}`);
+    } else {
+      this.logger.warn(`store commit failed: ${failure.message}`);
+    }
+    return failure;
+  }
+}
