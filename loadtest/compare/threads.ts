@@ -9,6 +9,7 @@
  */
 import { formatFlood, runFlood } from '../meminfo-flood.js';
 import { formatWriters } from '../writers.js';
+import { threadsText } from '../lib/report-format.js';
 import type { CompareSettings, ThreadsResult } from '../lib/results.js';
 import type { ServerProcess } from '../lib/server-process.js';
 import { DEFAULT_BODY_BYTES, FRESH_WARMUP_SEC, PREFILL_RATE, floodOptions, metered, together, writersOptions } from './loads.js';
@@ -34,7 +35,7 @@ export async function readerThreads(run: CompareRun): Promise<void> {
   const bodyBytes = results.baselines.bodyBytes || DEFAULT_BODY_BYTES;
   const record = (t: ThreadsResult): void => {
     results.threads?.push(t);
-    run.log(`${t.server} on ${t.threads} thread(s), ${t.load === 'none' ? 'no writers' : 'writers'}: ${formatFlood(t.meminfo)}${t.writers ? `\n  writers: ${formatWriters(t.writers)}` : ''}`);
+    run.log(`${t.server} on ${threadsText(t.threads)}, ${t.load === 'none' ? 'no writers' : 'writers'}: ${formatFlood(t.meminfo)}${t.writers ? `\n  writers: ${formatWriters(t.writers)}` : ''}`);
   };
   for (const n of s.threadCounts ?? []) {
     if (run.interrupted) break;

@@ -3,7 +3,7 @@
  * explanation never disagrees with the tables.
  */
 import { otherCores, type CpuUse } from './cpu.js';
-import { areas, cpuPerRequestUs, ms, rate, ratio, us } from './report-format.js';
+import { areas, cpuPerRequestUs, ms, rate, ratio, threadsText, us } from './report-format.js';
 import type { CompareResults, Mode } from './results.js';
 
 /** A server that used less than this share of its one core was not what limited the throughput. */
@@ -36,12 +36,12 @@ export function explain(r: CompareResults): string[] {
     if (threaded) {
       why =
         c.machine !== null && c.machine >= r.machine.cpus - 0.3
-          ? `the machine was saturated (${cores(c, clients)}): the reader thread(s), the writer thread, autocannon and the writer processes share its cores, ` +
+          ? `the machine was saturated (${cores(c, clients)}): the reader ${r.settings.httpThreads === 1 ? 'thread' : 'threads'}, the writer thread, autocannon and the writer processes share its cores, ` +
             `so the fair ceiling is the bare route under the same write load, not the bare route alone.`
           : `the machine was not saturated (${cores(c, clients)}).`;
       if (bareLoad) {
         why +=
-          ` Under the same write load (the same writers against vmapd, the bare route on ${bareLoad.threads === 0 ? 'the main thread' : `${bareLoad.threads} thread(s)`} flooded instead) ` +
+          ` Under the same write load (the same writers against vmapd, the bare route on ${threadsText(bareLoad.threads)} flooded instead) ` +
           `the bare route served ${rate(bareLoad.meminfo.reqPerSec)} req/s: snapshot reached ${ratio(snap.meminfo.reqPerSec, bareLoad.meminfo.reqPerSec)} of it.`;
       }
     } else if (c.server !== null && c.server < SATURATED && c.machine !== null && c.machine < r.machine.cpus - 0.3) {
@@ -138,7 +138,7 @@ export function explain(r: CompareResults): string[] {
       `- **Isolation**: with the flood on, closed-loop writers kept ${ratio(isoSnap.withFlood.opsPerSec, isoSnap.alone.opsPerSec)} of their throughput in snapshot mode ` +
         `and ${ratio(isoLocked.withFlood.opsPerSec, isoLocked.alone.opsPerSec)} in locked-walk. ` +
         (threaded
-          ? `In snapshot mode the flood runs on the reader thread(s) and costs writers only the machine's cores (its ${r.machine.cpus} cores run autocannon, the writer ` +
+          ? `In snapshot mode the flood runs on the reader ${r.settings.httpThreads === 1 ? 'thread' : 'threads'} and costs writers only the machine's cores (its ${r.machine.cpus} cores run autocannon, the writer ` +
             `processes and vmapd's threads); in locked-walk each read also holds the writer mutex for a full walk on the writer thread.`
           : `In snapshot mode the flood costs writers only CPU time on the shared event loop and on the machine; in locked-walk each read also holds the writer mutex for a full walk.`),
     );
@@ -170,7 +170,9 @@ function issue11Lines(r: CompareResults): string[] {
         `snapshot /meminfo answered ${rate(snapBusy.meminfo.reqPerSec)} req/s at p99 ${ms(snapBusy.meminfo.latency.p99)} ms (max ${ms(snapBusy.meminfo.latency.max)}; goal under 10 ms)` +
         (others.length > 0 ? `; ${others.map((b) => `${b.mode} p99 ${ms(b.meminfo.latency.p99)} ms`).join(', ')}` : '') +
         `. vmapd used ${c.server?.toFixed(2) ?? '–'} cores, the flood and the batch client ${clients.toFixed(2)}, other work ${other?.toFixed(2) ?? '–'}, of ${r.machine.cpus}: ` +
-        `every batch is applied by the writer thread and again by each reader thread to its replica, so the reader shares the cores with that work even though it never waits for the writer.`,
+        `every batch is applied by the writer thread, then received and applied again, as one message of all its changes, by each reader thread to its replica, ` +
+        `on that thread's event loop between reads. A snapshot read takes no lock and never waits for the writer, but it can wait for its own thread's replica update, ` +
+        `and it shares the cores with all of that work.`,
     );
   }
   const rows = r.threads ?? [];
@@ -182,7 +184,7 @@ function issue11Lines(r: CompareResults): string[] {
     lines.push(
       `- **Reader threads**: with no writers, --http-threads ${hi} served ${ratio(at('vmapd', hi, 'none'), at('vmapd', lo, 'none'))} of --http-threads ${lo}'s req/s ` +
         `(the bare route, ${hi} threads against ${lo}: ${ratio(at('bare', hi, 'none'), at('bare', lo, 'none'))}) and ${ratio(at('vmapd', hi, 'none'), at('bare', hi, 'none'))} of the bare route on ${hi} reusePort threads; ` +
-        `with writers at ${rate(r.settings.writeRate)}/s, ${ratio(at('vmapd', hi, 'writers'), at('vmapd', lo, 'writers'))} of ${lo} thread(s) and ${ratio(at('vmapd', hi, 'writers'), at('bare', hi, 'writers'))} of the bare route under the same writes. ` +
+        `with writers at ${rate(r.settings.writeRate)}/s, ${ratio(at('vmapd', hi, 'writers'), at('vmapd', lo, 'writers'))} of ${threadsText(lo)} and ${ratio(at('vmapd', hi, 'writers'), at('bare', hi, 'writers'))} of the bare route under the same writes. ` +
         `More threads than free cores cannot add throughput: on ${r.machine.cpus} cores the flood and the writers take their share.`,
     );
   }

@@ -9,6 +9,8 @@ export const rate = (n: number): string => Math.round(n).toLocaleString('en-US')
 export const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(3));
 /** An area count: 1k, 100k, 1M. */
 export const areas = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
+/** `1 thread`, `2 threads`, or (0) `the main thread`. */
+export const threadsText = (n: number): string => (n === 0 ? 'the main thread' : n === 1 ? '1 thread' : `${n} threads`);
 /** Microseconds, or – when unknown. */
 export const us = (n: number | undefined): string => (n === undefined ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 

@@ -4,7 +4,7 @@
  * against a bare route on as many reusePort threads. Results from before
  * these phases existed get one "not measured" line each.
  */
-import { areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, us, withRatio } from './report-format.js';
+import { areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, threadsText, us, withRatio } from './report-format.js';
 import type { CompareResults, ThreadsResult } from './results.js';
 
 /** Section 5's lines. */
@@ -40,15 +40,12 @@ export function writerBusySection(r: CompareResults): string[] {
   out.push('');
   out.push(
     'One client process calls AllocBatch back to back (the next call leaves as the last reply arrives), each call allocating that many one-page areas, ' +
-      'kept: the space grows through the measurement. Each call holds the writer for the whole batch (apply, commit, publish) and feeds every ' +
-      "reader thread's replica the batch's changes. Batch latency is the client's, from call to reply.",
+      'kept: the space grows through the measurement. Each call holds the writer for the whole batch (apply, commit, publish) and sends every ' +
+      "reader thread's replica the batch's changes in one message, which that thread applies between reads. Batch latency is the client's, from call to reply.",
   );
   out.push('');
   return out;
 }
-
-/** `x threads` or `main thread`. */
-const threadsText = (n: number): string => (n === 0 ? 'main thread' : `${n} thread${n === 1 ? '' : 's'}`);
 
 /** Section 6's lines. */
 export function threadsSection(r: CompareResults): string[] {

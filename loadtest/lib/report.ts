@@ -6,7 +6,7 @@
  */
 import { NOISE_CORES, otherCores } from './cpu.js';
 import { explain } from './report-explain.js';
-import { areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, us, withRatio } from './report-format.js';
+import { areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, threadsText, us, withRatio } from './report-format.js';
 import { threadsSection, writerBusySection } from './report-threads.js';
 import type { CompareResults, Mode } from './results.js';
 import type { TargetResult } from './targets.js';
@@ -145,7 +145,7 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   if (bl) {
     const l = bl.meminfo.latency;
     out.push(
-      `| bare route on ${bl.threads === 0 ? 'the main thread' : bl.threads === 1 ? '1 thread' : `${bl.threads} threads`}, same writers against vmapd (snapshot) | ${withRatio(rate(bl.meminfo.reqPerSec), bl.meminfo.reqPerSec, http?.reqPerSec)} | ` +
+      `| bare route on ${threadsText(bl.threads)}, same writers against vmapd (snapshot) | ${withRatio(rate(bl.meminfo.reqPerSec), bl.meminfo.reqPerSec, http?.reqPerSec)} | ` +
         `${withRatio(ms(l.p50), l.p50, http?.latency.p50)} | ${withRatio(ms(l.p99), l.p99, http?.latency.p99)} | ${withRatio(ms(l.p999), l.p999, http?.latency.p999)} | ` +
         `${withRatio(rate(bl.writers.opsPerSec), bl.writers.opsPerSec, echoRated?.opsPerSec)} | ${withRatio(ms(bl.writers.latency.p99), bl.writers.latency.p99, echoRated?.latency.p99)}` +
         `${errorsOf(bl.writers)}${floodIssues(bl.meminfo)} | ${cpuCell(bl.cpu, bl.meminfo.clientCores + bl.writers.clientCores)} | – |`,

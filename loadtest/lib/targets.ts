@@ -7,7 +7,7 @@
  * never enforced: timing on a shared machine is no test.
  */
 import { NOISE_CORES, otherCores, type CpuUse } from './cpu.js';
-import { ms, rate } from './report-format.js';
+import { ms, rate, threadsText } from './report-format.js';
 import type { CompareResults, ScalingResult, ThreadsResult, UnderLoadResult } from './results.js';
 
 /** What a target wants of its figure: at least the threshold, below it, or nothing (a figure to report). */
@@ -90,7 +90,7 @@ export function evaluateTargets(r: CompareResults): TargetResult[] {
   const vLo = quiet('vmapd', lo);
   const vHi = quiet('vmapd', hi);
   const bHi = quiet('bare', hi);
-  const threadNoise = (t: ThreadsResult | undefined): string[] => (t === undefined ? [] : noisy(`${t.server} on ${t.threads} thread(s)`, t.cpu, t.meminfo.clientCores));
+  const threadNoise = (t: ThreadsResult | undefined): string[] => (t === undefined ? [] : noisy(`${t.server} on ${threadsText(t.threads)}`, t.cpu, t.meminfo.clientCores));
   const areasText = snapLoad?.areas ?? areasUnderLoad;
 
   return [
@@ -129,7 +129,7 @@ export function evaluateTargets(r: CompareResults): TargetResult[] {
       issue: 11,
       description:
         `snapshot /meminfo req/s under write load (${areasText} areas) ÷ bare fastify route req/s under the same write load` +
-        (bareLoad === undefined ? '' : ` (route on ${bareLoad.threads === 0 ? 'the main thread' : bareLoad.threads === 1 ? '1 thread' : `${bareLoad.threads} threads`})`),
+        (bareLoad === undefined ? '' : ` (route on ${threadsText(bareLoad.threads)})`),
       measured: ratioOf(snapLoad?.meminfo.reqPerSec, bareLoad?.meminfo.reqPerSec),
       detail: reqs(snapLoad?.meminfo.reqPerSec, bareLoad?.meminfo.reqPerSec),
       goal: 'at-least',
