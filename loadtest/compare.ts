@@ -3,7 +3,9 @@
  * compare: what `npm run loadtest` runs. In one run on this machine it
  * measures the ceilings (a bare fastify route, a bare grpc-js echo), then
  * vmapd in each read mode: /meminfo under write load, /meminfo scaling with
- * the number of live areas, and writers with and without the /meminfo flood.
+ * the number of live areas, writers with and without the /meminfo flood,
+ * /meminfo while AllocBatch keeps the writer busy, and vmapd's reader
+ * threads against a bare route on as many threads.
  * Writes results.json, report.md and chart.{svg,png} to
  * loadtest/results/<timestamp>/. Every server it starts is a child process
  * on 127.0.0.1, stopped by its pid; every step is bounded in time.
@@ -13,17 +15,19 @@
  */
 import { stopAllWriters } from './writers.js';
 import { stopAllServers } from './lib/server-process.js';
-import { evaluateTargets } from './lib/results.js';
+import { evaluateTargets } from './lib/targets.js';
 import { parseOptions } from './compare/options.js';
 import { rerender, writeOutputs } from './compare/outputs.js';
 import { baselines, expectedSeconds, scaling, underLoadAndIsolation } from './compare/phases.js';
 import { CompareRun } from './compare/run.js';
+import { readerThreads } from './compare/threads.js';
 
 async function main(): Promise<void> {
   const { out, ...settings } = parseOptions();
   const run = await CompareRun.start(settings, expectedSeconds);
   await underLoadAndIsolation(run);
   await scaling(run);
+  await readerThreads(run);
   await baselines(run);
   run.stopProgress();
   if (run.interrupted) return;

@@ -1,7 +1,8 @@
 /**
  * One writer process (forked by writers.ts): `clients` concurrent loops over
- * `channels` gRPC channels, calling Alloc and Free (or the baseline Echo)
- * until the duration or the op budget runs out. Talks to its parent over
+ * `channels` gRPC channels, calling Alloc and Free (or the baseline Echo, or
+ * AllocBatch of `batch` one-page areas, which keeps vmapd's writer busy for
+ * a long stretch per call) until the duration or the op budget runs out. Talks to its parent over
  * IPC: "ready" once connected, waits for "go", sends "done" with counts and
  * a compressed latency histogram, then exits.
  *
@@ -10,9 +11,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomAlloc, rng } from './lib/alloc-mix.js';
+import { randomAlloc, rng, type AllocMessage } from './lib/alloc-mix.js';
 import { makeClient, statusName, unary, waitReady, type RpcClient, type ServiceKind } from './lib/grpc.js';
 import { encodeHistogram, newHistogram, recordMs } from './lib/histogram.js';
+import { PAGE_SIZE } from '../src/vmap/page.js';
 import { messageOf } from '../src/vmap/errors.js';
 
 /** What the parent tells one worker process to do. */
@@ -36,6 +38,11 @@ export interface WorkerConfig {
   readonly seed: number;
   /** Free what the loops still hold when time is up, so the area count returns to where it was. */
   readonly cleanup: boolean;
+  /**
+   * 0: the Alloc/Free mix. N > 0: each op is one AllocBatch of N areas of one
+   * page (4 KiB), kept (no frees, no cleanup: the space grows by N per op).
+   */
+  readonly batch: number;
 }
 
 /** What one worker process reports. */
@@ -91,6 +98,8 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
     const mine = live[i]!;
     const random = rng(config.seed * 1000 + i);
     const caller = `loadtest/writers/${process.pid}/${i}`;
+    // One request array per loop, sent again and again: the cost of building it is the client's, not the server's.
+    const batch: AllocMessage[] = Array.from({ length: config.batch }, () => ({ size: String(PAGE_SIZE), align: '0', caller }));
     while (!stop && started < config.maxOps) {
       started++;
       let due = performance.now();
@@ -103,6 +112,9 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
       try {
         if (config.kind === 'echo') {
           await unary(client, 'Echo', randomAlloc(random, caller), config.deadlineMs);
+        } else if (config.batch > 0) {
+          await unary(client, 'AllocBatch', { requests: batch }, config.deadlineMs);
+          allocs += config.batch;
         } else if (mine.length > 0 && (mine.length >= config.maxLive || random() < 0.5)) {
           // Free a random one of ours: frees land all over the space, as in a real mix.
           const k = Math.floor(random() * mine.length);

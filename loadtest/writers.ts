@@ -15,7 +15,7 @@ import { hostOptions, hostPort, intIn, isMain, secondsUpTo } from './lib/cli.js'
 import { makeClient, waitReady, type ServiceKind } from './lib/grpc.js';
 import { decodeHistogram, mergeHistograms, summarize, type LatencySummary } from './lib/histogram.js';
 import { LOADTEST_DIST } from './lib/paths.js';
-import { prefill, type PrefillResult } from './lib/prefill.js';
+import { MAX_BATCH, prefill, type PrefillResult } from './lib/prefill.js';
 import { checkTargetHost } from './lib/target.js';
 import type { WorkerConfig, WorkerMessage, WorkerResult } from './writer-worker.js';
 import { messageOf } from '../src/vmap/errors.js';
@@ -40,6 +40,8 @@ export interface WritersOptions {
   readonly deadlineMs?: number;
   readonly seed?: number;
   readonly cleanup?: boolean;
+  /** 0 (default): the Alloc/Free mix; N: each op is one AllocBatch of N one-page areas, kept. */
+  readonly batch?: number;
   readonly allowHost?: string;
   /** Called once every process is connected, just before they start. */
   readonly onReady?: () => void;
@@ -52,6 +54,8 @@ export interface WritersResult {
   readonly clients: number;
   /** Offered rate, 0 for a closed loop. */
   readonly rate: number;
+  /** Areas per AllocBatch when each op was one (ops are then batches; allocs, areas); absent for the Alloc/Free mix. */
+  readonly batch?: number;
   readonly ops: number;
   readonly allocs: number;
   readonly frees: number;
@@ -132,6 +136,7 @@ export async function runWriters(options: WritersOptions): Promise<WritersResult
       deadlineMs,
       seed: (options.seed ?? 1) * 100 + i,
       cleanup: options.cleanup ?? true,
+      batch: options.batch ?? 0,
     };
     const child = fork(join(LOADTEST_DIST, 'writer-worker.js'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     runningWorkers.add(child);
@@ -158,6 +163,7 @@ export async function runWriters(options: WritersOptions): Promise<WritersResult
       procs,
       clients: options.clients,
       rate: options.rate,
+      ...(options.batch !== undefined && options.batch > 0 ? { batch: options.batch } : {}),
       ops,
       allocs: results.reduce((s, r) => s + r.allocs, 0),
       frees: results.reduce((s, r) => s + r.frees, 0),
@@ -180,6 +186,12 @@ export async function runWriters(options: WritersOptions): Promise<WritersResult
 export function formatWriters(r: WritersResult): string {
   const l = r.latency;
   const errs = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  if (r.batch !== undefined) {
+    return (
+      `${r.opsPerSec.toFixed(1)} AllocBatch/s of ${r.batch} areas over ${r.durationSec.toFixed(2)}s (${r.ops} batches, ${r.allocs} areas) ` +
+      `from ${r.procs} process(es), ${r.clients} client(s), back to back; batch latency ms p50 ${l.p50} p99 ${l.p99} max ${l.max}; errors: ${errs}`
+    );
+  }
   return (
     `${Math.round(r.opsPerSec)} ops/s over ${r.durationSec.toFixed(2)}s (${r.ops} ops: ${r.allocs} allocs, ${r.frees} frees) ` +
     `from ${r.procs} processes, ${r.clients} clients${r.rate > 0 ? `, offered ${r.rate}/s` : ', closed loop'}; ` +
@@ -201,6 +213,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--max-live <n>', 'live areas each client keeps at most').default(64).argParser(intIn(1, 100000)))
     .addOption(new Option('--prefill <k>', 'first add this many areas (AllocBatch) and keep them').env('LOADTEST_PREFILL').default(0).argParser(intIn(0, 10_000_000)))
     .addOption(new Option('--seed <n>', 'random seed').default(1).argParser(intIn(0, 2 ** 31)))
+    .addOption(new Option('--batch <n>', 'each op is one AllocBatch of n one-page areas, kept (0: the Alloc/Free mix)').default(0).argParser(intIn(0, MAX_BATCH)))
     .addOption(new Option('--no-cleanup', 'leave the clients\' live areas allocated at the end'))
     .addOption(new Option('--json', 'print the result as JSON'));
   for (const o of hostOptions()) cmd.addOption(o);
@@ -218,6 +231,7 @@ async function main(): Promise<void> {
     prefill: number;
     seed: number;
     cleanup: boolean;
+    batch: number;
     json?: boolean;
   }>();
   const target = hostPort(checkTargetHost(o.host, o.allowHost), o.grpcPort);
@@ -243,6 +257,7 @@ async function main(): Promise<void> {
     maxLive: o.maxLive,
     seed: o.seed,
     cleanup: o.cleanup,
+    batch: o.batch,
     allowHost: o.allowHost,
   });
   process.stdout.write((o.json ? JSON.stringify({ prefill: prefilled, ...result }, null, 2) : formatWriters(result)) + '\n');

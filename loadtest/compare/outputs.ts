@@ -7,7 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { renderChart } from '../lib/chart.js';
 import { renderReport } from '../lib/report.js';
-import { evaluateTargets, type CompareResults } from '../lib/results.js';
+import type { CompareResults } from '../lib/results.js';
+import { evaluateTargets } from '../lib/targets.js';
 
 /** Writes results.json, report.md and the chart to `out`, and the report's head to stdout. */
 export async function writeOutputs(results: CompareResults, out: string): Promise<void> {

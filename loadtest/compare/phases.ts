@@ -1,38 +1,83 @@
 /**
  * compare's phases, in the order they run (numbered as the report numbers
- * them): per read mode, /meminfo under write load and writer isolation
- * (phases 2 and 4) on one server, then /meminfo scaling with the number of
- * live areas (phase 3) on another; then the ceilings (phase 1), a bare
- * fastify route and a bare grpc-js echo, with a body the size of the
- * /meminfo just measured.
+ * them): per read mode, /meminfo under write load, writer isolation and
+ * /meminfo while AllocBatch keeps the writer busy (phases 2, 4 and 5) on one
+ * server, with the bare route under the same write load beside snapshot;
+ * then /meminfo scaling with the number of live areas (phase 3) on another;
+ * then the reader threads (phase 6, threads.ts); then the ceilings (phase
+ * 1), a bare fastify route and a bare grpc-js echo, with a body the size of
+ * the /meminfo just measured.
  */
-import { join } from 'node:path';
 import { formatFlood, runFlood } from '../meminfo-flood.js';
 import { formatWriters, runWriters } from '../writers.js';
-import { LOADTEST_DIST } from '../lib/paths.js';
-import type { CompareSettings } from '../lib/results.js';
-import { startServerProcess, stopServerProcess } from '../lib/server-process.js';
-import { floodOptions, metered, together, writersOptions } from './loads.js';
+import type { CompareSettings, Mode } from '../lib/results.js';
+import type { ServerProcess } from '../lib/server-process.js';
+import { DEFAULT_BODY_BYTES, FRESH_WARMUP_SEC, PREFILL_RATE, batchOptions, floodOptions, metered, together, writersOptions } from './loads.js';
 import { measureWeight, type CompareRun } from './run.js';
-
-/** Assumed prefill speed for the progress estimate, areas/s. */
-const PREFILL_RATE = 30000;
-/** Extra warm-up for the first measurement on a fresh server: its first seconds run a few percent slow. */
-const FRESH_WARMUP_SEC = 3;
-/** The baseline body when no /meminfo was measured (no vmapd step got that far): what /meminfo measured in the sample run. */
-const DEFAULT_BODY_BYTES = 169;
+import { threadsSeconds } from './threads.js';
 
 /** Seconds the phases should take with settings `s`, for the progress bar. */
 export function expectedSeconds(s: CompareSettings): number {
   const m = measureWeight(s);
+  const bareUnderLoad = s.modes.includes('snapshot') ? 1.5 + m + FRESH_WARMUP_SEC : 0;
   return (
-    s.modes.length * (2 + s.areasUnderLoad / PREFILL_RATE + 3 * m) +
+    s.modes.length * (2 + s.areasUnderLoad / PREFILL_RATE + 4 * m) + bareUnderLoad +
     s.modes.length * (2 + (s.sizes[s.sizes.length - 1] ?? 0) / PREFILL_RATE + s.sizes.length * m) +
+    threadsSeconds(s) +
     2 + 3 * m + 5
   );
 }
 
-/** Phases 2 and 4: per mode, one server with `areasUnderLoad` live areas; /meminfo under writers, then writers alone and flooded. */
+/**
+ * Phase 2, beside snapshot: the bare route, on as many threads as vmapd's
+ * HTTP, flooded while the same writers at the same offered rate write to
+ * `v`, so the machine is as busy as it was for /meminfo.
+ */
+async function bareUnderSameLoad(run: CompareRun, v: ServerProcess): Promise<void> {
+  const { s, results } = run;
+  const threads = s.httpThreads ?? 0;
+  const bodyBytes = results.baselines.bodyBytes || DEFAULT_BODY_BYTES;
+  const flood = (url: string, sec: number) => floodOptions(s, url, sec);
+  const writers = (sec: number) => writersOptions(s, v.grpc, sec, s.writeRate);
+  await run.withBaseline(bodyBytes, threads, async (b) => {
+    const r = await run.step(`bare route flood + writers at ${s.writeRate}/s against vmapd`, run.measureWeight + FRESH_WARMUP_SEC, async () => {
+      await together(writers(s.warmupSec + FRESH_WARMUP_SEC), flood(b.httpUrl, s.warmupSec + FRESH_WARMUP_SEC), 'flood');
+      run.sampleLoad('bare route under write load');
+      return metered(b.pid, () => together(writers(s.durationSec), flood(b.httpUrl, s.durationSec), 'flood'), v.pid);
+    });
+    if (r) {
+      results.bareUnderLoad = { threads, areas: s.areasUnderLoad, meminfo: r.flood, writers: r.writers, cpu: r.cpu };
+      run.log(`bare route under the same write load: ${formatFlood(r.flood)}\n  writers: ${formatWriters(r.writers)}`);
+    }
+  });
+}
+
+/**
+ * Phase 5, on `v` after phase 4: /meminfo flooded while AllocBatch calls,
+ * back to back, keep the writer busy. The space grows by a batch per call.
+ */
+async function writerBusy(run: CompareRun, v: ServerProcess, mode: Mode): Promise<void> {
+  const { s, results } = run;
+  const flood = (sec: number) => floodOptions(s, v.httpUrl, sec);
+  const batches = (sec: number) => batchOptions(s, v.grpc, sec);
+  const r = await run.step(`${mode}: /meminfo flood + AllocBatch of ${s.batchAreas ?? 10000} back to back`, run.measureWeight, async () => {
+    const warm = await together(batches(s.warmupSec), flood(s.warmupSec), 'flood');
+    run.sampleLoad(`${mode} writer busy`);
+    const m = await metered(v.pid, () => together(batches(s.durationSec), flood(s.durationSec), 'flood'));
+    return { ...m, before: s.areasUnderLoad + warm.writers.allocs };
+  });
+  if (r) {
+    results.writerBusy?.push({ mode, areasBefore: r.before, areasAfter: r.before + r.writers.allocs, meminfo: r.flood, batches: r.writers, cpu: r.cpu });
+    run.log(`${mode} with AllocBatch back to back: ${formatFlood(r.flood)}\n  batches: ${formatWriters(r.writers)}`);
+  }
+}
+
+/**
+ * Phases 2, 4 and 5: per mode, one server with `areasUnderLoad` live areas;
+ * /meminfo under writers (and, beside snapshot, the bare route under the
+ * same writers), then writers alone and flooded, then /meminfo while
+ * AllocBatch keeps the writer busy.
+ */
 export async function underLoadAndIsolation(run: CompareRun): Promise<void> {
   const { s, results } = run;
   const D = s.durationSec;
@@ -58,6 +103,7 @@ export async function underLoadAndIsolation(run: CompareRun): Promise<void> {
         results.underLoad.push({ mode, areas: s.areasUnderLoad, prefill: pf, meminfo: under.flood, writers: under.writers, cpu: under.cpu });
         run.log(`${mode} under write load: ${formatFlood(under.flood)}\n  writers: ${formatWriters(under.writers)}`);
       }
+      if (mode === 'snapshot' && !run.interrupted) await bareUnderSameLoad(run, v);
       const alone = await run.step(`${mode}: writers alone, closed loop`, run.measureWeight, async () => {
         await runWriters(writers(v.grpc, W, 0));
         run.sampleLoad(`${mode} writers alone`);
@@ -72,6 +118,8 @@ export async function underLoadAndIsolation(run: CompareRun): Promise<void> {
       if (alone && flooded) {
         results.isolation.push({ mode, areas: s.areasUnderLoad, alone: alone.writers, withFlood: flooded.writers, flood: flooded.flood, cpuAlone: alone.cpu, cpuWithFlood: flooded.cpu });
       }
+      // Last on this server: it grows the space by a batch per call.
+      if (!run.interrupted) await writerBusy(run, v, mode);
     });
   }
 }
@@ -115,11 +163,8 @@ export async function baselines(run: CompareRun): Promise<void> {
   const W = s.warmupSec;
   const echo = (target: string, sec: number, rate: number) => writersOptions(s, target, sec, rate, 'echo');
   const bodyBytes = results.baselines.bodyBytes || DEFAULT_BODY_BYTES;
-  const b = await run.step('start baseline server', 1.5, () =>
-    startServerProcess(join(LOADTEST_DIST, 'baseline-server.js'), ['--body-bytes', String(bodyBytes)], 'baseline listening'),
-  );
-  if (!b) return;
-  try {
+  // The route on the main thread, beside the echo, as in every run before reader threads.
+  await run.withBaseline(bodyBytes, 0, async (b) => {
     const http = await run.step('baseline: bare fastify route', run.measureWeight, async () => {
       await runFlood(floodOptions(s, b.httpUrl, W + FRESH_WARMUP_SEC));
       run.sampleLoad('baseline http');
@@ -135,7 +180,5 @@ export async function baselines(run: CompareRun): Promise<void> {
     const grpcRated = await run.step(`baseline: grpc-js echo at ${s.writeRate}/s`, run.measureWeight, () => runWriters(echo(b.grpc, D, s.writeRate)));
     if (grpcRated) run.log(`echo at ${s.writeRate}/s: ${formatWriters(grpcRated)}`);
     results.baselines = { bodyBytes, http: http?.flood, grpc: grpc?.writers, grpcRated, httpCpu: http?.cpu, grpcCpu: grpc?.cpu };
-  } finally {
-    await stopServerProcess(b);
-  }
+  });
 }

@@ -8,7 +8,9 @@ import { makeClient, waitReady } from '../lib/grpc.js';
 import { prefill, type PrefillResult } from '../lib/prefill.js';
 import { Progress } from '../lib/progress.js';
 import type { CompareResults, CompareSettings, Mode } from '../lib/results.js';
-import { startVmapd, stopAllServers, stopServerProcess, vmapdHelp, type ServerProcess } from '../lib/server-process.js';
+import { join } from 'node:path';
+import { LOADTEST_DIST } from '../lib/paths.js';
+import { startServerProcess, startVmapd, stopAllServers, stopServerProcess, vmapdHasHttpThreads, vmapdHelp, type ServerProcess } from '../lib/server-process.js';
 import { stopAllWriters } from '../writers.js';
 import { messageOf } from '../../src/vmap/errors.js';
 import { loadSample, machineInfo } from './machine.js';
@@ -46,6 +48,8 @@ export class CompareRun {
       underLoad: [],
       scaling: [],
       isolation: [],
+      writerBusy: [],
+      threads: [],
       targets: [],
       failures: [],
     };
@@ -61,7 +65,9 @@ export class CompareRun {
     const help = await vmapdHelp();
     // The durable store is not what is compared here: keep it out where the build allows.
     const vmapdArgs = help.includes('--store') ? ['--store', 'memory'] : [];
-    const s = { ...settings, vmapdArgs };
+    // A build from before reader threads has no --http-threads: its HTTP runs on the writer's event loop (null).
+    const httpThreads = (await vmapdHasHttpThreads()) ? settings.httpThreads : null;
+    const s = { ...settings, vmapdArgs, httpThreads };
     const run = new CompareRun(s, expectedSeconds(s));
     const onSignal = (signal: NodeJS.Signals): void => {
       if (run.interrupted) return;
@@ -104,16 +110,38 @@ export class CompareRun {
     this.progress.stop();
   }
 
-  /** Runs `fn` on a fresh vmapd in read mode `mode` (with a big heap if `heap`), stopped afterwards whatever happens. */
-  async withVmapd(mode: Mode, heap: boolean, fn: (v: ServerProcess) => Promise<void>): Promise<void> {
-    const v = await this.step(`start vmapd --read-mode ${mode}`, 1.5, () =>
-      startVmapd({ readMode: mode, extraArgs: this.s.vmapdArgs, maxOldSpaceMb: heap ? VMAPD_HEAP_MB : undefined }),
+  /**
+   * Runs `fn` on a fresh vmapd in read mode `mode` (with a big heap if
+   * `heap`) and the run's --http-threads (or `threads`), stopped afterwards
+   * whatever happens.
+   */
+  async withVmapd(mode: Mode, heap: boolean, fn: (v: ServerProcess) => Promise<void>, threads?: number): Promise<void> {
+    const httpThreads = threads ?? this.s.httpThreads ?? undefined;
+    const v = await this.step(`start vmapd --read-mode ${mode}${httpThreads === undefined ? '' : ` --http-threads ${httpThreads}`}`, 1.5, () =>
+      startVmapd({ readMode: mode, extraArgs: this.s.vmapdArgs, maxOldSpaceMb: heap ? VMAPD_HEAP_MB : undefined, httpThreads }),
     );
     if (!v) return;
     try {
       await fn(v);
     } finally {
       await stopServerProcess(v);
+    }
+  }
+
+  /**
+   * Runs `fn` on a fresh baseline server (bare route and echo) whose route
+   * body is `bodyBytes` long, served on `threads` reusePort threads (0: the
+   * main thread); stopped afterwards whatever happens.
+   */
+  async withBaseline(bodyBytes: number, threads: number, fn: (b: ServerProcess) => Promise<void>): Promise<void> {
+    const b = await this.step(`start baseline server${threads === 0 ? '' : ` --threads ${threads}`}`, 1.5, () =>
+      startServerProcess(join(LOADTEST_DIST, 'baseline-server.js'), ['--body-bytes', String(bodyBytes), '--threads', String(threads)], 'baseline listening'),
+    );
+    if (!b) return;
+    try {
+      await fn(b);
+    } finally {
+      await stopServerProcess(b);
     }
   }
 

@@ -44,6 +44,7 @@ export function chartSpec(r: CompareResults): TopLevelSpec {
             encoding: { y: { field: 'v', type: 'quantitative' }, text: { field: 't' } },
           },
         ];
+  const issue11 = issue11Row(r, color, barLabel);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: `vmapd /meminfo read modes — ${r.startedAt}${r.settings.quick ? ' (quick run)' : ''}`, fontSize: 15 },
@@ -136,8 +137,81 @@ export function chartSpec(r: CompareResults): TopLevelSpec {
           },
         ],
       },
+      ...issue11,
     ],
   } as TopLevelSpec;
+}
+
+/**
+ * The third row, for runs that have phases 5 and 6: /meminfo p99 while
+ * AllocBatch keeps the writer busy, per mode, against the 10 ms goal; and
+ * /meminfo req/s by HTTP threads, vmapd against the bare route, no writers.
+ * Neither uses a new colour scale: the modes' scale is shared by every panel.
+ */
+function issue11Row(r: CompareResults, color: object, barLabel: (field: string, format: string) => object): object[] {
+  const busy = (r.writerBusy ?? []).map((b) => ({ mode: b.mode, p99: Math.max(0.001, b.meminfo.latency.p99) }));
+  const threads = (r.threads ?? [])
+    .filter((t) => t.load === 'none')
+    .sort((a, b) => a.threads - b.threads || (a.server === 'vmapd' ? -1 : 1))
+    .map((t) => ({ server: t.server, label: `${t.server === 'vmapd' ? 'vmapd' : 'bare'} × ${t.threads}`, reqPerSec: Math.round(t.meminfo.reqPerSec) }));
+  if (busy.length === 0 && threads.length === 0) return [];
+  const symlog = { type: 'symlog' } as const;
+  const panels: object[] = [];
+  if (busy.length > 0) {
+    const label = barLabel('p99', '.3~f') as { mark: object; encoding: Record<string, unknown> };
+    panels.push({
+      title: `/meminfo p99, writer busy: AllocBatch of ${(r.settings.batchAreas ?? 10000).toLocaleString('en-US')} (ms, symlog)`,
+      width: 300,
+      height: 220,
+      layer: [
+        {
+          data: { values: busy },
+          mark: 'bar',
+          encoding: {
+            x: { field: 'mode', type: 'nominal', sort: MODE_ORDER, title: null, axis: { labelAngle: 0 } },
+            y: { field: 'p99', type: 'quantitative', scale: symlog, title: 'p99 ms' },
+            color,
+          },
+        },
+        { ...label, data: { values: busy }, encoding: { ...label.encoding, y: { field: 'p99', type: 'quantitative', scale: symlog } } },
+        { data: { values: [{ v: 10 }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'v', type: 'quantitative' } } },
+        {
+          data: { values: [{ v: 10, t: 'goal: 10 ms' }] },
+          mark: { type: 'text', align: 'right', dy: -6, x: 'width', color: '#555', fontSize: 10 },
+          encoding: { y: { field: 'v', type: 'quantitative' }, text: { field: 't' } },
+        },
+      ],
+    });
+  }
+  if (threads.length > 0) {
+    const order = threads.map((t) => t.label);
+    panels.push({
+      title: '/meminfo req/s by HTTP threads, no writers',
+      width: 300,
+      height: 220,
+      data: { values: threads },
+      layer: [
+        {
+          mark: 'bar',
+          encoding: {
+            x: { field: 'label', type: 'nominal', sort: order, title: 'server × HTTP threads', axis: { labelAngle: 0 } },
+            y: { field: 'reqPerSec', type: 'quantitative', title: 'req/s' },
+            // A fixed colour per server, not a scale: the modes' colour scale is shared by every panel.
+            color: { condition: { test: "datum.server === 'bare'", value: '#8c8c8c' }, value: COLORS.range[2] },
+          },
+        },
+        {
+          mark: { type: 'text', dy: -6, fontSize: 10, color: '#333' },
+          encoding: {
+            x: { field: 'label', type: 'nominal', sort: order },
+            y: { field: 'reqPerSec', type: 'quantitative' },
+            text: { field: 'reqPerSec', type: 'quantitative', format: ',d' },
+          },
+        },
+      ],
+    });
+  }
+  return [{ hconcat: panels }];
 }
 
 /** The chart of `r` as SVG text and PNG bytes. */

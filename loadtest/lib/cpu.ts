@@ -41,21 +41,30 @@ export interface CpuUse {
   readonly server: number | null;
   /** Cores busy on the whole machine, every process included. */
   readonly machine: number | null;
+  /**
+   * Cores of a second server that took part in the measurement without being
+   * the one measured (vmapd serving the writers while the bare route is
+   * flooded); absent when there was none.
+   */
+  readonly peer?: number | null;
 }
 
-/** Starts measuring `serverPid` and the machine; the returned function stops and reports. */
-export function cpuMeter(serverPid: number): () => CpuUse {
+/** Starts measuring `serverPid` (and `peerPid`, if given) and the machine; the returned function stops and reports. */
+export function cpuMeter(serverPid: number, peerPid?: number): () => CpuUse {
   const t0 = process.hrtime.bigint();
   const s0 = processCpuSeconds(serverPid);
+  const p0 = peerPid === undefined ? null : processCpuSeconds(peerPid);
   const m0 = machineCpuSeconds();
   return () => {
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const s1 = processCpuSeconds(serverPid);
+    const p1 = peerPid === undefined ? null : processCpuSeconds(peerPid);
     const m1 = machineCpuSeconds();
     const round = (n: number): number => Math.round(n * 100) / 100;
     return {
       server: s0 === null || s1 === null ? null : round((s1 - s0) / wall),
       machine: m0 === null || m1 === null ? null : round((m1.busy - m0.busy) / wall),
+      ...(peerPid === undefined ? {} : { peer: p0 === null || p1 === null ? null : round((p1 - p0) / wall) }),
     };
   };
 }
@@ -70,10 +79,10 @@ export function selfCores(start: NodeJS.CpuUsage, wallSec: number): number {
 export const NOISE_CORES = 0.25;
 
 /**
- * Cores used by neither the server nor the load generators during a
+ * Cores used by neither the server(s) nor the load generators during a
  * measurement (another build, another test suite), or undefined.
  */
 export function otherCores(c: CpuUse | undefined, clientCores: number | undefined): number | undefined {
-  if (c === undefined || c.server === null || c.machine === null || clientCores === undefined) return undefined;
-  return Math.max(0, c.machine - c.server - clientCores);
+  if (c === undefined || c.server === null || c.machine === null || clientCores === undefined || c.peer === null) return undefined;
+  return Math.max(0, c.machine - c.server - (c.peer ?? 0) - clientCores);
 }

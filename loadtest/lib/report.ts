@@ -4,25 +4,12 @@
  * pass/miss and sentences read off this run's own figures (so the
  * explanation never disagrees with the tables).
  */
-import type { FloodResult } from '../meminfo-flood.js';
-import type { WritersResult } from '../writers.js';
-import { NOISE_CORES, otherCores, type CpuUse } from './cpu.js';
+import { NOISE_CORES, otherCores } from './cpu.js';
 import { explain } from './report-explain.js';
-import { areas, cpuPerRequestUs, ms, rate, ratio, us } from './report-format.js';
+import { areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, threadsText, us, withRatio } from './report-format.js';
+import { threadsSection, writerBusySection } from './report-threads.js';
 import type { CompareResults, Mode } from './results.js';
-
-
-
-/**
- * Cores during one measurement: "server / load generators / other", where
- * other = whole machine − server − load generators: work that was not part
- * of the test (another build, another test suite) and took the CPU from it.
- */
-function cpuCell(c: CpuUse | undefined, clientCores: number | undefined): string {
-  if (c === undefined) return '–';
-  const f = (n: number | null | undefined): string => (n === null || n === undefined ? '–' : n.toFixed(2));
-  return `${f(c.server)} / ${f(clientCores)} / ${f(otherCores(c, clientCores))}`;
-}
+import type { TargetResult } from './targets.js';
 
 /** Every measurement's "other" cores, for the noise note. */
 function othersOf(r: CompareResults): number[] {
@@ -33,25 +20,40 @@ function othersOf(r: CompareResults): number[] {
     ...r.underLoad.map((u) => otherCores(u.cpu, u.meminfo.clientCores + u.writers.clientCores)),
     ...r.scaling.map((x) => otherCores(x.cpu, x.meminfo.clientCores)),
     ...r.isolation.flatMap((x) => [otherCores(x.cpuAlone, x.alone.clientCores), otherCores(x.cpuWithFlood, x.withFlood.clientCores + x.flood.clientCores)]),
+    ...(r.bareUnderLoad === undefined ? [] : [otherCores(r.bareUnderLoad.cpu, r.bareUnderLoad.meminfo.clientCores + r.bareUnderLoad.writers.clientCores)]),
+    ...(r.writerBusy ?? []).map((x) => otherCores(x.cpu, x.meminfo.clientCores + x.batches.clientCores)),
+    ...(r.threads ?? []).map((x) => otherCores(x.cpu, x.meminfo.clientCores + (x.writers?.clientCores ?? 0))),
   ];
   return all.filter((n): n is number => n !== undefined);
 }
 
-
-
-function withRatio(text: string, value: number | undefined | null, base: number | undefined | null): string {
-  return `${text} (${ratio(value, base)})`;
+/** How vmapd ran: its arguments, HTTP reader threads included. */
+function vmapdSetup(r: CompareResults): string {
+  const s = r.settings;
+  const args = [...s.vmapdArgs, ...(typeof s.httpThreads === 'number' ? ['--http-threads', String(s.httpThreads)] : [])];
+  const how = args.length > 0 ? `with \`${args.join(' ')}\`` : 'with its defaults';
+  const threads =
+    s.httpThreads === undefined
+      ? ' (a run from before reader threads: HTTP on the writer\'s event loop)'
+      : s.httpThreads === null
+        ? ' (this build has no --http-threads: HTTP on the writer\'s event loop)'
+        : s.threadCounts !== undefined && s.threadCounts.length > 0
+          ? ` (phase 6: --http-threads ${s.threadCounts.join(', ')})`
+          : '';
+  return `vmapd ${how}${threads}, in a process of its own`;
 }
 
-function errorsOf(w: WritersResult | undefined): string {
-  if (w === undefined) return '';
-  const e = Object.entries(w.errors);
-  return e.length === 0 ? '' : ` ⚠ errors: ${e.map(([k, v]) => `${k} ${v}`).join(', ')}`;
-}
-
-function floodIssues(f: FloodResult | undefined): string {
-  if (f === undefined || f.non2xx + f.errors + f.timeouts === 0) return '';
-  return ` ⚠ non-2xx ${f.non2xx}, errors ${f.errors}, timeouts ${f.timeouts}`;
+/** One row of the targets table. */
+function targetRow(t: TargetResult): string {
+  const unit = t.unit ?? 'ratio';
+  const goal = t.goal ?? 'at-least';
+  const value = t.measured === null ? '–' : unit === 'ms' ? `${ms(t.measured)} ms` : t.measured.toFixed(2);
+  const measured = t.detail === undefined ? value : `${value} (${t.detail})`;
+  const suffix = unit === 'ms' ? ' ms' : '';
+  const wanted = goal === 'none' || t.threshold === null ? '–' : `${goal === 'below' ? '<' : '≥'} ${t.threshold}${suffix}`;
+  const verdict = t.measured === null ? 'not measured' : goal === 'none' ? 'reported (no goal)' : t.pass ? '**pass**' : '**miss**';
+  const note = t.disturbed.length === 0 ? '' : ` ⚠ other work took the CPU during: ${t.disturbed.join('; ')}`;
+  return `| ${t.issue ?? 5} | ${t.description} | ${measured} | ${wanted} | ${verdict}${note} |`;
 }
 
 /** The report, in Markdown; `chartFile` is the PNG beside it. */
@@ -74,7 +76,7 @@ export function renderReport(r: CompareResults, chartFile: string): string {
     `${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, commit ${r.machine.gitCommit}. ` +
       `Each measurement ${s.durationSec} s after ${s.warmupSec} s of warm-up (longer after a large prefill); /meminfo flooded by autocannon with ${s.connections} connections, pipelining ${s.pipelining}; ` +
       `closed-loop writers: ${s.procs} processes, ${s.clients} concurrent calls, ${s.channelsPerProc} gRPC connection(s) per process; writers at an offered rate: ${ratedProcs ?? '–'} process(es). ` +
-      `vmapd ${s.vmapdArgs.length > 0 ? `with \`${s.vmapdArgs.join(' ')}\`` : 'with its defaults'}, in a process of its own; all traffic on 127.0.0.1. ` +
+      `${vmapdSetup(r)}; all traffic on 127.0.0.1. ` +
       `Latencies in ms; in parentheses, the ratio to the baseline named in the column header.` +
       (s.quick ? ' **Quick run: short measurements, for a smoke test only.**' : ''),
   );
@@ -97,13 +99,9 @@ export function renderReport(r: CompareResults, chartFile: string): string {
 
   out.push('## Targets');
   out.push('');
-  out.push('| target | measured | wanted | result |');
-  out.push('|---|---|---|---|');
-  for (const t of r.targets) {
-    const verdict = t.pass === null ? 'not measured' : t.pass ? '**pass**' : '**miss**';
-    const note = t.disturbed.length === 0 ? '' : ` ⚠ other work took the CPU during: ${t.disturbed.join('; ')}`;
-    out.push(`| ${t.description} | ${t.measured === null ? '–' : `${t.measured.toFixed(2)}`} | ≥ ${t.threshold} | ${verdict}${note} |`);
-  }
+  out.push('| issue | target | measured | wanted | result |');
+  out.push('|---|---|---|---|---|');
+  for (const t of r.targets) out.push(targetRow(t));
   out.push('');
 
   out.push('## 1. Baselines (the ceilings)');
@@ -143,6 +141,25 @@ export function renderReport(r: CompareResults, chartFile: string): string {
         `${errorsOf(u.writers)}${floodIssues(u.meminfo)} | ${cpuCell(u.cpu, u.meminfo.clientCores + u.writers.clientCores)} | ${withRatio(us(perReq), perReq, bareUs)} |`,
     );
   }
+  const bl = r.bareUnderLoad;
+  if (bl) {
+    const l = bl.meminfo.latency;
+    out.push(
+      `| bare route on ${threadsText(bl.threads)}, same writers against vmapd (snapshot) | ${withRatio(rate(bl.meminfo.reqPerSec), bl.meminfo.reqPerSec, http?.reqPerSec)} | ` +
+        `${withRatio(ms(l.p50), l.p50, http?.latency.p50)} | ${withRatio(ms(l.p99), l.p99, http?.latency.p99)} | ${withRatio(ms(l.p999), l.p999, http?.latency.p999)} | ` +
+        `${withRatio(rate(bl.writers.opsPerSec), bl.writers.opsPerSec, echoRated?.opsPerSec)} | ${withRatio(ms(bl.writers.latency.p99), bl.writers.latency.p99, echoRated?.latency.p99)}` +
+        `${errorsOf(bl.writers)}${floodIssues(bl.meminfo)} | ${cpuCell(bl.cpu, bl.meminfo.clientCores + bl.writers.clientCores)} | – |`,
+    );
+  }
+  out.push('');
+  const snapUnder = r.underLoad.find((x) => x.mode === 'snapshot');
+  out.push(
+    bl === undefined
+      ? 'The bare route under the same write load: not measured in this run.'
+      : `Under the same write load (the same writers at the same offered rate against vmapd, the bare route flooded instead of /meminfo), ` +
+          `snapshot /meminfo reached ${ratio(snapUnder?.meminfo.reqPerSec, bl.meminfo.reqPerSec)} of the bare route's req/s and ${ratio(snapUnder?.meminfo.latency.p99, bl.meminfo.latency.p99)} of its p99. ` +
+          `The bare route's cores cell counts the bare route's process as the server and names vmapd's cores after it.`,
+  );
   out.push('');
   out.push(
     'Writer latency counts from when each operation was due at the offered rate, so a writer held up by readers shows as latency, not as missing samples. ' +
@@ -206,6 +223,9 @@ export function renderReport(r: CompareResults, chartFile: string): string {
     );
   }
   out.push('');
+
+  out.push(...writerBusySection(r));
+  out.push(...threadsSection(r));
 
   out.push('## What the figures say');
   out.push('');

@@ -5,8 +5,9 @@
  */
 import type { FloodResult } from '../meminfo-flood.js';
 import type { WritersResult } from '../writers.js';
-import { NOISE_CORES, otherCores, type CpuUse } from './cpu.js';
+import type { CpuUse } from './cpu.js';
 import type { PrefillResult } from './prefill.js';
+import type { TargetResult } from './targets.js';
 
 /** A read mode of vmapd. */
 export type Mode = 'locked-walk' | 'rcu-walk' | 'snapshot';
@@ -33,6 +34,16 @@ export interface CompareSettings {
   readonly quick: boolean;
   /** Extra vmapd arguments used (e.g. --store memory). */
   readonly vmapdArgs: readonly string[];
+  /**
+   * `--http-threads` of every vmapd of phases 2 to 5; null when the build
+   * has no such option (HTTP on the writer's event loop); absent in results
+   * from before reader threads (issue 11).
+   */
+  readonly httpThreads?: number | null;
+  /** The `--http-threads` counts compared in phase 6 (absent before issue 11). */
+  readonly threadCounts?: readonly number[];
+  /** Areas per AllocBatch in phase 5 (absent before issue 11). */
+  readonly batchAreas?: number;
 }
 
 /** The machine and its load while the run went. */
@@ -72,6 +83,24 @@ export interface UnderLoadResult {
   readonly cpu: CpuUse;
 }
 
+/**
+ * Phase 2, beside snapshot: the bare fastify route flooded while the same
+ * writers, at the same offered rate, write to the same vmapd, so the machine
+ * is as busy as when /meminfo is flooded. The ceiling of issue 11's target.
+ */
+export interface BareUnderLoadResult {
+  /** Threads of the bare route: the same as vmapd's HTTP threads (0: the main thread of a process without reader threads). */
+  readonly threads: number;
+  /** Live areas of the vmapd the writers write to. */
+  readonly areas: number;
+  /** The flood of the bare route. */
+  readonly meminfo: FloodResult;
+  /** The writers, against vmapd. */
+  readonly writers: WritersResult;
+  /** server: the bare route's process; peer: vmapd. */
+  readonly cpu: CpuUse;
+}
+
 /** Phase 3: /meminfo flooded with no writers, at one live-area count. */
 export interface ScalingResult {
   readonly mode: Mode;
@@ -91,16 +120,38 @@ export interface IsolationResult {
   readonly cpuWithFlood: CpuUse;
 }
 
-/** One target of the issue, with what was measured. */
-export interface TargetResult {
-  readonly name: string;
-  readonly description: string;
-  /** The measured ratio, or null when a figure it needs is missing. */
-  readonly measured: number | null;
-  readonly threshold: number;
-  readonly pass: boolean | null;
-  /** The measurements it uses that other work disturbed (more than NOISE_CORES cores), with how much. */
-  readonly disturbed: string[];
+
+/**
+ * Phase 5: /meminfo flooded while AllocBatch calls of `batch` areas, back to
+ * back, keep vmapd's writer busy (on the phase 2 server, after phase 4).
+ */
+export interface WriterBusyResult {
+  readonly mode: Mode;
+  /** Live areas when the measured window began (the warm-up's batches included). */
+  readonly areasBefore: number;
+  /** Live areas when it ended. */
+  readonly areasAfter: number;
+  readonly meminfo: FloodResult;
+  /** The AllocBatch loop: ops are batches, allocs areas, latency per batch. */
+  readonly batches: WritersResult;
+  readonly cpu: CpuUse;
+}
+
+/**
+ * Phase 6: one server at one thread count, flooded with no writers or while
+ * writers at the offered rate write to vmapd.
+ */
+export interface ThreadsResult {
+  /** vmapd in snapshot mode with --http-threads `threads`, or the bare route on `threads` reusePort threads. */
+  readonly server: 'vmapd' | 'bare';
+  readonly threads: number;
+  /** Live areas of vmapd (the bare route's writers write to that vmapd). */
+  readonly areas: number;
+  readonly load: 'none' | 'writers';
+  readonly meminfo: FloodResult;
+  readonly writers?: WritersResult;
+  /** server: the flooded process; peer (with writers, for the bare route): vmapd. */
+  readonly cpu: CpuUse;
 }
 
 /** results.json. */
@@ -113,57 +164,13 @@ export interface CompareResults {
   readonly underLoad: UnderLoadResult[];
   readonly scaling: ScalingResult[];
   readonly isolation: IsolationResult[];
+  /** Phase 2's bare route under the same write load (absent before issue 11, or when it failed). */
+  bareUnderLoad?: BareUnderLoadResult;
+  /** Phase 5 (absent before issue 11). */
+  readonly writerBusy?: WriterBusyResult[];
+  /** Phase 6 (absent before issue 11). */
+  readonly threads?: ThreadsResult[];
   targets: TargetResult[];
   /** Steps that failed, with why; the run goes on without them. */
   readonly failures: { readonly step: string; readonly error: string }[];
-}
-
-/** The three targets, computed from what was measured; a missing figure gives null, never a pass. */
-export function evaluateTargets(r: CompareResults): TargetResult[] {
-  const snapLoad = r.underLoad.find((u) => u.mode === 'snapshot');
-  const lockedLoad = r.underLoad.find((u) => u.mode === 'locked-walk');
-  const snapScale = r.scaling.filter((s) => s.mode === 'snapshot');
-  const smallest = snapScale.find((s) => s.areas === 1000) ?? snapScale[0];
-  const largest = snapScale.find((s) => s.areas === 1_000_000) ?? snapScale[snapScale.length - 1];
-  const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined || b === 0 ? null : a / b);
-  /** `label (x.xx cores)` when other work took more than NOISE_CORES during that measurement. */
-  const noisy = (label: string, c: CpuUse | undefined, clients: number | undefined): string[] => {
-    const o = otherCores(c, clients);
-    return o !== undefined && o > NOISE_CORES ? [`${label} (${o.toFixed(2)} cores)`] : [];
-  };
-  const target = (name: string, description: string, measured: number | null, threshold: number, disturbed: string[]): TargetResult => ({
-    name,
-    description,
-    measured,
-    threshold,
-    pass: measured === null ? null : measured >= threshold,
-    disturbed,
-  });
-  const bare = noisy('bare route', r.baselines.httpCpu, r.baselines.http?.clientCores);
-  const underLoad = (u: UnderLoadResult | undefined): string[] =>
-    u === undefined ? [] : noisy(`${u.mode} under write load`, u.cpu, u.meminfo.clientCores + u.writers.clientCores);
-  const scaled = (x: ScalingResult | undefined): string[] => (x === undefined ? [] : noisy(`${x.mode} at ${x.areas} areas`, x.cpu, x.meminfo.clientCores));
-  return [
-    target(
-      'snapshot-vs-bare-route',
-      `snapshot /meminfo req/s under write load (${snapLoad?.areas ?? r.settings.areasUnderLoad} areas) ÷ bare fastify route req/s`,
-      ratio(snapLoad?.meminfo.reqPerSec, r.baselines.http?.reqPerSec),
-      0.9,
-      [...underLoad(snapLoad), ...bare],
-    ),
-    target(
-      'snapshot-scaling',
-      `snapshot /meminfo req/s at ${largest?.areas ?? 1_000_000} areas ÷ at ${smallest?.areas ?? 1000} areas`,
-      smallest === largest ? null : ratio(largest?.meminfo.reqPerSec, smallest?.meminfo.reqPerSec),
-      0.95,
-      [...scaled(smallest), ...scaled(largest)],
-    ),
-    target(
-      'snapshot-p99-vs-locked-walk',
-      `locked-walk /meminfo p99 ÷ snapshot p99, under write load (${snapLoad?.areas ?? r.settings.areasUnderLoad} areas)`,
-      ratio(lockedLoad?.meminfo.latency.p99, snapLoad?.meminfo.latency.p99),
-      10,
-      [...underLoad(lockedLoad), ...underLoad(snapLoad)],
-    ),
-  ];
 }

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { VMAPD_CLI } from './paths.js';
 
@@ -103,18 +104,42 @@ export interface VmapdOptions {
   readonly extraArgs?: readonly string[];
   /** V8 heap limit in MB: 1M areas need more than the default on small machines. */
   readonly maxOldSpaceMb?: number;
+  /** `--http-threads` (default: defaultHttpThreads()); a build without the option gets none. */
+  readonly httpThreads?: number;
 }
 
-/** Starts the built vmapd on ephemeral 127.0.0.1 ports in `readMode`, logging warnings only. */
-export function startVmapd(options: VmapdOptions): Promise<ServerProcess> {
-  const args = ['--host', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--read-mode', options.readMode, ...(options.extraArgs ?? [])];
+/** vmapd's own default for --http-threads: one reader thread per core but the writer's, at least 1. */
+export function defaultHttpThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/** Whether the built vmapd has --http-threads (reader threads, issue 11). */
+export async function vmapdHasHttpThreads(): Promise<boolean> {
+  return (await vmapdHelp()).includes('--http-threads');
+}
+
+/**
+ * Starts the built vmapd on ephemeral 127.0.0.1 ports in `readMode`, logging
+ * warnings only. Every vmapd gets an explicit --http-threads when the build
+ * has it, so a figure never depends on the machine's core count unawares.
+ */
+export async function startVmapd(options: VmapdOptions): Promise<ServerProcess> {
+  const threads = (await vmapdHasHttpThreads()) ? ['--http-threads', String(options.httpThreads ?? defaultHttpThreads())] : [];
+  const args = ['--host', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--read-mode', options.readMode, ...threads, ...(options.extraArgs ?? [])];
   const nodeArgs = options.maxOldSpaceMb === undefined ? [] : [`--max-old-space-size=${options.maxOldSpaceMb}`];
   // info level: the "vmapd listening" line is an info line; vmapd logs no line per request.
   return startServerProcess(VMAPD_CLI, [...args, '--log-level', 'info'], 'vmapd listening', 20000, nodeArgs);
 }
 
-/** The built vmapd's --help text: tells which options this build has (e.g. --store). */
-export async function vmapdHelp(): Promise<string> {
+let helpText: Promise<string> | undefined;
+
+/** The built vmapd's --help text (read once per process): tells which options this build has (e.g. --store). */
+export function vmapdHelp(): Promise<string> {
+  helpText ??= readHelp();
+  return helpText;
+}
+
+async function readHelp(): Promise<string> {
   const child = spawn(process.execPath, [VMAPD_CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
