@@ -57,9 +57,9 @@ const program = new Command()
   .addOption(new Option('--grpc-port <port>', 'gRPC port (0 = any free port)').env('VMAPD_GRPC_PORT').default(d.grpcPort).argParser(port))
   .addOption(new Option('--http-port <port>', 'HTTP port (0 = any free port)').env('VMAPD_HTTP_PORT').default(d.httpPort).argParser(port))
   .addOption(
-    new Option('--http-threads <n>', 'HTTP reader threads, all on the HTTP port (default: one per core but the writer\'s, at least 1)')
+    new Option('--http-threads <n>', 'HTTP reader threads, all on the HTTP port')
       .env('VMAPD_HTTP_THREADS')
-      .default(d.httpThreads)
+      .default(d.httpThreads, `${d.httpThreads}: one per core but the writer's, at least 1`)
       .argParser(threads),
   )
   .addOption(
