@@ -170,8 +170,8 @@ function issue11Lines(r: CompareResults): string[] {
         `snapshot /meminfo answered ${rate(snapBusy.meminfo.reqPerSec)} req/s at p99 ${ms(snapBusy.meminfo.latency.p99)} ms (max ${ms(snapBusy.meminfo.latency.max)}; goal under 10 ms)` +
         (others.length > 0 ? `; ${others.map((b) => `${b.mode} p99 ${ms(b.meminfo.latency.p99)} ms`).join(', ')}` : '') +
         `. vmapd used ${c.server?.toFixed(2) ?? '–'} cores, the flood and the batch client ${clients.toFixed(2)}, other work ${other?.toFixed(2) ?? '–'}, of ${r.machine.cpus}: ` +
-        `every batch is applied by the writer thread, then received and applied again, as one message of all its changes, by each reader thread to its replica, ` +
-        `on that thread's event loop between reads. A snapshot read takes no lock and never waits for the writer, but it can wait for its own thread's replica update, ` +
+        `every batch is applied by the writer thread, then received and applied again, in messages of 512 changes, by each reader thread to its replica, ` +
+        `one message per turn of that thread's event loop, between reads. A snapshot read takes no lock and never waits for the writer, but it can wait for its own thread's replica update, ` +
         `and it shares the cores with all of that work.`,
     );
   }

@@ -41,7 +41,7 @@ export function writerBusySection(r: CompareResults): string[] {
   out.push(
     'One client process calls AllocBatch back to back (the next call leaves as the last reply arrives), each call allocating that many one-page areas, ' +
       'kept: the space grows through the measurement. Each call holds the writer for the whole batch (apply, commit, publish) and sends every ' +
-      "reader thread's replica the batch's changes in one message, which that thread applies between reads. Batch latency is the client's, from call to reply.",
+      "reader thread's replica the batch's changes in messages of 512, which that thread applies one per turn of its event loop, between reads. Batch latency is the client's, from call to reply.",
   );
   out.push('');
   return out;
