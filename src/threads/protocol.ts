@@ -12,9 +12,8 @@ import type { AllocInput } from '../service/alloc-input.js';
 import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { MeminfoRead } from '../service/snapshot.js';
-import type { Change } from '../store/store.js';
 import type { ErrorData } from '../vmap/errors.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
+import type { EncodedChanges } from './change-codec.js';
 
 /** What a reader thread asks the writer to do, and what each answers. */
 export interface WriterCalls {
@@ -69,13 +68,13 @@ export type WriterMessage =
 
 /** Writer → reader thread, on the change port: the committed change stream. */
 export type ChangeMessage =
-  /** The whole list at `generation`: the start of a stream. */
-  | { readonly type: 'reset'; readonly generation: number; readonly areas: readonly VmapArea[] }
+  /** The whole list at `generation`: the start of a stream (encodeAreas). */
+  | { readonly type: 'reset'; readonly generation: number; readonly areas: EncodedChanges }
   /**
    * Changes of the batch that made `generation`, as the store committed
    * them; a big batch comes in parts of CHANGES_PER_MESSAGE, `last` on the last.
    */
-  | { readonly type: 'changes'; readonly generation: number; readonly changes: readonly Change[]; readonly last: boolean };
+  | { readonly type: 'changes'; readonly generation: number; readonly changes: EncodedChanges; readonly last: boolean };
 
 /**
  * Most changes in one message: a reader thread applies one message per turn

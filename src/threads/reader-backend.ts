@@ -24,6 +24,7 @@ import { ANONYMOUS } from '../auth/tokens.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
+import { ChangeCodecError, decodeAreas, decodeChanges } from './change-codec.js';
 import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import type { WriterLink } from './writer-link.js';
@@ -85,10 +86,11 @@ export class ChangeFeed {
     if (received === undefined) return false;
     const m = received.message as ChangeMessage;
     try {
-      if (m.type === 'reset') this.replica.reset(m.areas, m.generation);
-      else this.replica.apply(m.changes, m.generation, m.last);
+      if (m.type === 'reset') this.replica.reset(decodeAreas(m.areas), m.generation);
+      else this.replica.apply(decodeChanges(m.changes), m.generation, m.last);
     } catch (err) {
       if (err instanceof ReplicaOutOfStep) this.outOfStep(err);
+      if (err instanceof ChangeCodecError) this.outOfStep(new ReplicaOutOfStep(`change stream unreadable: ${err.message}`));
       throw err;
     }
     return true;

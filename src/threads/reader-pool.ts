@@ -17,6 +17,7 @@ import type { VmapService } from '../service/vmap-service.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { CHANGES_PER_MESSAGE, type ChangeMessage, type MetricsJson, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
+import { encodeAreas, encodeChanges } from './change-codec.js';
 import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
@@ -93,7 +94,8 @@ export class ReaderPool {
       service.onPublish((snapshot, changes) => {
         const { generation } = snapshot;
         for (let at = 0; at < changes.length || at === 0; at += CHANGES_PER_MESSAGE) {
-          const part = changes.slice(at, at + CHANGES_PER_MESSAGE);
+          // Encoded once, for every thread.
+          const part = encodeChanges(changes.slice(at, at + CHANGES_PER_MESSAGE));
           const message: ChangeMessage = { type: 'changes', generation, changes: part, last: at + CHANGES_PER_MESSAGE >= changes.length };
           for (const slot of this.slots) slot.changes.postMessage(message);
         }
@@ -196,7 +198,7 @@ export class ReaderPool {
     // The stream starts with the whole list at the published generation;
     // every later batch follows on the same port, in order.
     const s = o.service.snapshot();
-    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: listOf(s.areas) };
+    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: encodeAreas(listOf(s.areas)) };
     port1.postMessage(areas);
     const data: ReaderData = {
       index,

@@ -6,6 +6,7 @@ import { ANONYMOUS } from '../../src/auth/tokens.js';
 import type { AllocInput } from '../../src/service/alloc-input.js';
 import { VmapService } from '../../src/service/vmap-service.js';
 import { AreaReplica } from '../../src/threads/area-replica.js';
+import { decodeAreas, decodeChanges, encodeAreas, encodeChanges } from '../../src/threads/change-codec.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { walkMeminfo } from '../../src/vmap/meminfo.js';
 import type { AreaList, VmapArea } from '../../src/vmap/vmap-area.js';
@@ -59,14 +60,15 @@ describe('area replica', () => {
           hooks: { afterApply: (r) => void ((r as { caller?: string }).caller === 'bug' && assert.fail('a bug half way through a write')) },
         });
         const replica = new AreaReplica();
-        replica.reset([], svc.snapshot().generation);
+        replica.reset(decodeAreas(encodeAreas([])), svc.snapshot().generation);
         // Batches come in parts, as the writer posts big ones: between parts reads see the last whole batch.
         let published = listed(svc.snapshot().areas);
         svc.onPublish((snapshot, changes) => {
           for (const c of changes) seen.add(c.op);
           for (let at = 0; at < changes.length; at += partSize) {
             const last = at + partSize >= changes.length;
-            replica.apply(changes.slice(at, at + partSize), snapshot.generation, last);
+            // Through the wire form the reader threads receive.
+            replica.apply(decodeChanges(encodeChanges(changes.slice(at, at + partSize))), snapshot.generation, last);
             if (!last) {
               assert.equal(replica.generation, snapshot.generation - 1);
               assert.deepEqual(listed(replica.view()), published, 'part of a batch is never seen');
@@ -98,6 +100,10 @@ describe('area replica', () => {
           assert.deepEqual(walkMeminfo(replica.view(), geometry.pages), s.meminfo);
           const view = replica.view();
           views.push({ view, areas: listed(view) });
+          // A thread started now gets the whole list through the wire form, and holds the same.
+          const fresh = new AreaReplica();
+          fresh.reset(decodeAreas(encodeAreas(listed(s.areas))), s.generation);
+          assert.deepEqual(listed(fresh.view()), listed(s.areas));
         }
         for (const { view, areas } of views) assert.deepEqual(listed(view), areas, 'a view never changes');
         await svc.close();

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { Change } from '../../src/store/store.js';
+import { ChangeCodecError, decodeAreas, decodeChanges, encodeAreas, encodeChanges } from '../../src/threads/change-codec.js';
+import { makeArea } from '../../src/vmap/vmap-area.js';
+
+const areaArb = fc
+  .record({
+    start: fc.nat({ max: 2 ** 40 }),
+    pages: fc.integer({ min: 1, max: 2 ** 32 }),
+    guard: fc.boolean(),
+    // Any text a client may send: quotes, separators, NULs, astral characters.
+    caller: fc.string({ unit: 'binary', maxLength: 40 }),
+    owner: fc.string({ unit: 'binary', maxLength: 20 }),
+    lazy: fc.boolean(),
+    requestId: fc.string({ unit: 'binary', maxLength: 20 }),
+  })
+  .map((a) => makeArea(a.start, a.pages, a.guard, a.caller, a.owner, a.lazy, a.requestId));
+
+const changeArb: fc.Arbitrary<Change> = fc.oneof(
+  areaArb.map((area) => ({ op: 'insert' as const, area })),
+  fc.nat({ max: 2 ** 40 }).map((start) => ({ op: 'lazy' as const, start })),
+  fc.nat({ max: 2 ** 40 }).map((start) => ({ op: 'delete' as const, start })),
+  fc.constant({ op: 'purge' as const }),
+);
+
+describe('change stream wire form', () => {
+  it('gives back exactly the changes and areas it was given, through a structured clone', () => {
+    fc.assert(
+      fc.property(fc.array(changeArb, { maxLength: 60 }), fc.array(areaArb, { maxLength: 30 }), (changes, areas) => {
+        assert.deepEqual(decodeChanges(structuredClone(encodeChanges(changes))), changes);
+        assert.deepEqual(decodeAreas(structuredClone(encodeAreas(areas))), areas);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses what no encoder writes', () => {
+    const good = encodeChanges([{ op: 'insert', area: makeArea(0, 2, true, 'c', 'o', false, '') }]);
+    assert.throws(() => decodeChanges({ ...good, ops: Uint8Array.of(9) }), ChangeCodecError);
+    assert.throws(() => decodeChanges({ ...good, texts: '[]' }), ChangeCodecError);
+    assert.throws(() => decodeChanges({ ...good, texts: '[1,2,3]' }), ChangeCodecError);
+    assert.throws(() => decodeAreas(encodeChanges([{ op: 'purge' }])), ChangeCodecError);
+  });
+});
