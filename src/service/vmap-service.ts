@@ -25,6 +25,8 @@ import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './sn
 import { areasOf, findArea } from './snapshot-reads.js';
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
+import type { WriteForwarder } from './write-forwarder.js';
+import { replayChanges, ReplayOutOfStep } from './change-replay.js';
 import type { WriteOp, WriteResult } from './write-op.js';
 
 /** Told of each published snapshot and the committed changes that made it. */
@@ -67,6 +69,8 @@ export class VmapService {
   private readonly publishListeners = new Set<PublishListener>();
   /** notReadyReason as the listeners last heard it. */
   private lastReadyReason: string | null = null;
+  /** Set while this node does not lead: its writes go there instead of the store. */
+  private forwarder: WriteForwarder | null = null;
 
   /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
@@ -84,7 +88,7 @@ export class VmapService {
     this.owners = new OwnerIndex(this.space.areas());
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
-    this.published = new Published(takeSnapshot(this.space, 0));
+    this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));
     this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), WRITE_REFUSALS, { maxPending: options.maxPendingWrites });
   }
 
@@ -119,6 +123,7 @@ export class VmapService {
    */
   async alloc(input: AllocInput, ctx: CallContext = {}): Promise<AreaView> {
     const req = toAllocRequest(this.geometry, input, '');
+    if (this.forwarder !== null) return this.forwarder.alloc(input, ctx);
     return areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea);
   }
 
@@ -129,6 +134,7 @@ export class VmapService {
   async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly AreaView[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => toAllocRequest(this.geometry, input, `requests[${i}].`));
+    if (this.forwarder !== null) return this.forwarder.allocBatch(inputs, ctx);
     const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
     return made.map((va) => areaView(this.geometry, va));
   }
@@ -142,6 +148,7 @@ export class VmapService {
   async free(addr: bigint, ctx: CallContext = {}): Promise<FreeView> {
     const start = this.geometry.pageAt(addr);
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
+    if (this.forwarder !== null) return this.forwarder.free(addr, ctx);
     const who = ctx.identity ?? ANONYMOUS;
     const owner = who.role === 'admin' ? null : who.owner;
     const { area, purged } = (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
@@ -150,6 +157,7 @@ export class VmapService {
 
   /** Returns every lazily freed area to free space. */
   async purge(ctx: CallContext = {}): Promise<PurgeView> {
+    if (this.forwarder !== null) return this.forwarder.purge(ctx);
     const r = (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
     return { areas: r.areas, bytes: r.pages * PAGE_SIZE };
   }
@@ -210,6 +218,35 @@ export class VmapService {
     return () => this.publishListeners.delete(listener);
   }
 
+  /**
+   * Sends every write to `forwarder` from now on (this node is a standby),
+   * or, with null, commits them here again (this node leads). What the store
+   * failed with before no longer says anything about writes: forgotten.
+   */
+  forwardWrites(forwarder: WriteForwarder | null): void {
+    this.forwarder = forwarder;
+    this.health.committed();
+    this.readinessChanged();
+  }
+
+  /**
+   * A standby's write path: applies the batch another node committed at log
+   * `position` (the next one: the generation tracks the log position) and
+   * publishes it, under the writer mutex, exactly as a batch of its own.
+   * A position already held is skipped.
+   *
+   * @throws ReplayOutOfStep on a gap or a change that does not fit (the node must reload)
+   */
+  applyCommitted(position: number, changes: readonly Change[]): Promise<void> {
+    return this.mutex.run(() => {
+      const generation = this.snapshot().generation;
+      if (position <= generation) return;
+      if (position !== generation + 1) throw new ReplayOutOfStep(`change log position ${position} after generation ${generation}: a batch is missing`);
+      replayChanges(this.space, this.owners, changes);
+      this.publish(position, changes);
+    });
+  }
+
   /** Refuses new writes and waits until every accepted write has been answered. */
   async close(): Promise<void> {
     const drained = this.writes.close();
@@ -254,10 +291,15 @@ export class VmapService {
     this.health.committed();
     this.readinessChanged();
     this.metrics?.batch(ops.length);
-    const snapshot = takeSnapshot(this.space, this.snapshot().generation + 1);
-    this.published.publish(snapshot);
-    for (const listener of this.publishListeners) listener(snapshot, batch.changes);
+    this.publish(this.snapshot().generation + 1, batch.changes);
     return batch.outcomes;
+  }
+
+  /** Publishes the space as it is now as `generation`, made by `changes`, and tells the listeners. */
+  private publish(generation: number, changes: readonly Change[]): void {
+    const snapshot = takeSnapshot(this.space, generation);
+    this.published.publish(snapshot);
+    for (const listener of this.publishListeners) listener(snapshot, changes);
   }
 
   /** Tells the listeners if notReadyReason changed since they last heard. */
