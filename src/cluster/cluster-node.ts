@@ -192,7 +192,7 @@ export class ClusterNode {
     this.o.store.lead(epoch, position);
     this.role = 'leader';
     this.o.service.forwardWrites(null);
-    this.o.logger.info({ epoch, position }, 'took the lease: leading');
+    this.o.logger.info({ epoch, position, writer: this.o.store.writerId }, 'took the lease: leading');
     this.changed();
   }
 

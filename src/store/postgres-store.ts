@@ -70,6 +70,11 @@ export class PostgresStore implements Store {
     return this.logPosition;
   }
 
+  /** Names this store's commits in the change log's `writer` column. */
+  get writerId(): string {
+    return this.writer;
+  }
+
   /** Whether writes are off for good (memory and database disagree): only a restart helps. */
   get broken(): boolean {
     return this.failure !== null;

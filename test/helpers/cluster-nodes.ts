@@ -17,9 +17,10 @@ export interface Node {
 /** The lease of the tests: short, so that a takeover does not hold a test up. */
 export const TEST_LEASE_MS = 1000;
 
-/** Starts a node on `url` with the test lease (and `extra` arguments). */
-export async function startNode(url: string, extra: string[] = []): Promise<Node> {
-  const server = await spawnVmapd(['--store', 'postgres', '--postgres-url', url, '--lease-ms', String(TEST_LEASE_MS), ...extra]);
+/** Starts a node on `url` with the test lease, or vmapd's default with `leaseMs` 'default' (and `extra` arguments). */
+export async function startNode(url: string, extra: string[] = [], leaseMs: number | 'default' = TEST_LEASE_MS): Promise<Node> {
+  const lease = leaseMs === 'default' ? [] : ['--lease-ms', String(leaseMs)];
+  const server = await spawnVmapd(['--store', 'postgres', '--postgres-url', url, ...lease, ...extra]);
   return { server, client: grpcClient(server.grpcPort), advertise: `127.0.0.1:${server.grpcPort}`, http: `http://127.0.0.1:${server.httpPort}` };
 }
 
@@ -49,4 +50,9 @@ export async function leaseRow(pg: TestPostgres, url: string): Promise<{ holder:
   const rows = await pg.sql<{ holder: string; epoch: string; advertise: string }>('SELECT holder, epoch::text, advertise FROM vmapd_lease', [], url);
   const row = rows[0]!;
   return { holder: row.holder, epoch: Number(row.epoch), advertise: row.advertise };
+}
+
+/** The change-log writer id of every term `node` led, from its log. */
+export function writersOf(node: Node): string[] {
+  return node.server.logs.filter((l) => l.msg === 'took the lease: leading').map((l) => String(l.writer));
 }
