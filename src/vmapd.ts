@@ -104,6 +104,11 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
         logger,
         onFatal,
       });
+      const node = cluster;
+      metrics.nodeStatus(() => {
+        const s = node.status();
+        return { leader: s.role === 'leader', epoch: s.epoch, position: s.position, lagBatches: s.lagBatches };
+      });
       await cluster.start();
     }
     http = await ReaderPool.start({

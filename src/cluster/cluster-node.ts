@@ -52,6 +52,11 @@ export interface ClusterOptions {
   readonly onFatal: (reason: string) => void;
 }
 
+/** `status` as /readyz's second line: `role leader epoch 3 position 120 lag 0 leader 10.0.0.5:50051`. */
+export function roleLine(status: NodeStatus): string {
+  return `role ${status.role} epoch ${status.epoch} position ${status.position} lag ${status.lagBatches} leader ${status.leader ?? 'none'}`;
+}
+
 export class ClusterNode {
   /** Names this process in the lease row. */
   readonly id: string;
@@ -75,6 +80,7 @@ export class ClusterNode {
       this.wake?.();
     });
     o.store.onDeposed((d) => this.stepDown(`a commit found the lease at epoch ${d.current}`));
+    o.service.describeRole(() => roleLine(this.status()));
   }
 
   /** The node's status now. */
@@ -214,6 +220,7 @@ export class ClusterNode {
   }
 
   private changed(): void {
+    this.o.service.roleChanged();
     const status = this.status();
     for (const listener of this.listeners) listener(status);
   }

@@ -3,7 +3,7 @@ import { GroupCommit, type Outcome } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
 import { ANONYMOUS, type Identity } from '../auth/tokens.js';
-import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
+import { InvalidArgument, messageOf, NoSuchArea } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE } from '../vmap/page.js';
@@ -71,6 +71,8 @@ export class VmapService {
   private lastReadyReason: string | null = null;
   /** Set while this node does not lead: its writes go there instead of the store. */
   private forwarder: WriteForwarder | null = null;
+  /** What this node is in a group of nodes (role, epoch, log position, lag), for /readyz; null alone. */
+  private roleOf: (() => string) | null = null;
 
   /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
@@ -218,6 +220,31 @@ export class VmapService {
     return () => this.publishListeners.delete(listener);
   }
 
+  /** Whether this node commits its writes itself (no forwarder): the leader, or a vmapd on its own. */
+  get leading(): boolean {
+    return this.forwarder === null;
+  }
+
+  /** This node's role in a group of nodes as one line (`role leader epoch 3 position 120 lag 0 …`), or null for a vmapd on its own. */
+  get roleLine(): string | null {
+    return this.roleOf?.() ?? null;
+  }
+
+  /**
+   * Says where `roleLine` comes from; the readiness listeners are told
+   * again (role, epoch and leading with it) each time `roleChanged` is called.
+   */
+  describeRole(describe: (() => string) | null): void {
+    this.roleOf = describe;
+    this.roleChanged();
+  }
+
+  /** The role changed (a takeover, a step down): readiness listeners hear it even when notReadyReason did not change. */
+  roleChanged(): void {
+    this.lastReadyReason = this.notReadyReason;
+    for (const listener of this.readyListeners) listener(this.lastReadyReason);
+  }
+
   /**
    * Sends every write to `forwarder` from now on (this node is a standby),
    * or, with null, commits them here again (this node leads). What the store
@@ -226,7 +253,7 @@ export class VmapService {
   forwardWrites(forwarder: WriteForwarder | null): void {
     this.forwarder = forwarder;
     this.health.committed();
-    this.readinessChanged();
+    this.roleChanged();
   }
 
   /**
@@ -282,7 +309,9 @@ export class VmapService {
     } catch (error) {
       batch.undo();
       this.logger.error({ err: error }, 'write batch not committed; undone');
-      const answer = this.health.failed(error);
+      // A node that stood down meanwhile (the commit found the lease taken)
+      // forwards its writes now: that failure says nothing of its store.
+      const answer = this.forwarder === null ? this.health.failed(error) : new Unavailable(`write not applied: ${messageOf(error)}`);
       this.readinessChanged();
       throw answer;
     } finally {

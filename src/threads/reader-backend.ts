@@ -147,6 +147,10 @@ export class ReaderBackend implements HttpBackend {
     return this.readiness.reason();
   }
 
+  roleLine(): string | null {
+    return this.readiness.role();
+  }
+
   metrics(): Promise<{ contentType: string; body: string }> {
     return this.writer.call('metrics', {});
   }

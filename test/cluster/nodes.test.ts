@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { postgresSkip, TestPostgres, waitFor } from '../helpers/postgres.js';
 import { call, collect } from '../helpers/server.js';
+import { HealthClient } from '../grpc/health-client.js';
 import { httpText, leaseRow, meminfoJson, startNode, stopNode, TEST_LEASE_MS, type Node } from '../helpers/cluster-nodes.js';
 
 interface GrpcError {
@@ -124,6 +125,47 @@ describe('vmapd nodes on one PostgreSQL', { skip: postgresSkip }, () => {
     }
   });
 
+  it('/readyz, the gRPC health service and /metrics say each node\'s role, epoch, log position and lag', async () => {
+    const url = await pg.createDatabase();
+    const a = await startNode(url);
+    const b = await startNode(url);
+    const healthA = new HealthClient(a.advertise);
+    const healthB = new HealthClient(b.advertise);
+    try {
+      await call(a.client, 'Alloc', { size: '4096' });
+      const generation = await inStep(a, [b]);
+      const { epoch } = await leaseRow(pg, url);
+      const readyz = async (n: Node): Promise<[number, string]> => {
+        const res = await fetch(`${n.http}/readyz`);
+        return [res.status, await res.text()];
+      };
+      assert.deepEqual(await readyz(a), [200, `ready\nrole leader epoch ${epoch} position ${generation} lag 0 leader ${a.advertise}\n`]);
+      await waitFor('the standby to know the leader and be caught up', async () => (await readyz(b))[1] === `ready\nrole standby epoch ${epoch} position ${generation} lag 0 leader ${a.advertise}\n`);
+      assert.equal(await healthA.check('vmap.v1.Vmap/leader'), 'SERVING');
+      assert.equal(await healthB.check('vmap.v1.Vmap/leader'), 'NOT_SERVING');
+      assert.equal(await healthB.check(''), 'SERVING', 'a standby serves');
+      const metric = async (n: Node, name: string): Promise<number> => {
+        const text = await httpText(n, '/metrics');
+        const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+        assert.ok(line !== undefined, `${name} in /metrics`);
+        return Number(line.split(' ')[1]);
+      };
+      assert.deepEqual(
+        [await metric(a, 'vmapd_node_leader'), await metric(a, 'vmapd_node_epoch'), await metric(a, 'vmapd_log_position'), await metric(a, 'vmapd_log_lag_batches')],
+        [1, epoch, generation, 0],
+      );
+      assert.deepEqual(
+        [await metric(b, 'vmapd_node_leader'), await metric(b, 'vmapd_node_epoch'), await metric(b, 'vmapd_log_position'), await metric(b, 'vmapd_log_lag_batches')],
+        [0, epoch, generation, 0],
+      );
+    } finally {
+      healthA.close();
+      healthB.close();
+      await stopNode(b);
+      await stopNode(a);
+    }
+  });
+
   it('a leader paused past its lease commits nothing after a standby took over; it stands by when it comes back', async () => {
     const url = await pg.createDatabase();
     const a = await startNode(url);
@@ -162,6 +204,7 @@ describe('vmapd nodes on one PostgreSQL', { skip: postgresSkip }, () => {
       assert.equal((await leaseRow(pg, url)).epoch, epoch + 1);
       await inStep(b, [a]);
       assert.deepEqual(await meminfoJson(a), await meminfoJson(b));
+      assert.match(await httpText(a, '/readyz'), new RegExp(`^ready\nrole standby epoch ${epoch + 1} .* leader ${b.advertise}\n$`));
     } finally {
       await stopNode(b);
       await stopNode(a);
