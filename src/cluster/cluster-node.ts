@@ -198,6 +198,8 @@ export class ClusterNode {
     this.o.store.lead(epoch, position);
     this.role = 'leader';
     this.o.service.forwardWrites(null);
+    // Writes waiting for a leader: this node is it.
+    this.forwarder.wake();
     this.o.logger.info({ epoch, position, writer: this.o.store.writerId }, 'took the lease: leading');
     this.changed();
   }

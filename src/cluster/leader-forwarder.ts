@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AllocInput } from '../service/alloc-input.js';
 import { areaViewOfMessage, type AreaView, type FreeView, type PurgeView } from '../service/area-view.js';
 import type { CallContext } from '../service/call-context.js';
-import { Unavailable } from '../service/errors.js';
+import { NoLeader, Unavailable } from '../service/errors.js';
 import type { WriteForwarder } from '../service/write-forwarder.js';
 import { errorFromData, type ErrorData } from '../vmap/errors.js';
 import { VmapClient } from '../grpc/proto.js';
@@ -48,6 +48,9 @@ function allocMessage(input: AllocInput): object {
 export class LeaderForwarder implements WriteForwarder {
   private leader: string | null = null;
   private client: grpc.Client | undefined;
+  /** Resolves the nextLeader() promises. */
+  private wakeWaiters: (() => void) | undefined;
+  private next: Promise<void> | undefined;
 
   constructor(private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {}
 
@@ -57,6 +60,21 @@ export class LeaderForwarder implements WriteForwarder {
     this.client?.close();
     this.client = undefined;
     this.leader = advertise === '' ? null : advertise;
+    this.wake();
+  }
+
+  /** @inheritdoc */
+  nextLeader(): Promise<void> {
+    this.next ??= new Promise<void>((resolve) => (this.wakeWaiters = resolve));
+    return this.next;
+  }
+
+  /** Tells the writes waiting for a leader to look again (the leader changed, or this node leads now). */
+  wake(): void {
+    const wake = this.wakeWaiters;
+    this.next = undefined;
+    this.wakeWaiters = undefined;
+    wake?.();
   }
 
   /** Where writes go now. */
@@ -96,7 +114,7 @@ export class LeaderForwarder implements WriteForwarder {
   private call<T>(method: string, request: object, ctx: CallContext): Promise<T> {
     if (ctx.forwarded === true) return Promise.reject(new Unavailable('this node is not the leader (the write was forwarded here by a node that thought it was); retry'));
     const leader = this.leader;
-    if (leader === null) return Promise.reject(new Unavailable('no leader now (a standby is taking over); retry'));
+    if (leader === null) return Promise.reject(new NoLeader('no leader now (a standby is taking over); retry'));
     this.client ??= new VmapClient(leader, this.credentials);
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method]!.bind(this.client);
     const md = new grpc.Metadata();
@@ -116,6 +134,10 @@ function leaderError(err: grpc.ServiceError, leader: string): Error {
     return typeof v === 'string' ? v : undefined;
   };
   const code = first('vmap-error') ?? FALLBACK_CODES[err.code];
+  // grpc-js says so when the call never left this node: safe to send again, to the next leader.
+  if (code === undefined && err.code === grpc.status.UNAVAILABLE && err.details.startsWith('No connection established')) {
+    return new NoLeader(`the leader at ${leader} cannot be reached (${err.details}); retry`);
+  }
   if (code === undefined) return new Unavailable(`the leader at ${leader} did not answer (${grpc.status[err.code]}: ${err.details}); retry`);
   const field = first('vmap-field');
   const quota = first('vmap-quota');

@@ -26,6 +26,7 @@ import { areasOf, findArea } from './snapshot-reads.js';
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
 import type { WriteForwarder } from './write-forwarder.js';
+import { routeWrite } from './write-route.js';
 import { replayChanges, ReplayOutOfStep } from './change-replay.js';
 import type { WriteOp, WriteResult } from './write-op.js';
 
@@ -125,8 +126,11 @@ export class VmapService {
    */
   async alloc(input: AllocInput, ctx: CallContext = {}): Promise<AreaView> {
     const req = toAllocRequest(this.geometry, input, '');
-    if (this.forwarder !== null) return this.forwarder.alloc(input, ctx);
-    return areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea);
+    return this.routed(
+      ctx,
+      (f) => f.alloc(input, ctx),
+      async () => areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea),
+    );
   }
 
   /**
@@ -136,9 +140,14 @@ export class VmapService {
   async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly AreaView[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => toAllocRequest(this.geometry, input, `requests[${i}].`));
-    if (this.forwarder !== null) return this.forwarder.allocBatch(inputs, ctx);
-    const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
-    return made.map((va) => areaView(this.geometry, va));
+    return this.routed(
+      ctx,
+      (f) => f.allocBatch(inputs, ctx),
+      async () => {
+        const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
+        return made.map((va) => areaView(this.geometry, va));
+      },
+    );
   }
 
   /**
@@ -150,18 +159,28 @@ export class VmapService {
   async free(addr: bigint, ctx: CallContext = {}): Promise<FreeView> {
     const start = this.geometry.pageAt(addr);
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
-    if (this.forwarder !== null) return this.forwarder.free(addr, ctx);
     const who = ctx.identity ?? ANONYMOUS;
     const owner = who.role === 'admin' ? null : who.owner;
-    const { area, purged } = (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
-    return { freedBytes: area.pages * PAGE_SIZE, purged: purged !== null };
+    return this.routed(
+      ctx,
+      (f) => f.free(addr, ctx),
+      async () => {
+        const { area, purged } = (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
+        return { freedBytes: area.pages * PAGE_SIZE, purged: purged !== null };
+      },
+    );
   }
 
   /** Returns every lazily freed area to free space. */
   async purge(ctx: CallContext = {}): Promise<PurgeView> {
-    if (this.forwarder !== null) return this.forwarder.purge(ctx);
-    const r = (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
-    return { areas: r.areas, bytes: r.pages * PAGE_SIZE };
+    return this.routed(
+      ctx,
+      (f) => f.purge(ctx),
+      async () => {
+        const r = (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
+        return { areas: r.areas, bytes: r.pages * PAGE_SIZE };
+      },
+    );
   }
 
   /**
@@ -280,6 +299,11 @@ export class VmapService {
     this.readinessChanged();
     await drained;
     await this.store.close();
+  }
+
+  /** A write, committed here or forwarded to the leader (see routeWrite). */
+  private routed<T>(ctx: CallContext, forward: (f: WriteForwarder) => Promise<T>, local: () => Promise<T>): Promise<T> {
+    return routeWrite(() => this.forwarder, ctx, forward, local, () => this.writes.isClosed);
   }
 
   /** Queues `op` for its batch; writes are counted by the edges, which also see what never gets here. */

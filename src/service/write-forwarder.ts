@@ -12,4 +12,6 @@ export interface WriteForwarder {
   allocBatch(inputs: readonly AllocInput[], ctx: CallContext): Promise<readonly AreaView[]>;
   free(addr: bigint, ctx: CallContext): Promise<FreeView>;
   purge(ctx: CallContext): Promise<PurgeView>;
+  /** Resolves when the leader writes go to changes (or this node may lead itself now). */
+  nextLeader(): Promise<void>;
 }

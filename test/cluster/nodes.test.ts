@@ -6,6 +6,10 @@
  * commits nothing once a standby took over.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { postgresSkip, TestPostgres, waitFor } from '../helpers/postgres.js';
 import { call, collect } from '../helpers/server.js';
@@ -122,6 +126,35 @@ describe('vmapd nodes on one PostgreSQL', { skip: postgresSkip }, () => {
     } finally {
       await stopNode(b);
       await stopNode(a);
+    }
+  });
+
+  it('with tokens, a write forwarded by a standby is made for its caller (gRPC and HTTP); one without a token is refused there', async () => {
+    const url = await pg.createDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'vmapd-tokens-'));
+    const tokens = join(dir, 'tokens');
+    writeFileSync(tokens, 'alice-token-0123456789 alice\nbob-token-0123456789 bob\n');
+    const a = await startNode(url, ['--tokens', tokens]);
+    const b = await startNode(url, ['--tokens', tokens]);
+    try {
+      const md = new grpc.Metadata();
+      md.set('authorization', 'Bearer alice-token-0123456789');
+      const area = await new Promise<{ owner: string; addr: string }>((resolve, reject) => {
+        (b.client.Alloc as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: { owner: string; addr: string }) => void) => void)({ size: '4096' }, md, (e, v) => (e ? reject(e) : resolve(v)));
+      });
+      assert.equal(area.owner, 'alice');
+      const posted = await fetch(`${b.http}/v1/areas`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bob-token-0123456789' }, body: JSON.stringify({ size: 4096 }) });
+      assert.equal(posted.status, 201);
+      assert.equal(((await posted.json()) as { owner: string }).owner, 'bob');
+      // Bob may not free Alice's area, on the standby as on the leader.
+      const denied = await fetch(`${b.http}/v1/areas/${area.addr.startsWith('0x') ? area.addr : `0x${BigInt(area.addr).toString(16)}`}`, { method: 'DELETE', headers: { authorization: 'Bearer bob-token-0123456789' } });
+      assert.equal(denied.status, 403);
+      const anonymous = await failure(call(b.client, 'Alloc', { size: '4096' }));
+      assert.equal(anonymous.code, 16);
+    } finally {
+      await stopNode(b);
+      await stopNode(a);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
