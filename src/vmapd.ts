@@ -148,7 +148,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       auth: auth.enforcing ? 'tokens' : 'open',
       readMode: config.readMode,
       store: store.kind,
-      ...(cluster === undefined ? {} : { node: cluster.id, role: cluster.status().role, epoch: cluster.status().epoch, position: cluster.status().position }),
+      ...(cluster === undefined ? {} : { node: cluster.id, role: cluster.status().role, epoch: cluster.status().epoch, position: cluster.status().position, leaseMs: config.leaseMs }),
       areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
     'vmapd listening',
   );

@@ -37,6 +37,8 @@ interface Ledger {
   readonly sent: number[];
   /** Unexpected failures (not retried). */
   readonly errors: string[];
+  /** Request ids of areas whose free was cut short by the end of the run: freed or not. */
+  readonly unknownFrees: Set<string>;
 }
 
 /** One client: Alloc, and every third call Free of one of its own areas, until `stop()` says so. */
@@ -54,9 +56,12 @@ async function client(id: number, nodes: readonly Node[], ledger: Ledger, stop: 
         return r;
       } catch (err) {
         const e = err as GrpcError;
+        // Not a gRPC status at all: a bug somewhere, shown as it is.
+        if (typeof e.code !== 'number') return { code: -1, details: `${String(err)} ${(err as Error).stack ?? ''}` };
         if (!RETRIED.has(e.code)) return e;
         at = (at + 1) % nodes.length;
-        if (stop() && method === 'Alloc') return e;
+        // Stopping: this write's outcome stays unknown (the caller knows by the code).
+        if (stop()) return e;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
@@ -67,6 +72,7 @@ async function client(id: number, nodes: readonly Node[], ledger: Ledger, stop: 
       const r = await write<{ freed_bytes: string }>('Free', { addr: BigInt(addr).toString() });
       // NOT_FOUND on a retry: the first try was applied (nobody else frees this client's areas).
       if (!('code' in r) || r.code === 5) ledger.freed.add(requestId);
+      else if (RETRIED.has(r.code) && stop()) ledger.unknownFrees.add(requestId);
       else ledger.errors.push(`Free ${addr}: ${r.code} ${r.details}`);
       continue;
     }
@@ -102,14 +108,15 @@ describe('failover under load', { skip: postgresSkip }, () => {
   it('kill -9 the leader, then pause the next one past its lease: nothing acknowledged lost, no overlap, every node agrees', async () => {
     const url = await pg.createDatabase();
     const nodes: Node[] = [];
+    let stopping = false;
+    let clients: Promise<void>[] = [];
     try {
       for (let i = 0; i < 3; i++) nodes.push(await startNode(url, [], 'default'));
       const first = await leaderOf(pg, url, nodes);
       const kept = await call<{ addr: string }>(first.client, 'Alloc', { size: '4096', request_id: 'kept-across-failover' });
 
-      const ledger: Ledger = { allocated: new Map(), freed: new Set(), acks: [], sent: [], errors: [] };
-      let stopping = false;
-      const clients = Array.from({ length: CLIENTS }, (_, i) => client(i, nodes, ledger, () => stopping));
+      const ledger: Ledger = { allocated: new Map(), freed: new Set(), acks: [], sent: [], errors: [], unknownFrees: new Set() };
+      clients = Array.from({ length: CLIENTS }, (_, i) => client(i, nodes, ledger, () => stopping));
       await waitFor('writes under way', () => ledger.acks.length >= 50);
 
       const killedAt = performance.now();
@@ -148,18 +155,23 @@ describe('failover under load', { skip: postgresSkip }, () => {
       await Promise.all(clients);
       assert.deepEqual(ledger.errors, []);
 
-      // Every live node at the leader's generation, with the same numbers.
-      const generation = (await meminfoJson(third)).generation;
-      await waitFor(`every node at generation ${String(generation)}`, async () => {
-        for (const n of live) if ((await meminfoJson(n)).generation !== generation) return false;
+      // Every live node's /meminfo the leader's. The node that was paused may
+      // shed load (503) for a moment: its event loop was seen to stall.
+      const leaderMeminfo = await meminfoJson(third);
+      const generation = leaderMeminfo.generation;
+      await waitFor(`every node's /meminfo the leader's at generation ${String(generation)}`, async () => {
+        for (const n of live) {
+          const m = await meminfoJson(n).catch(() => undefined);
+          if (m === undefined || JSON.stringify(m) !== JSON.stringify(leaderMeminfo)) return false;
+        }
         return true;
       });
-      for (const n of live) assert.deepEqual(await meminfoJson(n), await meminfoJson(third));
 
       const areas = await collect<{ addr: string; area_size: string; request_id: string; lazy: boolean }>(third.client, 'ListAreas', { include_lazy: true });
       const busy = new Map(areas.filter((a) => !a.lazy).map((a) => [BigInt(a.addr), a]));
       const busyIds = new Set([...busy.values()].map((a) => a.request_id));
       for (const [requestId, addr] of ledger.allocated) {
+        if (ledger.unknownFrees.has(requestId)) continue;
         if (ledger.freed.has(requestId)) assert.ok(!busyIds.has(requestId), `acknowledged free of ${requestId} at ${addr} stands`);
         else assert.equal(busy.get(BigInt(addr))?.request_id, requestId, `acknowledged alloc ${requestId} at ${addr} is there`);
       }
@@ -174,7 +186,16 @@ describe('failover under load', { skip: postgresSkip }, () => {
       const firstOfThird = await pg.sql<{ n: string }>('SELECT min(position)::text AS n FROM vmapd_change_log WHERE writer = $1', [writersOf(third)[0]], url);
       assert.ok(Number(lastOfPaused[0]!.n) < Number(firstOfThird[0]!.n), `the paused leader's last commit (${lastOfPaused[0]!.n}) precedes the takeover's first (${firstOfThird[0]!.n})`);
       console.log(`failover under load: ${ledger.allocated.size} allocs and ${ledger.freed.size} frees acknowledged, ${ledger.acks.length} writes in all, generation ${String(generation)}`);
+    } catch (err) {
+      // What the nodes said, for whoever reads the failure.
+      for (const n of nodes) {
+        const said = n.server.logs.filter((l) => Number(l.level) >= 40).slice(-15).map((l) => JSON.stringify(l));
+        console.log(`node ${n.advertise} (exit ${String(n.server.child.exitCode)}):\n${said.join('\n')}`);
+      }
+      throw err;
     } finally {
+      stopping = true;
+      await Promise.allSettled(clients);
       for (const n of nodes) await stopNode(n);
     }
   });
