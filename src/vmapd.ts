@@ -58,6 +58,10 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   const tls = readTls(config);
   const { store, areas, position } = await openStore(config, geometry, logger);
+  // A node on PostgreSQL commits nothing until it holds the lease: a write
+  // that reaches the gRPC edge before the lease is read is refused, not
+  // committed without an epoch.
+  if (store instanceof PostgresStore) store.standBy();
   // The gauges read the service's snapshot only when /metrics is scraped.
   const metrics: VmapMetrics = new VmapMetrics(() => svc.snapshot());
   let svc: VmapService;

@@ -79,7 +79,7 @@ export class ClusterNode {
       this.changesPending = true;
       this.wake?.();
     });
-    o.store.onDeposed((d) => this.stepDown(`a commit found the lease at epoch ${d.current}`));
+    o.store.onDeposed((d) => this.stepDown(d.message));
     o.service.describeRole(() => roleLine(this.status()));
   }
 

@@ -24,7 +24,9 @@ export async function readLogAfter(client: pg.ClientBase, position: number, limi
   const rows = (
     await client.query<{ position: string; changes: Change[] }>({
       name: 'vmapd_follow',
-      text: 'SELECT position::text, changes FROM vmapd_change_log WHERE position > $1 ORDER BY position LIMIT $2',
+      // Qualified: a bare `position` in ORDER BY names the text output
+      // column, and would sort 10 before 9.
+      text: 'SELECT l.position::text, l.changes FROM vmapd_change_log l WHERE l.position > $1 ORDER BY l.position LIMIT $2',
       values: [position, limit],
     })
   ).rows;

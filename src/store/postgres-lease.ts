@@ -31,10 +31,10 @@ export class Deposed extends Error {
   constructor(
     /** The epoch this node held. */
     readonly epoch: number,
-    /** The epoch in the row now. */
-    readonly current: number,
+    /** The epoch in the row now, when read. */
+    readonly current: number | undefined,
   ) {
-    super(`leadership lost: this node held epoch ${epoch}, the lease is now at epoch ${current}`);
+    super(`leadership lost: this node held epoch ${epoch}, ${current === undefined ? 'and another node committed since' : `the lease is now at epoch ${current}`}`);
     this.name = 'Deposed';
   }
 }

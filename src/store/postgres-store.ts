@@ -205,7 +205,7 @@ export class PostgresStore implements Store {
       case 'absent':
         throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable (${reason}); the batch did not commit`, false));
       case 'another writer':
-        throw this.failed(this.takenByAnother());
+        throw this.failed(this.anotherWriter());
       case 'unknown':
         this.doubt = batch.position;
         throw this.failed(
@@ -234,7 +234,7 @@ export class PostgresStore implements Store {
           ),
         );
       case 'another writer':
-        throw this.failed(this.takenByAnother());
+        throw this.failed(this.anotherWriter());
       case 'unknown':
         throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable; whether an earlier batch committed is still not known`, false));
     }
@@ -267,6 +267,18 @@ export class PostgresStore implements Store {
       this.deposedListener?.(err);
     }
     return new StoreFailure(`this node is no longer the leader (${err.message}); the write was not applied`, false);
+  }
+
+  /**
+   * Another writer holds the position of a batch whose answer was lost: so
+   * that batch did not commit. A leader learns it lost the lease (whoever
+   * wrote there held a newer epoch: a leader paused mid-commit, whose
+   * transaction the server ended, meets this) and stands by; without
+   * leadership, two writers share the database: writes stop.
+   */
+  private anotherWriter(): StoreFailure {
+    if (this.role.kind === 'leader') return this.deposed(new Deposed(this.role.epoch, undefined));
+    return this.takenByAnother();
   }
 
   private takenByAnother(): StoreFailure {

@@ -189,7 +189,7 @@ describe('failover under load', { skip: postgresSkip }, () => {
     } catch (err) {
       // What the nodes said, for whoever reads the failure.
       for (const n of nodes) {
-        const said = n.server.logs.filter((l) => Number(l.level) >= 40).slice(-15).map((l) => JSON.stringify(l));
+        const said = n.server.logs.filter((l) => Number(l.level) >= 40 || /lease|recovered/.test(String(l.msg))).slice(-20).map((l) => JSON.stringify(l));
         console.log(`node ${n.advertise} (exit ${String(n.server.child.exitCode)}):\n${said.join('\n')}`);
       }
       throw err;

@@ -12,6 +12,7 @@ import { StoreFailure } from '../../src/store/errors.js';
 import { readLease, renewLease, takeLease, Deposed } from '../../src/store/postgres-lease.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
+import { PostgresProxy } from '../helpers/pg-proxy.js';
 import { postgresSkip, TestPostgres, waitFor } from '../helpers/postgres.js';
 
 const BASE = 0xffffc90000000000n;
@@ -81,6 +82,53 @@ describe('leader lease and fencing', { skip: postgresSkip }, () => {
     } finally {
       await client.end();
       await store.close();
+    }
+  });
+
+  it('a leader whose lost COMMIT answer is at a position the next leader took stands by: the batch did not commit, nothing is broken', async () => {
+    const proxy = await PostgresProxy.start(cluster.port);
+    const url = await cluster.createDatabase();
+    const db = new URL(url).pathname.slice(1);
+    const { store } = await PostgresStore.open(proxy.url(db), new SpaceGeometry(BASE, 1n << 30n), pino({ level: 'silent' }), { timeouts: { doubtMs: 300 } });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const epoch = (await takeLease(client, 'a', 'a:1', 60_000))!;
+      store.lead(epoch, store.position);
+      let deposed: Deposed | undefined;
+      store.onDeposed((d) => (deposed = d));
+      // COMMIT swallowed and PostgreSQL out of reach: the outcome stays unknown.
+      const fired = proxy.failNextCommit('swallow');
+      proxy.refuseConnections(true);
+      const e = await store.commit([area(0, 'lost')]).then(
+        () => assert.fail('acknowledged without knowing'),
+        (err: unknown) => err,
+      );
+      await fired;
+      assert.ok(e instanceof StoreFailure && e.outcomeUnknown && !e.fatal, String(e));
+      // Meanwhile another node takes over and commits at that position.
+      await client.query("UPDATE vmapd_lease SET expires_at = clock_timestamp() - interval '1 second'");
+      const next = (await takeLease(client, 'b', 'b:1', 60_000))!;
+      const { store: other } = await PostgresStore.open(url, new SpaceGeometry(BASE, 1n << 30n), pino({ level: 'silent' }));
+      other.lead(next, other.position);
+      await other.commit([area(4, 'theirs')]);
+      await other.close();
+      proxy.refuseConnections(false);
+      const f = await store.commit([area(8, 'next')]).then(
+        () => assert.fail('a deposed leader committed'),
+        (err: unknown) => err,
+      );
+      assert.ok(f instanceof StoreFailure && !f.fatal, String(f));
+      assert.match(f.message, /no longer the leader/);
+      assert.equal(store.broken, false, 'it may follow the new leader: nothing disagrees');
+      assert.equal(deposed?.epoch, epoch);
+      const rows = await cluster.sql<{ request_id: string }>('SELECT request_id FROM vmapd_areas ORDER BY start', [], url);
+      assert.deepEqual(rows.map((r) => r.request_id), ['theirs']);
+    } finally {
+      proxy.refuseConnections(false);
+      await client.end();
+      await store.close();
+      await proxy.close();
     }
   });
 

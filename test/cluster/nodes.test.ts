@@ -89,6 +89,28 @@ describe('vmapd nodes on one PostgreSQL', { skip: postgresSkip }, () => {
     }
   });
 
+  it('a standby that was away reads every batch it missed at once, in log order (past 9 → 10, 99 → 100)', async () => {
+    const url = await pg.createDatabase();
+    const a = await startNode(url);
+    const b = await startNode(url);
+    try {
+      await call(a.client, 'Alloc', { size: '4096' });
+      await inStep(a, [b]);
+      // Paused, it hears of nothing: once back it reads the log after its position in one go.
+      b.server.child.kill('SIGSTOP');
+      const made: string[] = [];
+      for (let i = 0; i < 120; i++) made.push((await call<{ addr: string }>(a.client, 'Alloc', { size: '4096' })).addr);
+      b.server.child.kill('SIGCONT');
+      const generation = await inStep(a, [b]);
+      assert.ok(generation > 100, String(generation));
+      await waitFor('the standby\'s /vmallocinfo the leader\'s', async () => (await httpText(b, '/vmallocinfo').catch(() => '')) === (await httpText(a, '/vmallocinfo')));
+      assert.equal(b.server.child.exitCode, null, 'the standby is still running');
+    } finally {
+      await stopNode(b);
+      await stopNode(a);
+    }
+  });
+
   it('writes sent to a standby (gRPC and HTTP) land on the leader, and its errors keep their codes and messages', async () => {
     const url = await pg.createDatabase();
     const a = await startNode(url);
