@@ -147,8 +147,11 @@ export class ClusterNode {
       await this.catchUp(client);
       if (onlyChanges) return poll;
       const lease = await readLease(client);
+      const before = `${this.epoch} ${this.forwarder.target}`;
       this.epoch = lease.epoch;
       this.forwarder.setLeader(lease.holder === this.id ? null : lease.advertise);
+      // /readyz shows the epoch and the leader: tell it of a new one.
+      if (`${this.epoch} ${this.forwarder.target}` !== before) this.changed();
       if (lease.msLeft > 0) return Math.min(poll, Math.ceil(lease.msLeft) + 1);
       const epoch = await takeLease(client, this.id, this.o.advertise, this.o.leaseMs);
       if (epoch === undefined) return 0; // another standby took it first: read who

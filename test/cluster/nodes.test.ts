@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
+import { PostgresProxy } from '../helpers/pg-proxy.js';
 import { postgresSkip, TestPostgres, waitFor } from '../helpers/postgres.js';
 import { call, collect, spawnVmapd, stopChild } from '../helpers/server.js';
 import { HealthClient } from '../grpc/health-client.js';
-import { httpText, leaseRow, meminfoJson, startNode, stopNode, TEST_LEASE_MS, type Node } from '../helpers/cluster-nodes.js';
+import { httpText, leaseRow, meminfoJson, startNode, stopNode, TEST_LEASE_MS, writersOf, type Node } from '../helpers/cluster-nodes.js';
 
 interface GrpcError {
   readonly code: number;
@@ -233,6 +234,40 @@ describe('vmapd nodes on one PostgreSQL', { skip: postgresSkip }, () => {
       healthB.close();
       await stopNode(b);
       await stopNode(a);
+    }
+  });
+
+  it('a leader cut off from the database loses the lease to a standby; its writes fail meanwhile, and once back it stands by', async () => {
+    const url = await pg.createDatabase();
+    const proxy = await PostgresProxy.start(pg.port);
+    const a = await startNode(proxy.url(new URL(url).pathname.slice(1)));
+    const b = await startNode(url);
+    try {
+      await call(a.client, 'Alloc', { size: '4096' });
+      const epoch = (await leaseRow(pg, url)).epoch;
+      proxy.refuseConnections(true);
+      proxy.cutAll();
+      await waitFor('the standby to take the lease', async () => (await leaseRow(pg, url)).advertise === b.advertise, 10 * TEST_LEASE_MS);
+      assert.equal((await leaseRow(pg, url)).epoch, epoch + 1);
+      await call(b.client, 'Alloc', { size: '4096', request_id: 'on-b' });
+      const cut = await failure(call(a.client, 'Alloc', { size: '4096', request_id: 'on-a' }));
+      assert.equal(cut.code, 14);
+      const takeoverEnd = Number((await pg.sql<{ n: string }>('SELECT max(position)::text AS n FROM vmapd_change_log', [], url))[0]!.n);
+      proxy.refuseConnections(false);
+      const standingBy = new RegExp(`^ready\nrole standby epoch ${epoch + 1} .* leader ${b.advertise}\n$`);
+      await waitFor('the old leader to stand by', async () => standingBy.test(await httpText(a, '/readyz')));
+      // The retry lands on the new leader, through the old one.
+      const retried = await call<{ addr: string; request_id: string }>(a.client, 'Alloc', { size: '4096', request_id: 'on-a' });
+      assert.deepEqual(await call(b.client, 'Find', { addr: retried.addr }), retried);
+      await inStep(b, [a]);
+      const writerOfA = writersOf(a)[0]!;
+      const late = await pg.sql('SELECT position FROM vmapd_change_log WHERE writer = $1 AND position > $2', [writerOfA, takeoverEnd - 1], url);
+      assert.deepEqual(late, [], 'the cut-off leader committed nothing after the takeover');
+    } finally {
+      proxy.refuseConnections(false);
+      await stopNode(b);
+      await stopNode(a);
+      await proxy.close();
     }
   });
 
