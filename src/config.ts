@@ -27,6 +27,10 @@ export interface VmapdConfig {
   readonly dataDir: string;
   /** The postgres store's database (`postgres://user@host:5432/db`). */
   readonly postgresUrl?: string;
+  /** Where the other nodes on the same database reach this node's gRPC (`host:port`); default: host and the gRPC port bound. */
+  readonly advertise?: string;
+  /** How long the leader's lease lasts unrenewed (ms): about how long a failover takes. */
+  readonly leaseMs: number;
   /** Tokens file (`token owner [role]` lines, or JSON); without one vmapd runs open. */
   readonly tokens?: string;
   /** Require a token for /meminfo, /metrics, /healthz, /readyz and the MemInfo RPC too. */
@@ -71,6 +75,7 @@ export const DEFAULT_CONFIG: VmapdConfig = {
   shutdownGraceMs: 5000,
   store: 'sqlite',
   dataDir: './data',
+  leaseMs: 2000,
   protectReads: false,
   quotaBytes: 0,
   quotaAreas: 0,

@@ -15,6 +15,8 @@ import { openStore, storeLocation } from './store/open-store.js';
 import { StoreOpenError } from './store/store-open-error.js';
 import { messageOf } from './vmap/errors.js';
 import { ReaderPool } from './threads/reader-pool.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { PostgresStore } from './store/postgres-store.js';
 
 /** A running vmapd: the service and both edges. */
 export interface Vmapd {
@@ -26,6 +28,8 @@ export interface Vmapd {
   readonly httpPort: number;
   /** The HTTP reader threads. */
   readonly http: ReaderPool;
+  /** This node's leadership on PostgreSQL (undefined on the other stores). */
+  readonly cluster: ClusterNode | undefined;
   /**
    * Stops accepting, answers every write already accepted, closes both
    * servers. Bounded by the config's shutdownGraceMs for in-flight calls.
@@ -40,6 +44,8 @@ export interface StartOptions {
   readonly hooks?: ServiceHooks;
   /** Let tests make the HTTP threads' event loops lag (ReaderPool.hold). */
   readonly testControls?: boolean;
+  /** This node cannot go on (a standby out of step with the log): the CLI exits for a supervisor to restart it. Default: log and throw. */
+  readonly onFatal?: (reason: string) => void;
 }
 
 /** Starts vmapd with `config`: service first, then gRPC, then HTTP. */
@@ -51,7 +57,11 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   const auth = new Authenticator(tokens === null ? null : new TokenTable(parseTokens(tokens.text, tokens.source)));
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   const tls = readTls(config);
-  const { store, areas } = await openStore(config, geometry, logger);
+  const { store, areas, position } = await openStore(config, geometry, logger);
+  // A node on PostgreSQL commits nothing until it holds the lease: a write
+  // that reaches the gRPC edge before the lease is read is refused, not
+  // committed without an epoch.
+  if (store instanceof PostgresStore) store.standBy();
   // The gauges read the service's snapshot only when /metrics is scraped.
   const metrics: VmapMetrics = new VmapMetrics(() => svc.snapshot());
   let svc: VmapService;
@@ -65,6 +75,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       hooks: options.hooks,
       store,
       areas,
+      generation: position ?? 0,
       quotaBytes: config.quotaBytes,
       quotaAreas: config.quotaAreas,
       maxPendingWrites: config.maxPendingWrites,
@@ -78,8 +89,32 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);
   let grpcEdge: GrpcEdge | undefined;
   let http: ReaderPool | undefined;
+  let cluster: ClusterNode | undefined;
   try {
     grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls, listings, stallTimeoutMs: config.stallTimeoutMs });
+    if (store instanceof PostgresStore) {
+      const onFatal =
+        options.onFatal ??
+        ((reason: string) => {
+          logger.fatal(reason);
+        });
+      cluster = new ClusterNode({
+        url: config.postgresUrl ?? '',
+        advertise: config.advertise ?? `${config.host}:${grpcEdge.port}`,
+        leaseMs: config.leaseMs,
+        connectMs: 5000,
+        service: svc,
+        store,
+        logger,
+        onFatal,
+      });
+      const node = cluster;
+      metrics.nodeStatus(() => {
+        const s = node.status();
+        return { leader: s.role === 'leader', epoch: s.epoch, position: s.position, lagBatches: s.lagBatches };
+      });
+      await cluster.start();
+    }
     http = await ReaderPool.start({
       threads: config.httpThreads,
       host: config.host,
@@ -102,6 +137,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   } catch (err) {
     grpcEdge?.server.forceShutdown();
     await svc.close();
+    await cluster?.close();
     throw err;
   }
   const httpPort = http.port;
@@ -116,6 +152,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       auth: auth.enforcing ? 'tokens' : 'open',
       readMode: config.readMode,
       store: store.kind,
+      ...(cluster === undefined ? {} : { node: cluster.id, role: cluster.status().role, epoch: cluster.status().epoch, position: cluster.status().position, leaseMs: config.leaseMs }),
       areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
     'vmapd listening',
   );
@@ -126,12 +163,15 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     grpcPort: edge.port,
     httpPort,
     http: pool,
+    cluster,
     close() {
       closed ??= (async () => {
         pool.shuttingDown();
         // Answer every accepted write before the edges go away; refuse new ones.
         const drained = svc.close();
         await Promise.all([stopGrpc(edge, config.shutdownGraceMs), drained]);
+        // Every write answered: a leader hands its lease on now.
+        await cluster?.close();
         await pool.close(config.shutdownGraceMs);
         logger.info('vmapd stopped');
       })();

@@ -27,6 +27,19 @@ function threads(value: string): number {
   return n;
 }
 
+function hostPort(value: string): string {
+  const m = /^(.+):([0-9]+)$/.exec(value);
+  if (m === null || m[1] === '' || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new InvalidArgumentError('must be host:port (a port from 1 to 65535)');
+  return value;
+}
+
+/** Shorter leases turn every GC pause into a failover; longer ones make failover slow. */
+function leaseMs(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 200 || n > 600_000) throw new InvalidArgumentError('must be a whole number of ms from 200 to 600000');
+  return n;
+}
+
 function wholeNumber(value: string): number {
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('must be a non-negative integer');
   return Number(value);
@@ -87,6 +100,13 @@ const program = new Command()
   .addOption(new Option('--store <kind>', 'where writes become durable (memory: nothing survives a restart)').env('VMAPD_STORE').default(d.store).choices(STORE_KINDS))
   .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').env('VMAPD_DATA_DIR').default(d.dataDir))
   .addOption(new Option('--postgres-url <url>', 'database of the postgres store (a password here shows in ps: prefer the variable or PGPASSWORD)').env('VMAPD_POSTGRES_URL'))
+  .addOption(new Option('--advertise <host:port>', "where the other nodes on the same database reach this node's gRPC (default: --host and the gRPC port)").env('VMAPD_ADVERTISE').argParser(hostPort))
+  .addOption(
+    new Option('--lease-ms <ms>', "how long the postgres store's leader lease lasts unrenewed; a standby takes over about this long after the leader is lost")
+      .env('VMAPD_LEASE_MS')
+      .default(d.leaseMs)
+      .argParser(leaseMs),
+  )
   .addOption(new Option('--tokens <file>', 'bearer tokens, one "token owner [role]" per line or JSON; without it vmapd runs open').env('VMAPD_TOKENS'))
   .addOption(new Option('--protect-reads', 'require a token for /meminfo, /metrics, /healthz, /readyz and MemInfo too').env('VMAPD_PROTECT_READS').default(d.protectReads))
   .addOption(new Option('--tls-cert <file>', 'PEM certificate: both servers speak TLS').env('VMAPD_TLS_CERT'))
@@ -141,6 +161,8 @@ const o = program.opts<{
   store: StoreKind;
   dataDir: string;
   postgresUrl?: string;
+  advertise?: string;
+  leaseMs: number;
   tokens?: string;
   protectReads: boolean;
   tlsCert?: string;
@@ -167,7 +189,14 @@ const exit = (code: number): never => {
 };
 
 try {
-  const vmapd = await startVmapd(config, { logger: log.logger });
+  const vmapd = await startVmapd(config, {
+    logger: log.logger,
+    // A node whose memory no longer matches the database's log: a supervisor's restart reloads it.
+    onFatal: (reason) => {
+      log.logger.fatal(`${reason}; exiting`);
+      exit(70);
+    },
+  });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

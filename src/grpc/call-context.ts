@@ -18,3 +18,17 @@ export function deadlineOf(call: { getDeadline(): grpc.Deadline }): number | und
   const ms = d instanceof Date ? d.getTime() : d;
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/** Metadata a standby sets on a write it forwards to the leader: such a write is never forwarded again. */
+export const FORWARDED_METADATA = 'vmap-forwarded';
+
+/** Whether the call is a write a standby forwarded. */
+export function forwardedCall(call: { metadata: grpc.Metadata }): boolean {
+  return call.metadata.get(FORWARDED_METADATA).length > 0;
+}
+
+/** The call's `authorization` metadata as sent, for a write forwarded on to the leader. */
+export function authorizationOf(call: { metadata: grpc.Metadata }): string | undefined {
+  const v = call.metadata.get('authorization')[0];
+  return typeof v === 'string' ? v : undefined;
+}

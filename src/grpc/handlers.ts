@@ -14,7 +14,7 @@ import type { WriteKind } from '../service/metrics.js';
 import type { VmapService } from '../service/vmap-service.js';
 import { errorData, errorName, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
-import { deadlineOf, identify } from './call-context.js';
+import { authorizationOf, deadlineOf, forwardedCall, identify } from './call-context.js';
 import { areaMessage } from './area-message.js';
 import { decoded } from './decoding.js';
 import type { AllocBatchRequest__Output } from './generated/vmap/v1/AllocBatchRequest.js';
@@ -76,7 +76,12 @@ export function handlers(service: VmapService, options: GrpcOptions): VmapHandle
   const { logger, auth, metrics } = options;
   const meminfoReads = metrics?.readCounter(service.readMode, 'grpc');
   const counter = (kind: WriteKind) => (metrics === undefined ? undefined : (result: string) => metrics.write(kind, result));
-  const ctx = (call: grpc.ServerUnaryCall<unknown, unknown>): CallContext => ({ identity: identify(auth, call), deadline: deadlineOf(call) });
+  const ctx = (call: grpc.ServerUnaryCall<unknown, unknown>): CallContext => ({
+    identity: identify(auth, call),
+    deadline: deadlineOf(call),
+    authorization: authorizationOf(call),
+    forwarded: forwardedCall(call),
+  });
   return {
     Alloc: unary<AllocRequest__Output, Area>(
       logger,

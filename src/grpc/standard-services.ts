@@ -15,6 +15,13 @@ import { packageDefinition, VMAP_SERVICE_NAME } from './proto.js';
 /** What health checks name: the whole server ('') and vmap.v1.Vmap, which always agree. */
 const CHECKED = ['', VMAP_SERVICE_NAME] as const;
 
+/**
+ * SERVING only on the node that commits writes itself (the leader, or a
+ * vmapd on its own), so that a load balancer or an operator can find the
+ * leader by a health check; a standby serves reads and forwards writes.
+ */
+export const LEADER_HEALTH_NAME = `${VMAP_SERVICE_NAME}/leader`;
+
 /** Every file reflection describes; loaded once, as the files never change while running. */
 const reflected: PackageDefinition = Object.assign({}, packageDefinition, ...STANDARD_PROTOS.map((file) => loadProtoFile(file)));
 
@@ -40,8 +47,18 @@ export function addStandardServices(server: ServiceSink, service: VmapService): 
     current = status;
     for (const name of CHECKED) health.setStatus(name, status);
   };
-  report(service.notReadyReason === null ? 'SERVING' : 'NOT_SERVING');
-  const unsubscribe = service.onReadyChange((reason) => report(reason === null ? 'SERVING' : 'NOT_SERVING'));
+  let leading: ServingStatus | undefined;
+  const reportLeading = (status: ServingStatus): void => {
+    if (status === leading) return;
+    leading = status;
+    health.setStatus(LEADER_HEALTH_NAME, status);
+  };
+  const follow = (reason: string | null): void => {
+    report(reason === null ? 'SERVING' : 'NOT_SERVING');
+    reportLeading(reason === null && service.leading ? 'SERVING' : 'NOT_SERVING');
+  };
+  follow(service.notReadyReason);
+  const unsubscribe = service.onReadyChange(follow);
   health.addToServer(server);
   new ReflectionService(reflected).addToServer(server);
   return {
@@ -49,6 +66,7 @@ export function addStandardServices(server: ServiceSink, service: VmapService): 
     stop() {
       unsubscribe();
       report('NOT_SERVING');
+      reportLeading('NOT_SERVING');
     },
   };
 }

@@ -19,7 +19,8 @@ export const GRPC_STATUS: Readonly<Record<string, status>> = {
 /**
  * The gRPC error for anything thrown, by its code (a VmapError, or one that
  * crossed a thread as plain data): its message as the details, the field and
- * quota at fault as `vmap-field` and `vmap-quota` trailing metadata. Anything
+ * quota at fault as `vmap-field` and `vmap-quota` trailing metadata, its code
+ * as `vmap-error`. Anything
  * without a known code is a bug: INTERNAL with a generic message (the details
  * go to the log, not to the client).
  */
@@ -28,6 +29,9 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
   const code = data === undefined ? undefined : GRPC_STATUS[data.code];
   if (data === undefined || code === undefined) return { code: status.INTERNAL, details: 'internal error' };
   const metadata = new Metadata();
+  // The code itself too: a standby that forwarded the call answers its own
+  // caller with the very same error (src/cluster/leader-forwarder.ts).
+  metadata.set('vmap-error', data.code);
   if (data.field !== undefined) metadata.set('vmap-field', data.field);
   if (data.quota !== undefined) metadata.set('vmap-quota', data.quota);
   return { code, details: data.message, metadata };

@@ -32,6 +32,8 @@ export interface HttpBackend {
   purge(ctx: CallContext): Promise<PurgeView>;
   /** Why writes would fail now (shutting down, the store failed), or null when ready. */
   notReadyReason(): string | null;
+  /** While ready, what this node is in a group of nodes on one database (role, epoch, log position, lag); null for a vmapd on its own. */
+  roleLine(): string | null;
   /** /metrics: every thread's metrics summed, in Prometheus text. */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
 }

@@ -72,7 +72,8 @@ export function readRoutes(app: FastifyInstance, backend: HttpBackend, options: 
 
   app.get('/readyz', guardRead, (_req, reply) => {
     const reason = backend.notReadyReason();
-    if (reason === null) void reply.type(CONTENT_TYPE.text).send('ready\n');
+    const role = reason === null ? backend.roleLine() : null;
+    if (reason === null) void reply.type(CONTENT_TYPE.text).send(role === null ? 'ready\n' : `ready\n${role}\n`);
     else void reply.status(503).type(CONTENT_TYPE.text).send(`not ready: ${reason}\n`);
   });
 

@@ -51,14 +51,14 @@ export function writeRoutes(app: FastifyInstance, backend: HttpBackend, options:
     for (const key of Object.keys(fields)) {
       if (!ALLOC_REQUEST_FIELDS.has(key)) throw new InvalidArgument(key.slice(0, 64), 'unknown field');
     }
-    const area = await backend.alloc(parseAllocInput(fields, identity.owner), { identity });
+    const area = await backend.alloc(parseAllocInput(fields, identity.owner), { identity, ...forwardable(req) });
     return reply.status(201).send(areaJson(area));
   });
 
   app.delete('/v1/areas/:addr', write('free'), async (req) => {
     const identity = who(req);
     const { addr } = req.params as { addr: string };
-    const r = await backend.free(parseU64(addr, 'addr'), { identity });
+    const r = await backend.free(parseU64(addr, 'addr'), { identity, ...forwardable(req) });
     return { freed_bytes: r.freedBytes, purged: r.purged };
   });
 
@@ -73,7 +73,13 @@ export function writeRoutes(app: FastifyInstance, backend: HttpBackend, options:
 
   app.post('/v1/purge', write('purge'), async (req) => {
     const identity = who(req);
-    const r = await backend.purge({ identity });
+    const r = await backend.purge({ identity, ...forwardable(req) });
     return { purged_areas: r.areas, purged_bytes: r.bytes };
   });
+}
+
+/** The request's `authorization`, for a write a standby forwards to the leader (which identifies the caller again). */
+function forwardable(req: FastifyRequest): { authorization?: string } {
+  const value = req.headers.authorization;
+  return value === undefined ? {} : { authorization: value };
 }

@@ -7,6 +7,14 @@ import { messageError, VmapError } from '../vmap/errors.js';
  */
 export class Unavailable extends messageError('VMAP_ERR_UNAVAILABLE', 'Unavailable') {}
 
+/**
+ * A standby has no leader to forward a write to now (none known, or the one
+ * the lease names cannot be connected to, so the write was never sent):
+ * the service waits for the next leader, until the write's deadline, and
+ * then answers Unavailable by this.
+ */
+export class NoLeader extends messageError('VMAP_ERR_UNAVAILABLE', 'NoLeader') {}
+
 /** The writer queue (or the listings) is full: refused at once, nothing applied. */
 export class Busy extends messageError('VMAP_ERR_BUSY', 'Busy') {}
 

@@ -171,6 +171,29 @@ export class VmapMetrics extends EdgeCounters implements MutexObserver {
     });
   }
 
+  /**
+   * The gauges of a node in a group on one database: whether it leads, its
+   * lease epoch, the log position it applied and how far it is behind,
+   * read when scraped.
+   */
+  nodeStatus(read: () => { readonly leader: boolean; readonly epoch: number; readonly position: number; readonly lagBatches: number }): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, value: (s: ReturnType<typeof read>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value(read()));
+        },
+      });
+    };
+    gauge('vmapd_node_leader', '1 while this node holds the lease and commits writes, 0 on a standby', (s) => (s.leader ? 1 : 0));
+    gauge('vmapd_node_epoch', 'The lease epoch this node leads at, or the last one it saw', (s) => s.epoch);
+    gauge('vmapd_log_position', 'The change-log position applied here (the published generation)', (s) => s.position);
+    gauge('vmapd_log_lag_batches', 'Committed batches not yet applied here', (s) => s.lagBatches);
+  }
+
   /** Counts one HTTP reader thread restarted after it died. */
   threadRestarted(): void {
     this.threadRestarts.inc();

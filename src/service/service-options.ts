@@ -38,4 +38,6 @@ export interface ServiceOptions {
   readonly store?: Store;
   /** The areas the store recovered, ascending by start; default: none. */
   readonly areas?: readonly VmapArea[];
+  /** The generation of the recovered state (the change-log position on PostgreSQL); default 0. */
+  readonly generation?: number;
 }

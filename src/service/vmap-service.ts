@@ -3,7 +3,7 @@ import { GroupCommit, type Outcome } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
 import { ANONYMOUS, type Identity } from '../auth/tokens.js';
-import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
+import { InvalidArgument, messageOf, NoSuchArea } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE } from '../vmap/page.js';
@@ -25,6 +25,9 @@ import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './sn
 import { areasOf, findArea } from './snapshot-reads.js';
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
+import type { WriteForwarder } from './write-forwarder.js';
+import { routeWrite } from './write-route.js';
+import { replayChanges, ReplayOutOfStep } from './change-replay.js';
 import type { WriteOp, WriteResult } from './write-op.js';
 
 /** Told of each published snapshot and the committed changes that made it. */
@@ -67,6 +70,10 @@ export class VmapService {
   private readonly publishListeners = new Set<PublishListener>();
   /** notReadyReason as the listeners last heard it. */
   private lastReadyReason: string | null = null;
+  /** Set while this node does not lead: its writes go there instead of the store. */
+  private forwarder: WriteForwarder | null = null;
+  /** What this node is in a group of nodes (role, epoch, log position, lag), for /readyz; null alone. */
+  private roleOf: (() => string) | null = null;
 
   /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
@@ -84,7 +91,7 @@ export class VmapService {
     this.owners = new OwnerIndex(this.space.areas());
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
-    this.published = new Published(takeSnapshot(this.space, 0));
+    this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));
     this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), WRITE_REFUSALS, { maxPending: options.maxPendingWrites });
   }
 
@@ -119,7 +126,11 @@ export class VmapService {
    */
   async alloc(input: AllocInput, ctx: CallContext = {}): Promise<AreaView> {
     const req = toAllocRequest(this.geometry, input, '');
-    return areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea);
+    return this.routed(
+      ctx,
+      (f) => f.alloc(input, ctx),
+      async () => areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea),
+    );
   }
 
   /**
@@ -129,8 +140,14 @@ export class VmapService {
   async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly AreaView[]> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => toAllocRequest(this.geometry, input, `requests[${i}].`));
-    const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
-    return made.map((va) => areaView(this.geometry, va));
+    return this.routed(
+      ctx,
+      (f) => f.allocBatch(inputs, ctx),
+      async () => {
+        const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
+        return made.map((va) => areaView(this.geometry, va));
+      },
+    );
   }
 
   /**
@@ -144,14 +161,26 @@ export class VmapService {
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
     const who = ctx.identity ?? ANONYMOUS;
     const owner = who.role === 'admin' ? null : who.owner;
-    const { area, purged } = (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
-    return { freedBytes: area.pages * PAGE_SIZE, purged: purged !== null };
+    return this.routed(
+      ctx,
+      (f) => f.free(addr, ctx),
+      async () => {
+        const { area, purged } = (await this.submit({ kind: 'free', start, owner, deadline: ctx.deadline })) as FreeResult;
+        return { freedBytes: area.pages * PAGE_SIZE, purged: purged !== null };
+      },
+    );
   }
 
   /** Returns every lazily freed area to free space. */
   async purge(ctx: CallContext = {}): Promise<PurgeView> {
-    const r = (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
-    return { areas: r.areas, bytes: r.pages * PAGE_SIZE };
+    return this.routed(
+      ctx,
+      (f) => f.purge(ctx),
+      async () => {
+        const r = (await this.submit({ kind: 'purge', deadline: ctx.deadline })) as PurgeResult;
+        return { areas: r.areas, bytes: r.pages * PAGE_SIZE };
+      },
+    );
   }
 
   /**
@@ -210,12 +239,71 @@ export class VmapService {
     return () => this.publishListeners.delete(listener);
   }
 
+  /** Whether this node commits its writes itself (no forwarder): the leader, or a vmapd on its own. */
+  get leading(): boolean {
+    return this.forwarder === null;
+  }
+
+  /** This node's role in a group of nodes as one line (`role leader epoch 3 position 120 lag 0 …`), or null for a vmapd on its own. */
+  get roleLine(): string | null {
+    return this.roleOf?.() ?? null;
+  }
+
+  /**
+   * Says where `roleLine` comes from; the readiness listeners are told
+   * again (role, epoch and leading with it) each time `roleChanged` is called.
+   */
+  describeRole(describe: (() => string) | null): void {
+    this.roleOf = describe;
+    this.roleChanged();
+  }
+
+  /** The role changed (a takeover, a step down): readiness listeners hear it even when notReadyReason did not change. */
+  roleChanged(): void {
+    this.lastReadyReason = this.notReadyReason;
+    for (const listener of this.readyListeners) listener(this.lastReadyReason);
+  }
+
+  /**
+   * Sends every write to `forwarder` from now on (this node is a standby),
+   * or, with null, commits them here again (this node leads). What the store
+   * failed with before no longer says anything about writes: forgotten.
+   */
+  forwardWrites(forwarder: WriteForwarder | null): void {
+    this.forwarder = forwarder;
+    this.health.committed();
+    this.roleChanged();
+  }
+
+  /**
+   * A standby's write path: applies the batch another node committed at log
+   * `position` (the next one: the generation tracks the log position) and
+   * publishes it, under the writer mutex, exactly as a batch of its own.
+   * A position already held is skipped.
+   *
+   * @throws ReplayOutOfStep on a gap or a change that does not fit (the node must reload)
+   */
+  applyCommitted(position: number, changes: readonly Change[]): Promise<void> {
+    return this.mutex.run(() => {
+      const generation = this.snapshot().generation;
+      if (position <= generation) return;
+      if (position !== generation + 1) throw new ReplayOutOfStep(`change log position ${position} after generation ${generation}: a batch is missing`);
+      replayChanges(this.space, this.owners, changes);
+      this.publish(position, changes);
+    });
+  }
+
   /** Refuses new writes and waits until every accepted write has been answered. */
   async close(): Promise<void> {
     const drained = this.writes.close();
     this.readinessChanged();
     await drained;
     await this.store.close();
+  }
+
+  /** A write, committed here or forwarded to the leader (see routeWrite). */
+  private routed<T>(ctx: CallContext, forward: (f: WriteForwarder) => Promise<T>, local: () => Promise<T>): Promise<T> {
+    return routeWrite(() => this.forwarder, ctx, forward, local, () => this.writes.isClosed);
   }
 
   /** Queues `op` for its batch; writes are counted by the edges, which also see what never gets here. */
@@ -245,7 +333,9 @@ export class VmapService {
     } catch (error) {
       batch.undo();
       this.logger.error({ err: error }, 'write batch not committed; undone');
-      const answer = this.health.failed(error);
+      // A node that stood down meanwhile (the commit found the lease taken)
+      // forwards its writes now: that failure says nothing of its store.
+      const answer = this.forwarder === null ? this.health.failed(error) : new Unavailable(`write not applied: ${messageOf(error)}`);
       this.readinessChanged();
       throw answer;
     } finally {
@@ -254,10 +344,15 @@ export class VmapService {
     this.health.committed();
     this.readinessChanged();
     this.metrics?.batch(ops.length);
-    const snapshot = takeSnapshot(this.space, this.snapshot().generation + 1);
-    this.published.publish(snapshot);
-    for (const listener of this.publishListeners) listener(snapshot, batch.changes);
+    this.publish(this.snapshot().generation + 1, batch.changes);
     return batch.outcomes;
+  }
+
+  /** Publishes the space as it is now as `generation`, made by `changes`, and tells the listeners. */
+  private publish(generation: number, changes: readonly Change[]): void {
+    const snapshot = takeSnapshot(this.space, generation);
+    this.published.publish(snapshot);
+    for (const listener of this.publishListeners) listener(snapshot, changes);
   }
 
   /** Tells the listeners if notReadyReason changed since they last heard. */

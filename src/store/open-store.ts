@@ -13,6 +13,8 @@ export interface StoreConfig {
   readonly store: string;
   readonly dataDir: string;
   readonly postgresUrl?: string;
+  /** The lease of the postgres store's leadership (ms). */
+  readonly leaseMs?: number;
 }
 
 /**
@@ -28,7 +30,9 @@ export async function openStore(config: StoreConfig, geometry: SpaceGeometry, lo
       if (config.postgresUrl === undefined || config.postgresUrl === '') {
         throw new StoreOpenError('--store postgres needs --postgres-url <url> (or VMAPD_POSTGRES_URL), e.g. postgres://vmapd@db.example:5432/vmapd');
       }
-      return PostgresStore.open(config.postgresUrl, geometry, logger);
+      // A commit's transaction holds the lease row against a takeover: a
+      // leader paused in the middle of one must not hold it past its lease.
+      return PostgresStore.open(config.postgresUrl, geometry, logger, config.leaseMs === undefined ? {} : { timeouts: { idleInTransactionMs: Math.max(100, Math.floor(config.leaseMs / 2)) } });
     case 'memory':
       return { store: new MemoryStore(), areas: [] };
     default:

@@ -11,6 +11,7 @@
  */
 import type pg from 'pg';
 import { OutOfStep } from './errors.js';
+import { checkEpoch } from './postgres-lease.js';
 import { CHANGES_CHANNEL, WRITE_LOCK } from './postgres-schema.js';
 import type { Change } from './store.js';
 
@@ -21,6 +22,8 @@ export interface Batch {
   /** Who commits it (the store instance). */
   readonly writer: string;
   readonly changes: readonly Change[];
+  /** The lease epoch this node leads at, checked in the transaction (postgres-lease.ts); none for a store used without leadership. */
+  readonly epoch?: number;
 }
 
 /** How far a commit got: once COMMIT is sent, a lost answer leaves its outcome unknown. */
@@ -110,6 +113,9 @@ export async function commitBatch(client: pg.ClientBase, batch: Batch, progress:
   // The write lock first: a second writer waits here, and whoever must learn
   // the outcome of a lost answer can wait for this transaction to end.
   await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
+  // Fencing: a leader that lost the lease while it was paused or cut off
+  // stops here, before it changes anything.
+  if (batch.epoch !== undefined) await checkEpoch(client, batch.epoch);
   // The log row before the areas: a second writer at the same position fails
   // here (the primary key) before it changes anything.
   await client.query({

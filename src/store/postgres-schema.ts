@@ -54,6 +54,19 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        committed_at timestamptz NOT NULL DEFAULT now()
      )`,
   ],
+  [
+    // Leadership (postgres-lease.ts): one row, whoever holds it and until
+    // when, by the database's clock. `epoch` grows by one with every
+    // takeover and is what each commit checks (the fencing token).
+    `CREATE TABLE vmapd_lease (
+       id         int PRIMARY KEY CHECK (id = 1),
+       holder     text NOT NULL,                 -- the node that holds it ('' for none yet)
+       epoch      int8 NOT NULL CHECK (epoch >= 0),
+       expires_at timestamptz NOT NULL,
+       advertise  text NOT NULL                  -- where the holder's gRPC is reached
+     )`,
+    "INSERT INTO vmapd_lease (id, holder, epoch, expires_at, advertise) VALUES (1, '', 0, 'epoch', '')",
+  ],
 ];
 
 /** The version this vmapd reads and writes. */

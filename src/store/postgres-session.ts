@@ -16,6 +16,13 @@ export interface PostgresTimeouts {
   readonly commitMs: number;
   /** How long a commit whose answer was lost keeps asking PostgreSQL whether it committed. */
   readonly doubtMs: number;
+  /**
+   * How long the server lets a commit's transaction sit without a statement
+   * before ending it. A leader paused mid-transaction holds the lease row
+   * (postgres-lease.ts) that a takeover must lock, so with leadership this is
+   * well under the lease. Default: commitMs.
+   */
+  readonly idleInTransactionMs?: number;
 }
 
 export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, commitMs: 10_000, doubtMs: 5000 };
@@ -60,7 +67,7 @@ export class PostgresSession {
       // went quiet, about when vmapd gives up waiting: nothing of a commit
       // vmapd abandoned keeps holding locks for long.
       statement_timeout: this.timeouts.commitMs,
-      idle_in_transaction_session_timeout: this.timeouts.commitMs,
+      idle_in_transaction_session_timeout: this.timeouts.idleInTransactionMs ?? this.timeouts.commitMs,
     });
     // A connection that dies while idle (PostgreSQL restarted) says so here,
     // not as an uncaught 'error' event; the next acquire makes a new one.

@@ -4,6 +4,7 @@ import type { SpaceGeometry } from '../vmap/geometry.js';
 import { StoreFailure } from './errors.js';
 import { commitBatch, loggedWriter, type Batch, type CommitProgress } from './postgres-commit.js';
 import { commitFailure, CommitTimeout, connectionLost, reasonOf } from './postgres-failure.js';
+import { Deposed } from './postgres-lease.js';
 import { readState } from './postgres-recovery.js';
 import { migrate } from './postgres-schema.js';
 import { DEFAULT_TIMEOUTS, describeTarget, PostgresSession, type Lease, type PostgresTimeouts } from './postgres-session.js';
@@ -14,6 +15,12 @@ import type { Change, Recovered, Store } from './store.js';
 export interface PostgresStoreOptions {
   readonly timeouts?: Partial<PostgresTimeouts>;
 }
+
+/**
+ * Whose commits this store makes: `solo` without leadership (a store used on
+ * its own), `leader` at a lease epoch every commit checks, `standby`: none.
+ */
+type Role = { readonly kind: 'solo' } | { readonly kind: 'leader'; readonly epoch: number } | { readonly kind: 'standby' };
 
 /** What the change log says of a batch whose answer was lost. */
 type LoggedOutcome = 'committed' | 'absent' | 'another writer' | 'unknown';
@@ -44,6 +51,9 @@ export class PostgresStore implements Store {
   /** The log position of a batch whose answer was lost and whose outcome is still unknown. */
   private doubt: number | null = null;
   private closing: Promise<void> | undefined;
+  private role: Role = { kind: 'solo' };
+  /** Told when a commit finds the lease taken by another node. */
+  private deposedListener: ((deposed: Deposed) => void) | undefined;
 
   private constructor(
     private readonly session: PostgresSession,
@@ -55,9 +65,47 @@ export class PostgresStore implements Store {
     private readonly logger: Logger,
   ) {}
 
-  /** The log position of the last batch this store committed (or found at open). */
+  /** The log position of the last batch this store committed (or found at open, or followed). */
   get position(): number {
     return this.logPosition;
+  }
+
+  /** Names this store's commits in the change log's `writer` column. */
+  get writerId(): string {
+    return this.writer;
+  }
+
+  /** Whether writes are off for good (memory and database disagree): only a restart helps. */
+  get broken(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Commits nothing from now on (a standby); the service forwards its writes to the leader. */
+  standBy(): void {
+    this.role = { kind: 'standby' };
+  }
+
+  /**
+   * A standby applied the log up to `position` (postgres-follower.ts): the
+   * next commit, once this node leads, goes after it.
+   */
+  followed(position: number): void {
+    if (this.role.kind === 'leader') throw new Error('a leader does not follow the log');
+    this.logPosition = position;
+  }
+
+  /** Commits from now on at lease `epoch`, after log `position` (the log's end, caught up to). */
+  lead(epoch: number, position: number): void {
+    this.logPosition = position;
+    // Caught up to the log's end: memory holds what the log holds, a batch
+    // whose answer was lost included if it did commit.
+    this.doubt = null;
+    this.role = { kind: 'leader', epoch };
+  }
+
+  /** Calls `listener` when a commit finds that another node took the lease (the store is a standby then). */
+  onDeposed(listener: (deposed: Deposed) => void): void {
+    this.deposedListener = listener;
   }
 
   /**
@@ -66,7 +114,7 @@ export class PostgresStore implements Store {
    *
    * @throws StoreOpenError naming the database and the cause: unreachable, a newer schema, another geometry
    */
-  static async open(url: string, geometry: SpaceGeometry, logger: Logger, options: PostgresStoreOptions = {}): Promise<Recovered> {
+  static async open(url: string, geometry: SpaceGeometry, logger: Logger, options: PostgresStoreOptions = {}): Promise<Recovered & { store: PostgresStore; position: number }> {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     let where: string;
     try {
@@ -89,7 +137,7 @@ export class PostgresStore implements Store {
       await migrate(lease.client, geometry, where);
       const state = await readState(lease.client, where);
       logger.info({ postgres: where, areas: state.areas.length, position: state.position, ms: Math.round(performance.now() - started) }, 'store recovered');
-      return { store: new PostgresStore(session, where, state.position, timeouts, logger), areas: state.areas };
+      return { store: new PostgresStore(session, where, state.position, timeouts, logger), areas: state.areas, position: state.position };
     } catch (err) {
       await session.end();
       if (err instanceof StoreOpenError) throw err;
@@ -116,8 +164,10 @@ export class PostgresStore implements Store {
 
   private async commitInTurn(changes: readonly Change[]): Promise<void> {
     if (this.failure !== null) throw this.failure;
+    const role = this.role;
+    if (role.kind === 'standby') throw new StoreFailure('this node is a standby and commits nothing; the write was not applied', false);
     if (this.doubt !== null) await this.settleDoubt(this.doubt);
-    const batch: Batch = { position: this.logPosition + 1, writer: this.writer, changes };
+    const batch: Batch = { position: this.logPosition + 1, writer: this.writer, changes, ...(role.kind === 'leader' ? { epoch: role.epoch } : {}) };
     for (let attempt = 1; ; attempt++) {
       let lease: Lease;
       try {
@@ -133,6 +183,7 @@ export class PostgresStore implements Store {
       } catch (err) {
         this.session.discard(lease.client);
         if (progress.commitSent) return await this.afterLostAnswer(batch, err);
+        if (err instanceof Deposed) throw this.deposed(err);
         // A connection that sat idle may have died unnoticed (PostgreSQL
         // restarted since): nothing was committed, so once more on a new one.
         if (!lease.fresh && attempt === 1 && connectionLost(err)) continue;
@@ -154,7 +205,7 @@ export class PostgresStore implements Store {
       case 'absent':
         throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable (${reason}); the batch did not commit`, false));
       case 'another writer':
-        throw this.failed(this.takenByAnother());
+        throw this.failed(this.anotherWriter());
       case 'unknown':
         this.doubt = batch.position;
         throw this.failed(
@@ -183,7 +234,7 @@ export class PostgresStore implements Store {
           ),
         );
       case 'another writer':
-        throw this.failed(this.takenByAnother());
+        throw this.failed(this.anotherWriter());
       case 'unknown':
         throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable; whether an earlier batch committed is still not known`, false));
     }
@@ -206,6 +257,28 @@ export class PostgresStore implements Store {
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
       }
     }
+  }
+
+  /** Another node took the lease: this one is a standby from now on. */
+  private deposed(err: Deposed): StoreFailure {
+    if (this.role.kind === 'leader' && this.role.epoch === err.epoch) {
+      this.role = { kind: 'standby' };
+      this.logger.warn({ epoch: err.epoch, current: err.current }, 'a commit found the lease taken by another node: standing down');
+      this.deposedListener?.(err);
+    }
+    return new StoreFailure(`this node is no longer the leader (${err.message}); the write was not applied`, false);
+  }
+
+  /**
+   * Another writer holds the position of a batch whose answer was lost: so
+   * that batch did not commit. A leader learns it lost the lease (whoever
+   * wrote there held a newer epoch: a leader paused mid-commit, whose
+   * transaction the server ended, meets this) and stands by; without
+   * leadership, two writers share the database: writes stop.
+   */
+  private anotherWriter(): StoreFailure {
+    if (this.role.kind === 'leader') return this.deposed(new Deposed(this.role.epoch, undefined));
+    return this.takenByAnother();
   }
 
   private takenByAnother(): StoreFailure {

@@ -32,6 +32,12 @@ export interface Recovered {
   readonly store: Store;
   /** Busy and lazy areas, ascending by start. */
   readonly areas: readonly VmapArea[];
+  /**
+   * The change-log position the areas are the state after (the PostgreSQL
+   * store's); the service numbers its snapshots from it, so that every node
+   * on one database gives a state the same generation. 0 when absent.
+   */
+  readonly position?: number;
 }
 
 /** The store of `--store memory`: nothing survives the process. */

@@ -17,9 +17,10 @@ import type { EncodedChanges } from './change-codec.js';
 
 /** What a reader thread asks the writer to do, and what each answers. */
 export interface WriterCalls {
-  alloc: { args: { input: AllocInput; identity: Identity }; result: AreaView };
-  free: { args: { addr: bigint; identity: Identity }; result: FreeView };
-  purge: { args: { identity: Identity }; result: PurgeView };
+  // `authorization` as the client sent it: a standby forwards the write to the leader, which identifies the caller itself.
+  alloc: { args: { input: AllocInput; identity: Identity; authorization?: string }; result: AreaView };
+  free: { args: { addr: bigint; identity: Identity; authorization?: string }; result: FreeView };
+  purge: { args: { identity: Identity; authorization?: string }; result: PurgeView };
   /** `locked-walk`: the writer takes its mutex and walks the live list. */
   lockedMeminfo: { args: Record<string, never>; result: MeminfoRead };
   /** One HTTP write counted against `key` in the writer's one rate-limit table. */

@@ -71,8 +71,9 @@ export class PublishedMeminfo {
   }
 }
 
-function readinessInput(reason: string | null) {
-  const text = reason === null ? '' : Buffer.from(reason).subarray(0, REASON_CAPACITY).toString();
+/** The text: why not ready, or, when ready, what the node is (its role line; '' alone). */
+function readinessInput(reason: string | null, role: string | null = null) {
+  const text = Buffer.from(reason ?? role ?? '').subarray(0, REASON_CAPACITY).toString();
   return { generation: 0, publishedAt: 0, counters: [reason === null ? 1 : 0], text, json: '' };
 }
 
@@ -81,14 +82,15 @@ export class ReadinessPublisher {
   readonly buffer: SharedArrayBuffer;
   private readonly writer: SeqlockWriter;
 
-  constructor(reason: string | null) {
-    const lock = createSeqlock({ counterCount: 1, textCapacity: REASON_CAPACITY, jsonCapacity: 0, initial: readinessInput(reason) });
+  constructor(reason: string | null, role: string | null = null) {
+    const lock = createSeqlock({ counterCount: 1, textCapacity: REASON_CAPACITY, jsonCapacity: 0, initial: readinessInput(reason, role) });
     this.buffer = lock.buffer;
     this.writer = lock.writer;
   }
 
-  publish(reason: string | null): void {
-    this.writer.publish(readinessInput(reason));
+  /** Publishes why writes would fail now (null: ready) and, when ready, this node's role line. */
+  publish(reason: string | null, role: string | null = null): void {
+    this.writer.publish(readinessInput(reason, role));
   }
 }
 
@@ -104,5 +106,13 @@ export class PublishedReadiness {
   reason(): string | null {
     const record = this.reader.read();
     return record.counters[0] === 1 ? null : record.text.toString('utf8');
+  }
+
+  /** While ready: the node's role line (null for a vmapd on its own, or while not ready). */
+  role(): string | null {
+    const record = this.reader.read();
+    if (record.counters[0] !== 1) return null;
+    const text = record.text.toString('utf8');
+    return text === '' ? null : text;
   }
 }

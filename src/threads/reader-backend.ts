@@ -134,19 +134,23 @@ export class ReaderBackend implements HttpBackend {
   }
 
   alloc(input: AllocInput, ctx: CallContext): Promise<AreaView> {
-    return this.writer.call('alloc', { input, identity: ctx.identity ?? ANONYMOUS });
+    return this.writer.call('alloc', { input, identity: ctx.identity ?? ANONYMOUS, ...authorizationOf(ctx) });
   }
 
   free(addr: bigint, ctx: CallContext): Promise<FreeView> {
-    return this.writer.call('free', { addr, identity: ctx.identity ?? ANONYMOUS });
+    return this.writer.call('free', { addr, identity: ctx.identity ?? ANONYMOUS, ...authorizationOf(ctx) });
   }
 
   purge(ctx: CallContext): Promise<PurgeView> {
-    return this.writer.call('purge', { identity: ctx.identity ?? ANONYMOUS });
+    return this.writer.call('purge', { identity: ctx.identity ?? ANONYMOUS, ...authorizationOf(ctx) });
   }
 
   notReadyReason(): string | null {
     return this.readiness.reason();
+  }
+
+  roleLine(): string | null {
+    return this.readiness.role();
   }
 
   metrics(): Promise<{ contentType: string; body: string }> {
@@ -157,4 +161,9 @@ export class ReaderBackend implements HttpBackend {
   private current(): AreaReplica {
     return this.feed.catchUp(this.meminfo.generation);
   }
+}
+
+/** The client's `authorization`, when it sent one, for the writer to forward with a write (plain data: no undefined field to clone). */
+function authorizationOf(ctx: CallContext): { authorization?: string } {
+  return ctx.authorization === undefined ? {} : { authorization: ctx.authorization };
 }

@@ -87,7 +87,7 @@ export class ReaderPool {
     options.metrics.callsWaiting(() => this.callsWaiting);
     const s = service.snapshot();
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
-    this.readiness = new ReadinessPublisher(service.notReadyReason);
+    this.readiness = new ReadinessPublisher(service.notReadyReason, service.roleLine);
     this.endpoint = new WriterEndpoint({ service, rateLimits: new RateLimitTable(), metrics: () => this.collectMetrics(), logger: options.logger });
     // Changes first, then the seqlock: a reader that sees a generation finds its changes queued.
     this.unsubscribe.push(
@@ -100,9 +100,11 @@ export class ReaderPool {
           for (const slot of this.slots) slot.changes.postMessage(message);
         }
         this.meminfo.publish(snapshot, snapshot.publishedAt);
+        // The role line carries the log position: it moves with every batch.
+        if (service.roleLine !== null) this.readiness.publish(service.notReadyReason, service.roleLine);
         for (const slot of this.slots) this.post(slot, { type: 'changesQueued' });
       }),
-      service.onReadyChange((reason) => this.readiness.publish(reason)),
+      service.onReadyChange((reason) => this.readiness.publish(reason, service.roleLine)),
     );
   }
 

@@ -46,11 +46,11 @@ export class WriterEndpoint {
     const { service } = this.parts;
     switch (call.name) {
       case 'alloc':
-        return service.alloc(call.args.input, { identity: call.args.identity });
+        return service.alloc(call.args.input, { identity: call.args.identity, authorization: call.args.authorization });
       case 'free':
-        return service.free(call.args.addr, { identity: call.args.identity });
+        return service.free(call.args.addr, { identity: call.args.identity, authorization: call.args.authorization });
       case 'purge':
-        return service.purge({ identity: call.args.identity });
+        return service.purge({ identity: call.args.identity, authorization: call.args.authorization });
       case 'lockedMeminfo':
         return service.lockedMeminfo();
       case 'rateLimit':

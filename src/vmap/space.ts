@@ -80,9 +80,12 @@ export class VmapSpace {
    * the next purge, which happens at once if the lazy pages now exceed
    * `lazyMaxPages`.
    *
+   * `autoPurge` false leaves the purge out whatever the lazy pages (a
+   * standby replaying the leader's changes: the purge is a change of its own).
+   *
    * @throws NoSuchArea unless a busy, not yet freed area starts exactly there
    */
-  free(start: number): FreeResult {
+  free(start: number, autoPurge = true): FreeResult {
     const s = this.s;
     // The B+ tree throws on a NaN key; NaN names no area.
     const va = Number.isNaN(start) ? undefined : take(s.busy, start);
@@ -96,7 +99,7 @@ export class VmapSpace {
     s.nrBusy--;
     this.mutations++;
     this.journal?.push({ op: 'free', area: va });
-    const purged = s.lazyPages > this.lazyMaxPages ? this.purge() : null;
+    const purged = autoPurge && s.lazyPages > this.lazyMaxPages ? this.purge() : null;
     return { area: lazyVa, purged };
   }
 
@@ -115,6 +118,21 @@ export class VmapSpace {
     this.mutations++;
     this.journal?.push({ op: 'release', area: va });
     return va;
+  }
+
+  /**
+   * Reserves exactly `va`'s range for it as a busy area: an alloc another
+   * node placed, replayed by a standby that follows its change log.
+   *
+   * @throws Error when any page of it is not free (the replay is out of step)
+   */
+  place(va: VmapArea): VmapArea {
+    const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, false, va.requestId);
+    this.s.freeIndex.reserve(area.start, area.pages);
+    addBusy(this.s, area);
+    this.mutations++;
+    this.journal?.push({ op: 'alloc', area });
+    return area;
   }
 
   /** Returns every lazily freed area to free space (purge_vmap_area_lazy). */

@@ -17,6 +17,24 @@ describe('vmapd process', () => {
       assert.ok(help.includes(opt), `--help mentions ${opt}`);
     }
     assert.ok(help.includes('VMAPD_GRPC_PORT'), 'options also come from env vars');
+    for (const opt of ['--advertise', 'VMAPD_ADVERTISE', '--lease-ms', 'VMAPD_LEASE_MS']) assert.ok(help.includes(opt), `--help mentions ${opt}`);
+  });
+
+  it('refuses a bad --lease-ms or --advertise, naming it', async () => {
+    const refused = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(process.execPath, [cliPath('vmapd'), ...args], { timeout: 10000 }, (err, _stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr })),
+      );
+    for (const ms of ['100', '1.5', 'x', '600001']) {
+      const r = await refused(['--lease-ms', ms]);
+      assert.notEqual(r.code, 0, `--lease-ms ${ms}`);
+      assert.match(r.stderr, /--lease-ms.*must be a whole number of ms from 200 to 600000/);
+    }
+    for (const addr of ['nohost', 'h:0', ':50051', 'h:65536']) {
+      const r = await refused(['--advertise', addr]);
+      assert.notEqual(r.code, 0, `--advertise ${addr}`);
+      assert.match(r.stderr, /--advertise.*must be host:port/);
+    }
   });
 
   it('refuses a bad option with a clear message', async () => {

@@ -65,7 +65,7 @@ describe('errors as plain data', () => {
       for (const other of others) assert.deepEqual(other, original, err.code);
       assert.equal(original.code, GRPC_STATUS[err.code]);
     }
-    assert.deepEqual((grpcView(ERRORS[0]!) as { metadata: Record<string, unknown> }).metadata, { 'vmap-field': 'requests[3].align' });
+    assert.deepEqual((grpcView(ERRORS[0]!) as { metadata: Record<string, unknown> }).metadata, { 'vmap-error': 'VMAP_ERR_INVALID_ARGUMENT', 'vmap-field': 'requests[3].align' });
   });
 
   it('give the same HTTP status, headers and body in every form', async () => {

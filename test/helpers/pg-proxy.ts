@@ -48,6 +48,11 @@ export class PostgresProxy {
     return new Promise((resolve) => (this.fault = { mode, fired: resolve }));
   }
 
+  /** Cuts every connection open now, both sides (the network between a client and PostgreSQL gone). */
+  cutAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   /** While on, new connections are cut at once (PostgreSQL unreachable). */
   refuseConnections(on: boolean): void {
     this.refusing = on;

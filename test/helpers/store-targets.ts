@@ -4,6 +4,7 @@
  * throwaway PostgreSQL cluster), the vmapd arguments that use it, and what a
  * test needs to change it behind vmapd's back.
  */
+import { SCHEMA_VERSION } from '../../src/store/postgres-schema.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ function postgresTarget(): StoreTarget {
   return {
     name: 'postgres',
     skip: postgresSkip,
-    newerSchema: /the database's schema is version 99, newer than the 1 this vmapd knows; run a newer vmapd against it/,
+    newerSchema: new RegExp(`the database's schema is version 99, newer than the ${SCHEMA_VERSION} this vmapd knows; run a newer vmapd against it`),
     async setUp() {
       cluster = await TestPostgres.start();
     },
