@@ -110,6 +110,8 @@ export interface ChildServer {
   readonly logs: Record<string, unknown>[];
   /** Resolves with the exit code when the process has exited. */
   readonly exited: Promise<number | null>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   /** The reader of its stdout (close it and pause stdout to stop reading the log). */
   readonly lines: Interface;
 }
@@ -172,17 +174,25 @@ export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}
       }
     });
   });
-  return { child, grpcPort: ports.grpc, httpPort: ports.http, logs, exited, lines };
+  return { child, grpcPort: ports.grpc, httpPort: ports.http, logs, exited, lines, stderr: () => stderr };
 }
 
-/** Stops a child server by its pid: SIGTERM, then SIGKILL if it lingers past `graceMs`. */
-export async function stopChild(server: ChildServer, graceMs = 10000): Promise<number | null> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return server.child.exitCode;
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), graceMs);
-  const code = await server.exited;
-  clearTimeout(timer);
-  return code;
+/**
+ * Stops a child server by its pid: SIGTERM, then SIGKILL if it lingers past
+ * `graceMs`. Resolves with its exit code; if a signal ended it instead,
+ * with a text naming the signal, the last log lines and its stderr, so that
+ * an assertion on the code shows what happened.
+ */
+export async function stopChild(server: ChildServer, graceMs = 10000): Promise<number | string> {
+  if (server.child.exitCode === null && server.child.signalCode === null) {
+    server.child.kill('SIGTERM');
+    const timer = setTimeout(() => server.child.kill('SIGKILL'), graceMs);
+    await server.exited;
+    clearTimeout(timer);
+  }
+  const { exitCode, signalCode } = server.child;
+  if (exitCode !== null) return exitCode;
+  return `ended by ${signalCode}; last log lines ${JSON.stringify(server.logs.slice(-5))}; stderr ${JSON.stringify(server.stderr().slice(-2000))}`;
 }
 
 /**
