@@ -66,7 +66,8 @@ interface Lag {
  * (at most `maxSamples` rounds): commits behind is the leader's generation
  * less the standby's read just after it; ms behind, for each generation the
  * leader was seen at, the time from that sighting to the standby's first
- * sighting of it or a later one (so it is rounded up to the polling period).
+ * sighting of it or a later one (both sightings are late by up to a polling
+ * period, so it is exact only to within one).
  */
 async function pollLag(leader: ServerProcess, standby: ServerProcess, until: Promise<unknown>, pollMs: number, maxSamples: number): Promise<Lag> {
   let done = false;
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
       console.log(`postgres / sqlite: ${(ratio * 100).toFixed(0)}%\n`);
       console.log(`standby lag under that load (${lag.samples} samples every ${o.pollMs} ms):`);
       console.log(`  commits behind  p50 ${fmt(lag.commitsP50)}  p99 ${fmt(lag.commitsP99)}  max ${fmt(lag.commitsMax)}`);
-      console.log(`  ms behind       p50 ${fmt(lag.msP50, 1)}  p99 ${fmt(lag.msP99, 1)}  max ${fmt(lag.msMax, 1)}  (rounded up to the polling period)\n`);
+      console.log(`  ms behind       p50 ${fmt(lag.msP50, 1)}  p99 ${fmt(lag.msP99, 1)}  max ${fmt(lag.msMax, 1)}  (to within the polling period)\n`);
 
       const one = await flood(leader);
       const [a, b] = await Promise.all([flood(leader), flood(standby)]);
