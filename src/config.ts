@@ -40,6 +40,8 @@ export interface VmapdConfig {
   readonly tlsKey?: string;
   /** PEM CA bundle: gRPC clients must present a certificate it signed (mutual TLS). */
   readonly tlsClientCa?: string;
+  /** PEM CA bundle the leader's certificate is checked against when a standby forwards writes; default: tlsCert itself. */
+  readonly tlsPeerCa?: string;
   /** Per-owner limits on busy reserved bytes and areas; 0 = none. */
   readonly quotaBytes: number;
   readonly quotaAreas: number;

@@ -16,6 +16,7 @@ import { StoreOpenError } from './store/store-open-error.js';
 import { messageOf } from './vmap/errors.js';
 import { ReaderPool } from './threads/reader-pool.js';
 import { ClusterNode } from './cluster/cluster-node.js';
+import { forwardCredentials, type NodeTls } from './cluster/forward-credentials.js';
 import { PostgresStore } from './store/postgres-store.js';
 
 /** A running vmapd: the service and both edges. */
@@ -107,6 +108,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
         store,
         logger,
         onFatal,
+        forwardCredentials: forwardCredentials(tls),
       });
       const node = cluster;
       metrics.nodeStatus(() => {
@@ -190,9 +192,10 @@ function readTokens(path: string): string {
 }
 
 /** Reads the PEM files TLS needs, or undefined when TLS is off. */
-function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined {
+function readTls(config: VmapdConfig): NodeTls | undefined {
   if (config.tlsCert === undefined && config.tlsKey === undefined) {
     if (config.tlsClientCa !== undefined) throw new Error('--tls-client-ca needs --tls-cert and --tls-key');
+    if (config.tlsPeerCa !== undefined) throw new Error('--tls-peer-ca needs --tls-cert and --tls-key');
     return undefined;
   }
   if (config.tlsCert === undefined || config.tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together');
@@ -207,6 +210,7 @@ function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: B
     cert: read(config.tlsCert, '--tls-cert'),
     key: read(config.tlsKey, '--tls-key'),
     ...(config.tlsClientCa === undefined ? {} : { clientCa: read(config.tlsClientCa, '--tls-client-ca') }),
+    ...(config.tlsPeerCa === undefined ? {} : { peerCa: read(config.tlsPeerCa, '--tls-peer-ca') }),
   };
   // Bad PEM, a key of another certificate, a CA file without a certificate
   // (which would fail only every client later): say so here, naming the option.
@@ -219,5 +223,6 @@ function readTls(config: VmapdConfig): { cert: Buffer; key: Buffer; clientCa?: B
   };
   check(`--tls-cert ${config.tlsCert}, --tls-key ${config.tlsKey}`, () => createSecureContext({ cert: tls.cert, key: tls.key }));
   if (tls.clientCa !== undefined) check(`--tls-client-ca ${config.tlsClientCa}`, () => new X509Certificate(tls.clientCa!));
+  if (tls.peerCa !== undefined) check(`--tls-peer-ca ${config.tlsPeerCa}`, () => new X509Certificate(tls.peerCa!));
   return tls;
 }

@@ -112,6 +112,7 @@ const program = new Command()
   .addOption(new Option('--tls-cert <file>', 'PEM certificate: both servers speak TLS').env('VMAPD_TLS_CERT'))
   .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('VMAPD_TLS_KEY'))
   .addOption(new Option('--tls-client-ca <file>', 'PEM CA: gRPC clients must present a certificate it signed').env('VMAPD_TLS_CLIENT_CA'))
+  .addOption(new Option('--tls-peer-ca <file>', "PEM CA of the other nodes' certificates, which a standby checks the leader's against when it forwards writes (default: --tls-cert)").env('VMAPD_TLS_PEER_CA'))
   .addOption(new Option('--quota-bytes <bytes>', 'per-owner limit on busy reserved bytes (0 = none; 8k, 2M, 1G)').env('VMAPD_QUOTA_BYTES').default(d.quotaBytes).argParser((v) => safeBytes(v, 'quota-bytes')))
   .addOption(new Option('--quota-areas <n>', 'per-owner limit on busy areas (0 = none)').env('VMAPD_QUOTA_AREAS').default(d.quotaAreas).argParser(wholeNumber))
   .addOption(
@@ -168,6 +169,7 @@ const o = program.opts<{
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
+  tlsPeerCa?: string;
   quotaBytes: number;
   quotaAreas: number;
   maxPendingWrites: number;

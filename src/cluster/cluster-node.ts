@@ -20,6 +20,7 @@ import { reasonOf } from '../store/postgres-failure.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { LeaderForwarder } from './leader-forwarder.js';
 import type pg from 'pg';
+import type * as grpc from '@grpc/grpc-js';
 
 /** What a node is now. */
 export type NodeRole = 'standby' | 'leader' | 'stopped';
@@ -50,6 +51,8 @@ export interface ClusterOptions {
   readonly logger: Logger;
   /** This node cannot go on (its memory and the database disagree): the process must restart and reload. */
   readonly onFatal: (reason: string) => void;
+  /** What a standby forwards writes to the leader with (forward-credentials.ts); default: plaintext. */
+  readonly forwardCredentials?: grpc.ChannelCredentials;
 }
 
 /** `status` as /readyz's second line: `role leader epoch 3 position 120 lag 0 leader 10.0.0.5:50051`. */
@@ -63,7 +66,7 @@ export class ClusterNode {
   private role: NodeRole = 'standby';
   private epoch = 0;
   private notified = 0;
-  private readonly forwarder = new LeaderForwarder();
+  private readonly forwarder: LeaderForwarder;
   private readonly session: FollowerSession;
   private wake: (() => void) | undefined;
   /** Set by a NOTIFY: the loop applies new batches without reading the lease. */
@@ -73,6 +76,7 @@ export class ClusterNode {
 
   constructor(private readonly o: ClusterOptions) {
     this.id = `${o.advertise}/${randomUUID()}`;
+    this.forwarder = new LeaderForwarder(o.forwardCredentials);
     this.session = new FollowerSession(o.url, { connectMs: o.connectMs, commitMs: o.leaseMs }, o.logger, (position) => {
       this.notified = Math.max(this.notified, position);
       if (this.role !== 'standby') return;

@@ -222,6 +222,79 @@ describe('docker-compose.yml', () => {
       assert.equal(port, portFlag === '--grpc-port' ? DEFAULT_CONFIG.grpcPort : DEFAULT_CONFIG.httpPort, `${name} targets vmapd's default port`);
     }
   });
+
+  describe('the ha profile', () => {
+    const nodes = ['node1', 'node2'];
+    const flag = (cmd: string[], name: string): string | undefined => {
+      const i = cmd.indexOf(name);
+      return i >= 0 ? cmd[i + 1] : undefined;
+    };
+
+    it('runs PostgreSQL 15 from the official image with a named volume and a pg_isready health check, publishing nothing', () => {
+      const db = services.postgres;
+      assert.ok(db, 'service postgres');
+      assert.deepEqual(db.profiles, ['ha']);
+      assert.match(db.image ?? '', /^postgres:15(-bookworm)?$/);
+      const mounts = (db.volumes ?? []).map((m) => m.split(':'));
+      assert.ok(
+        mounts.some(([name, path]) => path === '/var/lib/postgresql/data' && compose.volumes !== undefined && name! in compose.volumes),
+        'a named volume at the image\'s data directory',
+      );
+      assert.equal(db.healthcheck?.test[0], 'CMD');
+      assert.equal(db.healthcheck?.test[1], 'pg_isready');
+      assert.equal(db.ports, undefined, 'the database is reached on the compose network only');
+    });
+
+    it('runs two vmapd nodes from the runtime stage on the postgres store, each advertising its own service name', () => {
+      const db = services.postgres!;
+      for (const name of nodes) {
+        const s = services[name];
+        assert.ok(s, `service ${name}`);
+        assert.deepEqual(s.profiles, ['ha'], `${name} starts only when asked`);
+        assert.equal(s.build?.target, 'runtime');
+        assert.equal(s.depends_on?.postgres?.condition, 'service_healthy', `${name} waits for the database`);
+        const cmd = s.command ?? [];
+        assert.deepEqual(cmd.slice(0, 2), commandWords(finalStage.instructions.find((i) => i.keyword === 'CMD')!.args), `${name} runs the image's vmapd`);
+        assert.equal(flag(cmd, '--store'), 'postgres');
+        assert.equal(flag(cmd, '--host'), '0.0.0.0');
+        assert.equal(flag(cmd, '--advertise'), `${name}:${DEFAULT_CONFIG.grpcPort}`, 'the others reach it by its service name at its gRPC port');
+        const url = new URL(s.environment?.VMAPD_POSTGRES_URL ?? '');
+        assert.equal(url.protocol, 'postgres:');
+        assert.equal(url.hostname, 'postgres', 'the database service by name');
+        assert.equal(url.port, '5432');
+        assert.equal(decodeURIComponent(url.username), db.environment?.POSTGRES_USER);
+        assert.equal(decodeURIComponent(url.password), db.environment?.POSTGRES_PASSWORD);
+        assert.equal(url.pathname, `/${db.environment?.POSTGRES_DB}`);
+        assert.match((s.healthcheck?.test ?? []).join(' '), new RegExp(`127\\.0\\.0\\.1:${DEFAULT_CONFIG.httpPort}/healthz`));
+      }
+    });
+
+    it('knows every option and variable the nodes are given', async () => {
+      const help = await helpOf(cliPath('vmapd'));
+      for (const name of nodes) {
+        const s = services[name]!;
+        for (const f of (s.command ?? []).filter((w) => w.startsWith('--'))) assert.ok(help.includes(f), `vmapd --help knows ${f}`);
+        for (const env of Object.keys(s.environment ?? {})) assert.ok(help.includes(env), `vmapd --help knows ${env}`);
+      }
+    });
+
+    it('publishes each node on 127.0.0.1 at host ports no other service takes', () => {
+      const taken = new Map<string, string>();
+      for (const [name, s] of Object.entries(services)) {
+        for (const p of s.ports ?? []) {
+          const [host, hostPort, container] = p.split(':');
+          assert.equal(host, '127.0.0.1', `${name}: published on loopback only`);
+          assert.ok(!taken.has(hostPort!), `${name}: host port ${hostPort} is free (${taken.get(hostPort!)} has it)`);
+          taken.set(hostPort!, name);
+          if (nodes.includes(name)) assert.ok([DEFAULT_CONFIG.grpcPort, DEFAULT_CONFIG.httpPort].includes(Number(container)), `${name}: ${container} is a vmapd default`);
+        }
+      }
+      for (const name of nodes) {
+        const containers = (services[name]!.ports ?? []).map((p) => Number(p.split(':')[2])).sort();
+        assert.deepEqual(containers, [DEFAULT_CONFIG.grpcPort, DEFAULT_CONFIG.httpPort].sort(), `${name} publishes both its ports`);
+      }
+    });
+  });
 });
 
 describe('the endpoint the health checks call', () => {

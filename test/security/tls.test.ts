@@ -219,6 +219,11 @@ describe('TLS', { skip: NO_OPENSSL }, () => {
       assert.match(await refusal({ tlsClientCa: file('ca.pem') }), /--tls-client-ca needs --tls-cert and --tls-key/);
     });
 
+    it('--tls-peer-ca without a certificate and key, or naming a file without a certificate', async () => {
+      assert.match(await refusal({ tlsPeerCa: file('ca.pem') }), /--tls-peer-ca needs --tls-cert and --tls-key/);
+      assert.match(await refusal({ tlsCert: file('server.pem'), tlsKey: file('server.key'), tlsPeerCa: file('server.ext') }), /--tls-peer-ca .*server\.ext: /);
+    });
+
     it('a certificate file that is not there, a key of another certificate, a client CA file without a certificate: naming the options', async () => {
       assert.match(await refusal({ tlsCert: file('missing.pem'), tlsKey: file('server.key') }), /--tls-cert \S*missing\.pem: ENOENT/);
       assert.match(await refusal({ tlsCert: file('server.pem'), tlsKey: file('client.key') }), /--tls-cert .*server\.pem, --tls-key .*client\.key: .*key values mismatch/);
