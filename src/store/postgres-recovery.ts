@@ -3,6 +3,7 @@
  * ascending, and the change log's position, from one snapshot of the
  * database, so the areas are exactly the state after that position.
  */
+import { stringInterner } from './interner.js';
 import type pg from 'pg';
 import type { VmapArea } from '../vmap/vmap-area.js';
 import { StoreOpenError } from './store-open-error.js';
@@ -33,13 +34,7 @@ export async function readState(client: pg.ClientBase, where: string): Promise<P
     const logged = (await client.query<[string]>({ text: 'SELECT coalesce(max(position), 0)::text FROM vmapd_change_log', rowMode: 'array' })).rows[0]![0];
     const position = safeNumber(logged, 'log position', where);
     // Callers and owners repeat across many areas: keep one copy of each string.
-    const interned = new Map<string, string>();
-    const intern = (s: string): string => {
-      const known = interned.get(s);
-      if (known !== undefined) return known;
-      interned.set(s, s);
-      return s;
-    };
+    const intern = stringInterner();
     const areas: VmapArea[] = [];
     let after = '-1';
     for (;;) {

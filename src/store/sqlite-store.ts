@@ -1,3 +1,4 @@
+import { stringInterner } from './interner.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -47,13 +48,7 @@ function recover(db: Database.Database, geometry: SpaceGeometry, dir: string): V
   }
 
   // Callers and owners repeat across many areas: keep one copy of each string.
-  const interned = new Map<string, string>();
-  const intern = (s: string): string => {
-    const known = interned.get(s);
-    if (known !== undefined) return known;
-    interned.set(s, s);
-    return s;
-  };
+  const intern = stringInterner();
   const areas: VmapArea[] = [];
   const select = db.prepare('SELECT start, pages, guard, lazy, caller, owner, request_id FROM areas ORDER BY start').raw(true);
   for (const row of select.iterate() as Iterable<Row>) {

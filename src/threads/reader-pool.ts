@@ -6,26 +6,25 @@
  * metrics), writes their log lines, and restarts one that dies.
  */
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
 import type { ListingSlots } from '../service/listings.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
-import { CHANGES_PER_MESSAGE, type ChangeMessage, type MetricsJson, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
+import { CHANGES_PER_MESSAGE, type ChangeMessage, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
 import { encodeAreas, encodeChanges } from './change-codec.js';
+import { relayLog } from './log-relay.js';
+import { MetricsAggregation } from './metrics-aggregation.js';
+import { probePort } from './port-probe.js';
 import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
 
 /** A thread that dies sooner than this after its start is restarted only after this long (no crash loop at full speed). */
 const RESTART_BACKOFF_MS = 1000;
-/** How long /metrics waits for a reader thread's counters before it leaves them out. */
-const METRICS_WAIT_MS = 2000;
 
 /** What the pool is started with. */
 export interface ReaderPoolOptions {
@@ -74,8 +73,7 @@ export class ReaderPool {
   private readonly unsubscribe: (() => void)[] = [];
   private closing = false;
   private restartCount = 0;
-  private nextMetricsId = 1;
-  private readonly metricsWaits = new Map<number, (metrics: MetricsJson | undefined) => void>();
+  private readonly metricsAggregation: MetricsAggregation;
   /** The port every thread listens on (known once the first one listens). */
   private boundPort = 0;
   /** Per reader thread: its calls waiting for the writer (written by the threads). */
@@ -88,7 +86,10 @@ export class ReaderPool {
     const s = service.snapshot();
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
     this.readiness = new ReadinessPublisher(service.notReadyReason, service.roleLine);
-    this.endpoint = new WriterEndpoint({ service, rateLimits: new RateLimitTable(), metrics: () => this.collectMetrics(), logger: options.logger });
+    this.metricsAggregation = new MetricsAggregation(options.metrics.registry);
+    // This thread's metrics and every listening reader thread's, summed (the reads of all threads).
+    const listening = () => this.slots.filter((s) => s.listening).map((slot) => ({ post: (m: WriterMessage) => this.post(slot, m) }));
+    this.endpoint = new WriterEndpoint({ service, rateLimits: new RateLimitTable(), metrics: () => this.metricsAggregation.collect(listening()), logger: options.logger });
     // Changes first, then the seqlock: a reader that sees a generation finds its changes queued.
     this.unsubscribe.push(
       service.onPublish((snapshot, changes) => {
@@ -190,7 +191,7 @@ export class ReaderPool {
         slot.changes.close();
       }),
     );
-    for (const settle of this.metricsWaits.values()) settle(undefined);
+    this.metricsAggregation.abandon();
   }
 
   /** Starts reader thread `index` on `port` (a new slot, or the slot's next worker). */
@@ -250,7 +251,7 @@ export class ReaderPool {
             relayLog(o.logger, m.line);
             break;
           case 'metricsOf':
-            this.metricsWaits.get(m.id)?.(m.metrics);
+            this.metricsAggregation.received(m.id, m.metrics);
             break;
           case 'listening':
             started = true;
@@ -305,30 +306,6 @@ export class ReaderPool {
     slot.worker.postMessage(message);
   }
 
-  /** This thread's metrics and every listening reader thread's, summed (the reads of all threads). */
-  private async collectMetrics(): Promise<{ contentType: string; body: string }> {
-    const own = await this.options.metrics.registry.getMetricsAsJSON();
-    const others = await Promise.all(
-      this.slots
-        .filter((s) => s.listening)
-        .map(
-          (slot) =>
-            new Promise<MetricsJson | undefined>((resolve) => {
-              const id = this.nextMetricsId++;
-              const timer = setTimeout(() => settle(undefined), METRICS_WAIT_MS);
-              const settle = (m: MetricsJson | undefined): void => {
-                clearTimeout(timer);
-                this.metricsWaits.delete(id);
-                resolve(m);
-              };
-              this.metricsWaits.set(id, settle);
-              this.post(slot, { type: 'collectMetrics', id });
-            }),
-        ),
-    );
-    const registry = AggregatorRegistry.aggregate([own, ...others.filter((m) => m !== undefined)]);
-    return { contentType: registry.contentType, body: await registry.metrics() };
-  }
 }
 
 /** The areas of an AreaList as a plain array (what the structured clone of a reset carries). */
@@ -336,26 +313,4 @@ function listOf(areas: AreaList): VmapArea[] {
   const out: VmapArea[] = [];
   areas.each((va) => void out.push(va));
   return out;
-}
-
-/** Writes a reader thread's pino line with the writer's logger, at its level, fields kept. */
-function relayLog(logger: Logger, line: string): void {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return;
-  }
-  const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = entry;
-  const label = typeof level === 'number' ? logger.levels.labels[level] : undefined;
-  if (label === undefined || !(label in logger)) return;
-  (logger as unknown as Record<string, (obj: object, msg?: string) => void>)[label]!(fields, typeof msg === 'string' ? msg : undefined);
-}
-
-/** Fails like a listen would if another process holds `host:port`. */
-async function probePort(host: string, port: number): Promise<void> {
-  const server = createServer();
-  server.listen({ host, port, exclusive: true });
-  await once(server, 'listening');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
 }

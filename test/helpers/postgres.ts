@@ -40,7 +40,7 @@ function clusterUser(): { uid: number; gid: number } | undefined {
 }
 
 /** A port no one listens on now: bind port 0, read it, let it go. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -9,8 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -18,7 +16,7 @@ import { StoreFailure } from '../../src/store/errors.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { PostgresProxy } from '../helpers/pg-proxy.js';
-import { postgresSkip, TestPostgres, waitFor } from '../helpers/postgres.js';
+import { freePort, postgresSkip, TestPostgres, waitFor } from '../helpers/postgres.js';
 import { call, callOnceStoreDue, cliPath, collect, grpcClient, spawnVmapd, startTestServer, stopChild, withVmapd, type TestServer } from '../helpers/server.js';
 
 const BASE = 0xffffc90000000000n;
@@ -37,15 +35,7 @@ function refusal(args: string[], env: Record<string, string> = {}): Promise<{ co
 }
 
 /** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
+const closedPort = freePort;
 
 /** A caller with what array and JSON literals must escape: each batch's rows go to PostgreSQL as arrays, its log row as JSON. */
 const ODD_CALLER = 'one, "two" \\ {three} NULL ünï';
