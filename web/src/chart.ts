@@ -107,7 +107,13 @@ export class Charts {
           ),
         ],
         axes: [
-          { stroke: '#5b6472', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#d5d9e0' } },
+          {
+            stroke: '#5b6472',
+            grid: { stroke: '#eef0f4' },
+            ticks: { stroke: '#d5d9e0' },
+            space: 70,
+            values: (_u, splits) => splits.map((v) => formatClock(v * 1000)),
+          },
           ...spec.axes.map(
             (a): uPlot.Axis => ({
               scale: a.scale,

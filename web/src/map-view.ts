@@ -36,6 +36,8 @@ const MAX_BUCKETS = 4096;
 /** Buckets of at most this many pages look their area up on hover. */
 const AREA_LOOKUP_PAGES = 16n;
 const DRAG_THRESHOLD_PX = 4;
+/** How long a looked-up area (or its absence) is believed: areas come and go with new generations. */
+const AREA_TTL_MS = 3000;
 
 export interface MapViewOptions {
   canvas: HTMLCanvasElement;
@@ -70,6 +72,8 @@ interface KnownArea {
   start: bigint;
   end: bigint;
   area: AreaReply;
+  /** performance.now() when it was looked up. */
+  at: number;
 }
 
 interface Drag {
@@ -88,9 +92,9 @@ export class MapView {
   private hoverBucket: number | null = null;
   private hoverPage: bigint | null = null;
   private lastClient = { x: 0, y: 0 };
+  /** Areas looked up lately, and addresses that had none (with when): kept for AREA_TTL_MS. */
   private known: KnownArea[] = [];
-  private missing = new Set<string>();
-  private knownGeneration = -1;
+  private missing = new Map<string, number>();
   private lookupTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCapacity = 0;
 
@@ -147,11 +151,6 @@ export class MapView {
       width: 0,
       height: PAD_TOP + rows * (ROW_H + ROW_GAP),
     };
-    if (map.generation !== this.knownGeneration) {
-      this.known = [];
-      this.missing.clear();
-      this.knownGeneration = map.generation;
-    }
     this.o.axisFrom.textContent = map.from;
     this.o.axisTo.textContent = map.to;
     if (this.o.axisInfo) {
@@ -432,7 +431,7 @@ export class MapView {
     } else if (addr !== null && e - s <= AREA_LOOKUP_PAGES) {
       if (busy + guard === 0) {
         areaBox.textContent = 'no busy area here';
-      } else if (this.missing.has(hex(addr))) {
+      } else if (this.isMissing(addr)) {
         areaBox.textContent = 'free or not visible';
       } else {
         areaBox.textContent = `area at ${hex(addr)}: looking up…`;
@@ -446,8 +445,19 @@ export class MapView {
   }
 
   private knownAt(addr: bigint): KnownArea | null {
+    const now = performance.now();
+    this.known = this.known.filter((k) => now - k.at < AREA_TTL_MS);
     for (const k of this.known) if (addr >= k.start && addr < k.end) return k;
     return null;
+  }
+
+  private isMissing(addr: bigint): boolean {
+    const key = hex(addr);
+    const at = this.missing.get(key);
+    if (at === undefined) return false;
+    if (performance.now() - at < AREA_TTL_MS) return true;
+    this.missing.delete(key);
+    return false;
   }
 
   private scheduleLookup(addr: bigint): void {
@@ -455,16 +465,16 @@ export class MapView {
     this.lookupTimer = setTimeout(() => {
       this.lookupTimer = null;
       const key = hex(addr);
-      const generation = this.knownGeneration;
       this.o.lookupArea(key).then(
         (area) => {
-          if (generation !== this.knownGeneration) return;
+          const at = performance.now();
           if (area) {
             const start = BigInt(area.addr);
-            this.known.push({ start, end: start + BigInt(area.area_size), area });
+            this.known.push({ start, end: start + BigInt(area.area_size), area, at });
             if (this.known.length > 256) this.known.shift();
           } else {
-            this.missing.add(key);
+            this.missing.set(key, at);
+            if (this.missing.size > 1024) this.missing.clear();
           }
           this.refreshIfStillAt(addr);
         },
