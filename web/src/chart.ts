@@ -14,7 +14,8 @@ const CHART_HEIGHT = 170;
 interface ChartSpec {
   title: string;
   series: { label: string; colour: string; scale: string; value: (s: Sample, rate: Rates) => number | null }[];
-  axes: { scale: string; format: (v: number) => string; side: 1 | 3 }[];
+  /** `least`: the smallest top of the scale (an empty chart still has sensible ticks). */
+  axes: { scale: string; format: (v: number) => string; side: 1 | 3; least: number }[];
 }
 
 interface Rates {
@@ -33,8 +34,8 @@ const SPECS: ChartSpec[] = [
       { label: 'VmallocChunk', colour: '#16a05a', scale: 'chunk', value: (s) => s.vmalloc_chunk_kb * KB },
     ],
     axes: [
-      { scale: 'bytes', format: formatBytes, side: 3 },
-      { scale: 'chunk', format: formatBytes, side: 1 },
+      { scale: 'bytes', format: formatBytes, side: 3, least: 64 * 1024 },
+      { scale: 'chunk', format: formatBytes, side: 1, least: 64 * 1024 },
     ],
   },
   {
@@ -43,7 +44,7 @@ const SPECS: ChartSpec[] = [
       { label: 'areas', colour: '#3867d6', scale: 'n', value: (s) => s.nr_areas },
       { label: 'lazy areas', colour: '#f0a020', scale: 'n', value: (s) => s.nr_lazy_areas },
     ],
-    axes: [{ scale: 'n', format: (v) => formatCount(v), side: 3 }],
+    axes: [{ scale: 'n', format: formatTick, side: 3, least: 4 }],
   },
   {
     title: 'Rates',
@@ -51,9 +52,14 @@ const SPECS: ChartSpec[] = [
       { label: 'writes/s', colour: '#8e44ad', scale: 'rate', value: (_s, r) => r.writes },
       { label: 'reads/s', colour: '#0097a7', scale: 'rate', value: (_s, r) => r.reads },
     ],
-    axes: [{ scale: 'rate', format: (v) => formatCount(v), side: 3 }],
+    axes: [{ scale: 'rate', format: formatTick, side: 3, least: 2 }],
   },
 ];
+
+/** An axis tick of a count or a rate: whole numbers grouped, fractions with one decimal. */
+function formatTick(v: number): string {
+  return Number.isInteger(v) ? formatCount(v) : v.toFixed(1);
+}
 
 function rateOf(prev: Sample | undefined, cur: Sample, key: 'writes' | 'reads'): number | null {
   if (!prev) return null;
@@ -86,7 +92,7 @@ export class Charts {
       const scales: uPlot.Scales = {
         x: { time: true, range: (_u, min, max) => this.xRange(min, max) },
       };
-      for (const a of spec.axes) scales[a.scale] = { range: (_u, min, max) => [0, Math.max(max, min, 1) * 1.1] };
+      for (const a of spec.axes) scales[a.scale] = { range: (_u, min, max) => [0, Math.max(max, min, a.least) * 1.1] };
       const opts: uPlot.Options = {
         width,
         height: CHART_HEIGHT,

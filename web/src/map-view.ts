@@ -23,6 +23,7 @@ export const COLOURS = {
   largest: '#16a05a',
   selection: 'rgba(20, 30, 60, 0.28)',
   hover: 'rgba(20, 30, 60, 0.55)',
+  area: '#111827',
   label: '#5b6472',
 } as const;
 
@@ -91,6 +92,8 @@ export class MapView {
   private drag: Drag | null = null;
   private hoverBucket: number | null = null;
   private hoverPage: bigint | null = null;
+  /** The area under the pointer, when known: outlined on the strip. */
+  private hoverArea: KnownArea | null = null;
   private lastClient = { x: 0, y: 0 };
   /** Areas looked up lately, and addresses that had none (with when): kept for AREA_TTL_MS. */
   private known: KnownArea[] = [];
@@ -283,6 +286,18 @@ export class MapView {
       });
     }
 
+    // The hovered area, when known.
+    const ha = this.hoverArea;
+    if (ha && !sel && ha.end > l.from && ha.start < l.to) {
+      const p0 = ha.start > l.from ? (ha.start - l.from) / l.pageSize : 0n;
+      const p1 = ha.end < l.to ? (ha.end - l.from) / l.pageSize : l.pages;
+      ctx.strokeStyle = COLOURS.area;
+      ctx.lineWidth = Math.max(2, Math.round(2 * dpr));
+      this.spanRects(l, this.cellPos(l, p0), this.cellPos(l, p1), (x, y, width) => {
+        ctx.strokeRect(Math.round(x * dpr) + 1, Math.round((y - 2) * dpr) + 1, Math.max(2, Math.round(width * dpr) - 2), Math.round((ROW_H + 4) * dpr) - 2);
+      });
+    }
+
     // Row start addresses.
     ctx.fillStyle = COLOURS.label;
     ctx.font = `${11 * dpr}px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace`;
@@ -382,6 +397,10 @@ export class MapView {
 
   private hideTooltip(): void {
     this.o.tooltip.hidden = true;
+    if (this.hoverArea) {
+      this.hoverArea = null;
+      this.draw();
+    }
     if (this.lookupTimer !== null) clearTimeout(this.lookupTimer);
     this.lookupTimer = null;
   }
@@ -423,6 +442,10 @@ export class MapView {
     const page = this.hoverPage;
     const addr = page === null ? null : l.from + page * l.pageSize;
     const area = addr === null ? null : this.knownAt(addr);
+    if (area !== this.hoverArea) {
+      this.hoverArea = area;
+      this.draw();
+    }
     const areaBox = document.createElement('div');
     areaBox.className = 'tt-area';
     t.append(areaBox);
@@ -430,7 +453,7 @@ export class MapView {
       showArea(areaBox, area.area);
     } else if (addr !== null && e - s <= AREA_LOOKUP_PAGES) {
       if (busy + guard === 0) {
-        areaBox.textContent = 'no busy area here';
+        areaBox.textContent = (m.lazy[i] ?? 0) > 0 ? 'lazily freed, reserved until a purge' : 'free';
       } else if (this.isMissing(addr)) {
         areaBox.textContent = 'free or not visible';
       } else {

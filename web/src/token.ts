@@ -89,8 +89,8 @@ export function askForToken(message: string, needed: boolean): Promise<void> {
     cancel?.addEventListener('click', onCancel);
     form.hidden = false;
     input.focus();
-    for (const fn of listeners) fn(true);
   });
+  for (const fn of listeners) fn(true);
   return pending;
 }
 
