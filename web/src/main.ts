@@ -5,10 +5,11 @@
  *
  * `window.vmapdPage`, for tests and the console (live values, read-only
  * except zoom):
- *   state       'loading' (also while the event stream reconnects) | 'live'
- *               (a map rendered and the stream open) | 'needs-token' (the
- *               token prompt is showing) | 'error' (the last map request
- *               failed; #status has its message)
+ *   state       'loading' (also while vmapd cannot be reached and the page
+ *               reconnects) | 'live' (a map rendered and the stream open) |
+ *               'needs-token' (the token prompt is showing) | 'error' (the
+ *               last map request was answered with an error; #status has
+ *               its message)
  *   map         the last /v1/map reply rendered, as received (null before)
  *   mapRenders  how many times the map was rendered
  *   samples     the charts' samples, oldest first
@@ -77,6 +78,8 @@ class Page {
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private resizeTimer: ReturnType<typeof setTimeout> | null = null;
   private mapError: string | null = null;
+  /** The last map request got no answer at all (vmapd down or restarting). */
+  private mapUnreachable = false;
   private events: 'connecting' | 'live' | 'reconnecting' = 'connecting';
   private eventsWhy = '';
   private latestGeneration = -1;
@@ -196,6 +199,7 @@ class Page {
       (map) => {
         if (seq !== this.seq) return;
         this.mapError = null;
+        this.mapUnreachable = false;
         // Keep the range as the server aligned it (whole space stays null).
         if (range.from !== null) this.range = { from: map.from, to: map.to };
         this.render(map);
@@ -203,6 +207,7 @@ class Page {
       (e: unknown) => {
         if (seq !== this.seq) return;
         this.mapError = e instanceof ApiError || e instanceof Error ? e.message : String(e);
+        this.mapUnreachable = e instanceof ApiError && e.code === 'unreachable';
         this.updateStatus();
         throw e;
       },
@@ -227,13 +232,15 @@ class Page {
 
   /** A sample of generation g arrived: the map is fetched again if it is older, at most once a second. */
   private sawGeneration(g: number): void {
-    this.latestGeneration = Math.max(this.latestGeneration, g);
-    if (!this.map || this.map.generation === g || this.refreshTimer !== null) return;
+    this.latestGeneration = g;
+    if (!this.map || this.refreshTimer !== null) return;
+    // A failed map request is tried again with the next sample, even of the same generation.
+    if (this.map.generation === g && this.mapError === null) return;
     const wait = Math.max(0, this.lastFetchAt + REFRESH_MIN_MS - performance.now());
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       const go = (): void => {
-        if (this.map && this.map.generation >= this.latestGeneration) return;
+        if (this.map && this.map.generation === this.latestGeneration && this.mapError === null) return;
         void this.fetchMap().catch(() => undefined);
       };
       // One request at a time: a slow reply is not overtaken by refreshes.
@@ -249,15 +256,16 @@ class Page {
     if (promptOpen()) {
       this.state = 'needs-token';
       text = 'needs a token';
-    } else if (this.mapError !== null) {
+    } else if (this.mapError !== null && !this.mapUnreachable) {
       this.state = 'error';
       text = `error: ${this.mapError}`;
-    } else if (this.map && this.events === 'live') {
+    } else if (this.map && this.events === 'live' && !this.mapUnreachable) {
       this.state = 'live';
       text = 'live';
     } else {
       this.state = 'loading';
-      text = this.events === 'reconnecting' ? `reconnecting…${this.eventsWhy ? ` (${this.eventsWhy})` : ''}` : 'loading…';
+      const why = this.mapUnreachable ? this.mapError : this.eventsWhy;
+      text = this.events === 'reconnecting' || this.mapUnreachable ? `reconnecting…${why ? ` (${why})` : ''}` : 'loading…';
     }
     this.statusEl.textContent = text;
     this.statusEl.dataset.state = this.state;
