@@ -238,7 +238,9 @@ export class Charts {
       const dd = document.createElement('dd');
       dd.textContent = v;
       dd.dataset.key = k;
-      dl.append(dt, dd);
+      const pair = document.createElement('div');
+      pair.append(dt, dd);
+      dl.append(pair);
     }
     this.nowEl.replaceChildren(dl);
   }
