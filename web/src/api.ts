@@ -1,7 +1,8 @@
 /**
  * Requests to vmapd (same origin): the wire types, the bearer token, and the
  * error body `{"error": {"code", "message", "field"?}}`. A 401 opens the
- * token prompt and the request is sent again once a token is saved.
+ * token prompt and the request is sent again once a token is saved. (The
+ * flat `{"error": code, "message"}` of older routes is read too.)
  */
 import { askForToken, currentToken } from './token.js';
 
@@ -95,12 +96,18 @@ export async function errorOf(res: Response): Promise<ApiError> {
   let message = `${res.status} ${res.statusText}`.trim();
   let field: string | undefined;
   try {
-    const body: unknown = await res.json();
-    const err = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
+    const body = (await res.json()) as { error?: unknown; message?: unknown; field?: unknown } | null;
+    const err = body?.error;
     if (err && typeof err === 'object') {
-      if (typeof err.code === 'string') code = err.code;
-      if (typeof err.message === 'string') message = err.message;
-      if (typeof err.field === 'string') field = err.field;
+      const e = err as { code?: unknown; message?: unknown; field?: unknown };
+      if (typeof e.code === 'string') code = e.code;
+      if (typeof e.message === 'string') message = e.message;
+      if (typeof e.field === 'string') field = e.field;
+    } else if (typeof err === 'string') {
+      // The older flat shape {"error": code, "message": …}.
+      code = err;
+      if (typeof body?.message === 'string') message = body.message;
+      if (typeof body?.field === 'string') field = body.field;
     }
   } catch {
     // Not JSON: the status line says it.
