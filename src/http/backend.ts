@@ -1,7 +1,9 @@
 import type { Identity } from '../auth/tokens.js';
+import type { ActivitySample } from '../service/activity-view.js';
 import type { AllocInput } from '../service/alloc-input.js';
 import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
 import type { CallContext } from '../service/call-context.js';
+import type { MapRequest, MapViewer } from '../service/map-view.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { MeminfoRead } from '../service/snapshot.js';
 
@@ -25,6 +27,15 @@ export interface HttpBackend {
    * an admin), other owners' only for an admin.
    */
   areas(from: bigint, includeLazy: boolean, identity: Identity): IterableIterator<AreaView>;
+  /**
+   * `GET /v1/map`'s body for `request` from the published state (never the
+   * writer), with the holders `viewer` may see. Never waits.
+   *
+   * @throws InvalidArgument naming the field of a request outside the space
+   */
+  map(request: MapRequest, viewer: MapViewer): string;
+  /** The live numbers now: the published /meminfo and the running totals of writes and reads. Never waits. */
+  activity(): ActivitySample;
   /** The busy area containing `addr`, if `identity` may see it. Never waits. */
   find(addr: bigint, identity: Identity): AreaView | undefined;
   alloc(input: AllocInput, ctx: CallContext): Promise<AreaView>;

@@ -8,6 +8,7 @@ import type { EdgeCounters } from '../service/metrics.js';
 import type { HttpBackend } from './backend.js';
 import { clientErrorHandler, errorHandler, errorNameOf, notFoundHandler } from './errors.js';
 import { BODY_LIMIT_BYTES, useLosslessJson } from './json-body.js';
+import { mapRoutes } from './routes-map.js';
 import { readRoutes } from './routes-read.js';
 import { writeKindOf, writeRoutes } from './routes-write.js';
 
@@ -102,5 +103,6 @@ export async function buildHttp(backend: HttpBackend, options: HttpOptions): Pro
   const who = (req: FastifyRequest): Identity => options.auth.identify(req.headers.authorization);
   readRoutes(app, backend, options, who);
   writeRoutes(app, backend, options, who);
+  mapRoutes(app, backend, options, who);
   return app;
 }

@@ -55,9 +55,47 @@ export class EdgeCounters {
     this.writes.inc({ kind, result });
   }
 
+  /** Also told of every read counted: the shared tally behind the live charts' reads/s. */
+  private readTally: (() => void) | undefined;
+
   /** A counter to bump once per read served in `mode` through `endpoint`. */
   readCounter(mode: string, endpoint: string): { inc(): void } {
-    return this.reads.labels({ mode, endpoint });
+    const counter = this.reads.labels({ mode, endpoint });
+    return {
+      inc: () => {
+        counter.inc();
+        this.readTally?.();
+      },
+    };
+  }
+
+  /** Tells `tally` of every read counted from now on, by any counter of readCounter. */
+  tallyReads(tally: () => void): void {
+    this.readTally = tally;
+  }
+
+  /** Counts, at each scrape, the /v1/events streams open now (`open`) and those dropped for not reading (`dropped`, a running total). */
+  eventStreams(open: () => number, dropped: () => number): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'vmapd_event_streams',
+      help: 'Open /v1/events streams',
+      registers,
+      collect() {
+        this.set(open());
+      },
+    });
+    let seen = 0;
+    new Counter({
+      name: 'vmapd_event_stream_drops_total',
+      help: '/v1/events streams ended because their client stopped reading',
+      registers,
+      collect() {
+        const now = dropped();
+        this.inc(now - seen);
+        seen = now;
+      },
+    });
   }
 
   /**

@@ -10,7 +10,10 @@
  * so a view is an O(1) clone that later changes never reach: a listing that
  * takes minutes streams the state of its start.
  */
+import { summarizeRange } from '../vmap/area-summary.js';
 import { BTree } from '../vmap/btree.js';
+import { HolderIndex, type Holder, type HolderViewer } from '../vmap/holder-index.js';
+import type { MapSource } from '../vmap/space-map.js';
 import { lazyCopy, type AreaList, type VmapArea } from '../vmap/vmap-area.js';
 import type { Change } from '../store/store.js';
 
@@ -22,15 +25,22 @@ export class ReplicaOutOfStep extends Error {
   }
 }
 
-/** The areas of `tree` as an AreaList; a view when nothing writes to `tree` any more. */
-function listOf(tree: BTree<number, VmapArea>): AreaList {
+/** What a change did to who holds the space, applied to the HolderIndex once its batch is whole. */
+type HolderChange = readonly ['add' | 'freed' | 'remove', VmapArea];
+
+/** The areas of `tree` as an AreaList and a MapSource; a view when nothing writes to `tree` any more. */
+function listOf(tree: BTree<number, VmapArea>): AreaList & MapSource {
   return {
+    summarize: (lo, hi, into) => summarizeRange(tree, lo, hi, into),
     floor: (page) => (Number.isNaN(page) ? undefined : tree.getPairOrNextLower(page)?.[1]),
     *from(page) {
       for (const [, va] of tree.entries(page)) yield va;
     },
     each(visit) {
       tree.forEach((va) => void visit(va));
+    },
+    range(lo, hi, visit) {
+      if (lo < hi) tree.forRange(lo, hi, false, (_start, va) => void visit(va));
     },
   };
 }
@@ -48,6 +58,9 @@ export class AreaReplica {
   /** Starts of the lazy areas in the working tree: what the next purge removes. */
   private lazyStarts = new Set<number>();
   private gen = 0;
+  /** Who holds the space as of the last whole batch, and what the batch in progress does to it. */
+  private readonly holders = new HolderIndex();
+  private pendingHolders: HolderChange[] = [];
 
   /** The generation of the last whole batch applied (the writer's snapshot generation). */
   get generation(): number {
@@ -64,6 +77,9 @@ export class AreaReplica {
     }
     this.tree = tree;
     this.lazyStarts = lazy;
+    this.holders.clear();
+    for (const va of areas) this.holders.add(va);
+    this.pendingHolders = [];
     this.stable = tree.clone();
     this.gen = generation;
   }
@@ -76,27 +92,34 @@ export class AreaReplica {
    */
   apply(changes: readonly Change[], generation: number, last = true): void {
     if (generation !== this.gen + 1) throw new ReplicaOutOfStep(`change batch of generation ${generation} after generation ${this.gen}`);
-    const { tree, lazyStarts } = this;
+    const { tree, lazyStarts, pendingHolders } = this;
     for (const c of changes) {
       switch (c.op) {
         case 'insert':
           if (!tree.setIfNotPresent(c.area.start, c.area)) throw new ReplicaOutOfStep(`insert over the area at page ${c.area.start}`);
+          pendingHolders.push(['add', c.area]);
           break;
         case 'lazy': {
           const va = tree.get(c.start);
           if (va === undefined || va.lazy) throw new ReplicaOutOfStep(`no busy area at page ${c.start} to mark lazy`);
           tree.set(c.start, lazyCopy(va));
           lazyStarts.add(c.start);
+          pendingHolders.push(['freed', va]);
           break;
         }
         case 'delete': {
           const va = tree.get(c.start);
           if (va === undefined || va.lazy) throw new ReplicaOutOfStep(`no busy area at page ${c.start} to delete`);
           tree.delete(c.start);
+          pendingHolders.push(['remove', va]);
           break;
         }
         case 'purge':
-          for (const start of lazyStarts) tree.delete(start);
+          for (const start of lazyStarts) {
+            const va = tree.get(start);
+            if (va !== undefined) pendingHolders.push(['remove', va]);
+            tree.delete(start);
+          }
           lazyStarts.clear();
           break;
       }
@@ -104,11 +127,18 @@ export class AreaReplica {
     if (last) {
       this.stable = tree.clone();
       this.gen = generation;
+      for (const [what, va] of pendingHolders) this.holders[what](va);
+      this.pendingHolders = [];
     }
   }
 
   /** The list at the last whole batch, for as long as it is held: later changes never reach it. */
-  view(): AreaList {
+  view(): AreaList & MapSource {
     return listOf(this.stable);
+  }
+
+  /** The `limit` callers and owners holding the most reserved pages that `viewer` may see, as of the last whole batch. */
+  topHolders(viewer: HolderViewer, limit: number): { callers: Holder[]; owners: Holder[] } {
+    return this.holders.top(viewer, limit);
   }
 }

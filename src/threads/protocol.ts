@@ -113,6 +113,8 @@ export interface ReaderData {
   readonly callsBuffer: SharedArrayBuffer;
   /** The listing slots every thread shares (src/service/listings.ts). */
   readonly listingsBuffer: SharedArrayBuffer;
+  /** The running counts of writes and reads (src/sync/activity-tally.ts). */
+  readonly activityBuffer: SharedArrayBuffer;
   /** The change stream's receiving end (transferred). */
   readonly changes: MessagePort;
   /** Whether the test-only messages are honoured. */

@@ -14,13 +14,17 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Identity } from '../auth/tokens.js';
 import type { HttpBackend } from '../http/backend.js';
+import type { ActivitySample } from '../service/activity-view.js';
 import type { AllocInput } from '../service/alloc-input.js';
 import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
 import type { CallContext } from '../service/call-context.js';
+import { MAP_TOP_HOLDERS, mapQuery, renderMap, type MapRequest, type MapViewer } from '../service/map-view.js';
 import type { ReadMode } from '../service/read-modes.js';
 import { meminfoRead, type MeminfoRead } from '../service/snapshot.js';
 import { areasOf, findArea } from '../service/snapshot-reads.js';
 import { ANONYMOUS } from '../auth/tokens.js';
+import type { ActivityTotals } from '../sync/activity-tally.js';
+import { spaceMap } from '../vmap/space-map.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
@@ -97,7 +101,14 @@ export class ChangeFeed {
   }
 }
 
+/** Maps kept per generation: the same view asked for by several pages is made once. */
+const MAP_CACHE_ENTRIES = 32;
+
 export class ReaderBackend implements HttpBackend {
+  /** Bodies of the maps made for the generation `mapsOf`, by query and viewer. */
+  private readonly maps = new Map<string, string>();
+  private mapsOf = -1;
+
   constructor(
     readonly readMode: ReadMode,
     private readonly geometry: SpaceGeometry,
@@ -105,6 +116,7 @@ export class ReaderBackend implements HttpBackend {
     private readonly readiness: PublishedReadiness,
     private readonly feed: ChangeFeed,
     private readonly writer: WriterLink,
+    private readonly totals: ActivityTotals,
   ) {}
 
   published(): MeminfoRead {
@@ -127,6 +139,29 @@ export class ReaderBackend implements HttpBackend {
 
   areas(from: bigint, includeLazy: boolean, identity: Identity): IterableIterator<AreaView> {
     return areasOf(this.geometry, this.current().view(), from, includeLazy, identity);
+  }
+
+  map(request: MapRequest, viewer: MapViewer): string {
+    const query = mapQuery(this.geometry, request);
+    const replica = this.current();
+    if (this.mapsOf !== replica.generation) {
+      this.maps.clear();
+      this.mapsOf = replica.generation;
+    }
+    const key = `${query.from} ${query.to} ${query.buckets} ${viewer === null ? '-' : viewer.admin ? '*' : `=${viewer.owner}`}`;
+    let body = this.maps.get(key);
+    if (body === undefined) {
+      const top = viewer === null ? null : replica.topHolders(viewer, MAP_TOP_HOLDERS);
+      body = renderMap(this.geometry, spaceMap(replica.view(), query.from, query.to, query.buckets), replica.generation, top);
+      if (this.maps.size >= MAP_CACHE_ENTRIES) this.maps.delete(this.maps.keys().next().value!);
+      this.maps.set(key, body);
+    }
+    return body;
+  }
+
+  activity(): ActivitySample {
+    const { generation, meminfo } = this.meminfo.read();
+    return { generation, meminfo, at: Date.now(), ...this.totals.read() };
   }
 
   find(addr: bigint, identity: Identity): AreaView | undefined {

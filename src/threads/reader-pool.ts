@@ -9,6 +9,8 @@ import { once } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ListingSlots } from '../service/listings.js';
+import type { Change } from '../store/store.js';
+import { ActivityTally, GRPC_READS_SLOT, WRITES_SLOT, readerSlot } from '../sync/activity-tally.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
@@ -65,6 +67,13 @@ interface Slot {
 /** What the pool needs the thread to say on start. */
 type Started = { readonly port: number };
 
+/** The allocations and frees `changes` commit: a delete takes back an insert of a failed AllocBatch, and a purge is neither. */
+function writesIn(changes: readonly Change[]): number {
+  let n = 0;
+  for (const c of changes) n += c.op === 'insert' || c.op === 'lazy' ? 1 : c.op === 'delete' ? -1 : 0;
+  return n;
+}
+
 export class ReaderPool {
   private readonly slots: Slot[] = [];
   private readonly meminfo: MeminfoPublisher;
@@ -78,10 +87,14 @@ export class ReaderPool {
   private boundPort = 0;
   /** Per reader thread: its calls waiting for the writer (written by the threads). */
   private readonly calls: Int32Array;
+  private readonly activity: ActivityTally;
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
     this.calls = new Int32Array(new SharedArrayBuffer(4 * options.threads));
+    // Writes counted here as they are published, gRPC reads by the writer's counters, HTTP reads by each thread.
+    this.activity = new ActivityTally(readerSlot(options.threads));
+    options.metrics.tallyReads(this.activity.counter(GRPC_READS_SLOT));
     options.metrics.callsWaiting(() => this.callsWaiting);
     const s = service.snapshot();
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
@@ -100,6 +113,7 @@ export class ReaderPool {
           const message: ChangeMessage = { type: 'changes', generation, changes: part, last: at + CHANGES_PER_MESSAGE >= changes.length };
           for (const slot of this.slots) slot.changes.postMessage(message);
         }
+        this.activity.add(WRITES_SLOT, writesIn(changes));
         this.meminfo.publish(snapshot, snapshot.publishedAt);
         // The role line carries the log position: it moves with every batch.
         if (service.roleLine !== null) this.readiness.publish(service.notReadyReason, service.roleLine);
@@ -223,6 +237,7 @@ export class ReaderPool {
       readinessBuffer: this.readiness.buffer,
       callsBuffer: this.callsBuffer,
       listingsBuffer: o.listings.buffer,
+      activityBuffer: this.activity.buffer,
       changes: port2,
       testControls: o.testControls === true,
     };

@@ -12,6 +12,7 @@ import { Authenticator, TokenTable, parseTokens } from '../auth/tokens.js';
 import { buildHttp } from '../http/server.js';
 import { ListingSlots } from '../service/listings.js';
 import { EdgeCounters } from '../service/metrics.js';
+import { ActivityTally, ActivityTotals, readerSlot } from '../sync/activity-tally.js';
 import { SpaceGeometry } from '../vmap/geometry.js';
 import { messageOf } from '../vmap/errors.js';
 import type { ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
@@ -34,6 +35,7 @@ const feed = new ChangeFeed(data.changes, (err) => {
   process.exit(1);
 });
 const meminfo = new PublishedMeminfo(data.meminfoBuffer);
+const activity = new ActivityTally(data.activityBuffer);
 const backend = new ReaderBackend(
   data.readMode,
   new SpaceGeometry(data.spaceBase, data.spaceSize),
@@ -41,8 +43,10 @@ const backend = new ReaderBackend(
   new PublishedReadiness(data.readinessBuffer),
   feed,
   link,
+  new ActivityTotals(activity),
 );
 const metrics = new EdgeCounters();
+metrics.tallyReads(activity.counter(readerSlot(data.index)));
 metrics.seqlockReads(() => meminfo.stats);
 const app = await buildHttp(backend, {
   logger,

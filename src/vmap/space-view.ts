@@ -28,5 +28,11 @@ export function areaList(busy: BTree<number, VmapArea>, lazy: LazySlice): AreaLi
     },
     from: (page) => lazy.merge(busyFrom(busy, page), page),
     each: (visit) => lazy.each(busy, visit),
+    range(lo, hi, visit) {
+      for (const va of lazy.merge(busyFrom(busy, lo), lo)) {
+        if (va.start >= hi) break;
+        visit(va);
+      }
+    },
   };
 }

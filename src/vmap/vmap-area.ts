@@ -52,4 +52,6 @@ export interface AreaList {
    * without an iterator per step (the O(n) walks of the read modes use it).
    */
   each(visit: (va: VmapArea) => void): void;
+  /** Calls `visit` on every area starting in [lo, hi), ascending, without an iterator per step. */
+  range(lo: number, hi: number, visit: (va: VmapArea) => void): void;
 }
