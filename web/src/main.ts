@@ -102,6 +102,10 @@ class Page {
     this.zoomOut.addEventListener('click', () => this.back());
     byId('zoom-reset', HTMLButtonElement).addEventListener('click', () => this.reset());
     onPromptChange(() => this.updateStatus());
+    // A hidden tab does not fetch the map; it catches up when shown again.
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && this.map && this.map.generation !== this.latestGeneration) this.sawGeneration(this.latestGeneration);
+    });
     this.updateButtons();
     this.updateStatus();
   }
@@ -233,7 +237,7 @@ class Page {
   /** A sample of generation g arrived: the map is fetched again if it is older, at most once a second. */
   private sawGeneration(g: number): void {
     this.latestGeneration = g;
-    if (!this.map || this.refreshTimer !== null) return;
+    if (!this.map || this.refreshTimer !== null || document.hidden) return;
     // A failed map request is tried again with the next sample, even of the same generation.
     if (this.map.generation === g && this.mapError === null) return;
     const wait = Math.max(0, this.lastFetchAt + REFRESH_MIN_MS - performance.now());

@@ -108,6 +108,9 @@ export class MapView {
     c.addEventListener('pointermove', (e) => this.pointerMove(e));
     c.addEventListener('pointerup', (e) => this.pointerUp(e));
     c.addEventListener('pointercancel', () => this.cancelDrag());
+    window.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.drag) this.cancelDrag();
+    });
     c.addEventListener('pointerleave', () => {
       if (!this.drag) this.setHover(null, null);
     });
