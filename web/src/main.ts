@@ -57,6 +57,8 @@ interface Range {
 }
 
 const REFRESH_MIN_MS = 1000;
+/** The most buckets /v1/map gives. */
+const MAX_BUCKETS = 4096;
 
 class Page {
   state: PageState = 'loading';
@@ -199,7 +201,7 @@ class Page {
       clearTimeout(this.refreshTimer);
       this.refreshTimer = null;
     }
-    const p = getMap(range.from, range.to, this.view.capacity()).then(
+    const p = getMap(range.from, range.to, this.bucketsFor(range)).then(
       (map) => {
         if (seq !== this.seq) return;
         this.mapError = null;
@@ -223,6 +225,18 @@ class Page {
     return p;
   }
 
+  /**
+   * Buckets to ask for: what the strip holds, or one per page when the range
+   * has not many more pages than that (a bucket of one page or two would
+   * blur single pages).
+   */
+  private bucketsFor(range: Range): number {
+    const cap = this.view.capacity();
+    if (range.from === null || range.to === null) return cap;
+    const pages = (BigInt(range.to) - BigInt(range.from)) / BigInt(this.map?.space.page_size ?? 4096);
+    return pages <= BigInt(Math.min(MAX_BUCKETS, 2 * cap)) ? Math.max(1, Number(pages)) : cap;
+  }
+
   private render(map: MapReply): void {
     this.map = map;
     this.view.render(map);
@@ -240,7 +254,7 @@ class Page {
     if (!this.map || this.refreshTimer !== null || document.hidden) return;
     // A failed map request is tried again with the next sample, even of the same generation.
     if (this.map.generation === g && this.mapError === null) return;
-    const wait = Math.max(0, this.lastFetchAt + REFRESH_MIN_MS - performance.now());
+    const wait = Math.max(0, this.lastFetchAt + REFRESH_MIN_MS + 10 - performance.now());
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       const go = (): void => {

@@ -162,7 +162,8 @@ export class MapView {
     if (this.o.axisInfo) {
       const bytes = BigInt(map.pages) * pageSize;
       const per = map.pages / buckets;
-      const perText = per === 1 ? '1 page' : Number.isInteger(per) ? `${formatCount(per)} pages` : `≈${formatCount(per)} pages`;
+      const plural = Math.round(per) === 1 ? 'page' : 'pages';
+      const perText = Number.isInteger(per) ? `${formatCount(per)} ${plural}` : `≈${formatCount(per)} ${plural}`;
       this.o.axisInfo.textContent = `${formatBigBytes(bytes)} · ${formatCount(map.pages)} pages · ${formatCount(buckets)} buckets of ${perText}`;
     }
     this.draw();
