@@ -138,7 +138,8 @@ export class Charts {
       const data: uPlot.AlignedData = [[], ...spec.series.map(() => [] as number[])];
       this.plots.push(new uPlot(opts, data, box));
     }
-    new ResizeObserver(() => this.resize()).observe(container);
+    // Resized a frame later: resizing inside the observer's callback could change what it observes.
+    new ResizeObserver(() => requestAnimationFrame(() => this.resize())).observe(container);
     this.renderNow();
   }
 

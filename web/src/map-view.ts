@@ -115,14 +115,16 @@ export class MapView {
       if (!this.drag) this.setHover(null, null);
     });
     this.lastCapacity = this.capacity();
-    new ResizeObserver(() => {
-      this.draw();
-      const cap = this.capacity();
-      if (cap !== this.lastCapacity) {
-        this.lastCapacity = cap;
-        this.o.onCapacityChange(cap);
-      }
-    }).observe(c);
+    new ResizeObserver(() => requestAnimationFrame(() => this.resized())).observe(c);
+  }
+
+  private resized(): void {
+    this.draw();
+    const cap = this.capacity();
+    if (cap !== this.lastCapacity) {
+      this.lastCapacity = cap;
+      this.o.onCapacityChange(cap);
+    }
   }
 
   /** How many buckets the strip shows at its current width. */
