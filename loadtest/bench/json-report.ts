@@ -1,6 +1,7 @@
 /** The benchmark's --json file: every figure of a run, with what ran and on what. */
 import { cpus, loadavg } from 'node:os';
 import type { CrossCheck } from './cross-check.js';
+import type { MapFigures } from './map-figures.js';
 import type { BenchOptions } from './options.js';
 import { REF_LIVE, type ReferenceResult, type SizeResult } from './runs.js';
 import type { Summary, Target } from './targets.js';
@@ -13,6 +14,7 @@ export interface BenchRun {
   readonly sizes: readonly SizeResult[];
   readonly reference: ReferenceResult;
   readonly summary: Summary;
+  readonly map: MapFigures;
   readonly targets: readonly Target[];
   readonly elapsedSeconds: number;
 }
@@ -35,6 +37,7 @@ export function jsonReport(run: BenchRun): string {
     reference: { live: REF_LIVE, ...run.reference, vmapSpeedup: summary.speedup },
     ratio1Mto1k: summary.ratio,
     meminfoSpread: summary.meminfoSpread,
+    spaceMap: run.map,
     targets: run.targets,
     elapsedSeconds: run.elapsedSeconds,
   };

@@ -3,6 +3,7 @@
  * and the report use. A missed target is printed as MISS and never fails
  * the run: timing on a shared machine is no test.
  */
+import type { MapFigures } from './map-figures.js';
 import type { ReferenceResult, SizeResult } from './runs.js';
 import { fmtInt, fmtN } from './tables.js';
 
@@ -55,7 +56,7 @@ function heapTarget(name: string, bytes: number | null): Target {
  * meminfo() flat across sizes (slowest <= 2x fastest); <= 200 heap bytes per
  * live area at 1M.
  */
-export function targetsOf(results: readonly SizeResult[], summary: Summary): Target[] {
+export function targetsOf(results: readonly SizeResult[], summary: Summary, map: MapFigures): Target[] {
   const r100k = resultAt(results, 100_000);
   const r1m = resultAt(results, 1_000_000);
   const { ratio, meminfoSpread } = summary;
@@ -80,5 +81,11 @@ export function targetsOf(results: readonly SizeResult[], summary: Summary): Tar
     },
     heapTarget('heap bytes per live area at 1M (heapUsed)', r1m?.heapBytesPerAreaAfterPrefill ?? null),
     heapTarget('  same, incl. typed arrays, after steady state', r1m?.totalBytesPerAreaAfterSteady ?? null),
+    {
+      name: 'space map, whole space, 1,000 buckets, at 1M (ms)',
+      target: '< 50',
+      value: map.live === 1_000_000 ? map.wholeMedianMs.toFixed(2) : 'n/a',
+      pass: map.live === 1_000_000 ? map.wholeMedianMs < 50 : null,
+    },
   ];
 }
