@@ -103,6 +103,7 @@ class Page {
     this.charts = new Charts(byId('charts', HTMLElement), byId('now', HTMLElement));
     this.zoomOut.addEventListener('click', () => this.back());
     byId('zoom-reset', HTMLButtonElement).addEventListener('click', () => this.reset());
+    byId('zoom-used', HTMLButtonElement).addEventListener('click', () => this.zoomToUsed());
     onPromptChange(() => this.updateStatus());
     // A hidden tab does not fetch the map; it catches up when shown again.
     document.addEventListener('visibilitychange', () => {
@@ -164,6 +165,22 @@ class Page {
     this.range = next;
     this.updateButtons();
     return this.fetchMap();
+  }
+
+  /** Zoom to the buckets from the first to the last that holds an area (busy or lazy). */
+  private zoomToUsed(): void {
+    const m = this.map;
+    if (!m) return;
+    const held = (i: number): boolean => (m.busy[i] ?? 0) + (m.guard[i] ?? 0) + (m.lazy[i] ?? 0) > 0;
+    let first = 0;
+    while (first < m.buckets && !held(first)) first++;
+    if (first === m.buckets) return;
+    let last = m.buckets - 1;
+    while (last > first && !held(last)) last--;
+    const from = BigInt(m.from);
+    const page = BigInt(m.space.page_size);
+    const at = (i: number): bigint => from + ((BigInt(i) * BigInt(m.pages)) / BigInt(m.buckets)) * page;
+    void this.zoomTo(at(first), at(last + 1)).catch(() => undefined);
   }
 
   private back(): void {
