@@ -12,7 +12,9 @@
  * pointer (GET /v1/areas/:addr).
  */
 import type { AreaReply, MapReply } from './api.js';
-import { formatBigBytes, formatBytes, formatCount, hex } from './format.js';
+import { AreaCache, type KnownArea } from './area-cache.js';
+import { formatBigBytes, formatCount, hex } from './format.js';
+import { Tooltip, type AreaInfo, type BucketInfo } from './tooltip.js';
 
 /** Colours of the categories, shared with the legend (styles.css). */
 export const COLOURS = {
@@ -37,8 +39,8 @@ const MAX_BUCKETS = 4096;
 /** Buckets of at most this many pages look their area up on hover. */
 const AREA_LOOKUP_PAGES = 16n;
 const DRAG_THRESHOLD_PX = 4;
-/** How long a looked-up area (or its absence) is believed: areas come and go with new generations. */
-const AREA_TTL_MS = 3000;
+/** The pointer rests this long on a page before its area is looked up. */
+const LOOKUP_DELAY_MS = 120;
 
 export interface MapViewOptions {
   canvas: HTMLCanvasElement;
@@ -69,14 +71,6 @@ interface Layout {
   height: number;
 }
 
-interface KnownArea {
-  start: bigint;
-  end: bigint;
-  area: AreaReply;
-  /** performance.now() when it was looked up. */
-  at: number;
-}
-
 interface Drag {
   pointerId: number;
   startX: number;
@@ -95,14 +89,15 @@ export class MapView {
   /** The area under the pointer, when known: outlined on the strip. */
   private hoverArea: KnownArea | null = null;
   private lastClient = { x: 0, y: 0 };
-  /** Areas looked up lately, and addresses that had none (with when): kept for AREA_TTL_MS. */
-  private known: KnownArea[] = [];
-  private missing = new Map<string, number>();
+  /** Areas looked up lately, and addresses that had none. */
+  private readonly areas = new AreaCache();
+  private readonly tooltip: Tooltip;
   private lookupTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCapacity = 0;
 
   constructor(o: MapViewOptions) {
     this.o = o;
+    this.tooltip = new Tooltip(o.tooltip);
     const c = o.canvas;
     c.addEventListener('pointerdown', (e) => this.pointerDown(e));
     c.addEventListener('pointermove', (e) => this.pointerMove(e));
@@ -402,7 +397,7 @@ export class MapView {
   }
 
   private hideTooltip(): void {
-    this.o.tooltip.hidden = true;
+    this.tooltip.hide();
     if (this.hoverArea) {
       this.hoverArea = null;
       this.draw();
@@ -412,14 +407,7 @@ export class MapView {
   }
 
   private placeTooltip(): void {
-    const t = this.o.tooltip;
-    const { x, y } = this.lastClient;
-    const w = t.offsetWidth;
-    const h = t.offsetHeight;
-    const left = Math.min(window.innerWidth - w - 8, x + 14);
-    const top = y + 18 + h > window.innerHeight ? y - h - 10 : y + 18;
-    t.style.left = `${Math.max(4, left)}px`;
-    t.style.top = `${Math.max(4, top)}px`;
+    if (this.tooltip.shown) this.tooltip.place(this.lastClient.x, this.lastClient.y);
   }
 
   private refreshTooltip(): void {
@@ -432,87 +420,51 @@ export class MapView {
     const m = l.map;
     const s = this.bucketStart(l, i);
     const e = this.bucketStart(l, i + 1);
-    const start = l.from + s * l.pageSize;
-    const end = l.from + e * l.pageSize;
-    const t = this.o.tooltip;
-    t.replaceChildren();
-    line(t, 'range', `${hex(start)} – ${hex(end)}`);
-    line(t, 'size', `${formatBigBytes(end - start)} (${formatCount(Number(e - s))} page${e - s === 1n ? '' : 's'})`);
-    const busy = m.busy[i] ?? 0;
-    const guard = m.guard[i] ?? 0;
-    line(t, 'busy', formatBytes(busy), 'busy');
-    line(t, 'guard', formatBytes(guard), 'guard');
-    line(t, 'lazy', formatBytes(m.lazy[i] ?? 0), 'lazy');
-    line(t, 'free', formatBytes(m.free[i] ?? 0), 'free');
-
+    const bucket: BucketInfo = {
+      start: l.from + s * l.pageSize,
+      end: l.from + e * l.pageSize,
+      pages: e - s,
+      busy: m.busy[i] ?? 0,
+      guard: m.guard[i] ?? 0,
+      lazy: m.lazy[i] ?? 0,
+      free: m.free[i] ?? 0,
+    };
     const page = this.hoverPage;
     const addr = page === null ? null : l.from + page * l.pageSize;
-    const area = addr === null ? null : this.knownAt(addr);
-    if (area !== this.hoverArea) {
-      this.hoverArea = area;
+    const known = addr === null ? null : this.areas.at(addr);
+    if (known !== this.hoverArea) {
+      this.hoverArea = known;
       this.draw();
     }
-    const areaBox = document.createElement('div');
-    areaBox.className = 'tt-area';
-    t.append(areaBox);
-    if (area) {
-      showArea(areaBox, area.area);
-    } else if (addr !== null && e - s <= AREA_LOOKUP_PAGES) {
-      if (busy + guard === 0) {
-        areaBox.textContent = (m.lazy[i] ?? 0) > 0 ? 'lazily freed, reserved until a purge' : 'free';
-      } else if (this.isMissing(addr)) {
-        areaBox.textContent = 'free or not visible';
-      } else {
-        areaBox.textContent = `area at ${hex(addr)}: looking up…`;
+    let area: AreaInfo = null;
+    const held = bucket.busy + bucket.guard > 0;
+    if (known) {
+      area = { kind: 'area', area: known.area };
+    } else if (addr !== null && bucket.pages <= AREA_LOOKUP_PAGES) {
+      if (!held) area = { kind: 'text', text: bucket.lazy > 0 ? 'lazily freed, reserved until a purge' : 'free' };
+      else if (this.areas.isMissing(addr)) area = { kind: 'text', text: 'free or not visible' };
+      else {
+        area = { kind: 'text', text: `area at ${hex(addr)}: looking up…` };
         this.scheduleLookup(addr);
       }
-    } else if (busy + guard > 0) {
-      areaBox.textContent = 'zoom in to see its areas';
+    } else if (held) {
+      area = { kind: 'text', text: 'zoom in to see its areas' };
     }
-    t.hidden = false;
-    this.placeTooltip();
-  }
-
-  private knownAt(addr: bigint): KnownArea | null {
-    const now = performance.now();
-    this.known = this.known.filter((k) => now - k.at < AREA_TTL_MS);
-    for (const k of this.known) if (addr >= k.start && addr < k.end) return k;
-    return null;
-  }
-
-  private isMissing(addr: bigint): boolean {
-    const key = hex(addr);
-    const at = this.missing.get(key);
-    if (at === undefined) return false;
-    if (performance.now() - at < AREA_TTL_MS) return true;
-    this.missing.delete(key);
-    return false;
+    this.tooltip.show(bucket, area, this.lastClient.x, this.lastClient.y);
   }
 
   private scheduleLookup(addr: bigint): void {
     if (this.lookupTimer !== null) clearTimeout(this.lookupTimer);
     this.lookupTimer = setTimeout(() => {
       this.lookupTimer = null;
-      const key = hex(addr);
-      this.o.lookupArea(key).then(
+      this.o.lookupArea(hex(addr)).then(
         (area) => {
-          const at = performance.now();
-          if (area) {
-            const start = BigInt(area.addr);
-            this.known.push({ start, end: start + BigInt(area.area_size), area, at });
-            if (this.known.length > 256) this.known.shift();
-          } else {
-            this.missing.set(key, at);
-            if (this.missing.size > 1024) this.missing.clear();
-          }
+          this.areas.record(addr, area);
           this.refreshIfStillAt(addr);
         },
-        (err: unknown) => {
-          const box = this.o.tooltip.querySelector('.tt-area');
-          if (box && !this.o.tooltip.hidden) box.textContent = `area: ${err instanceof Error ? err.message : String(err)}`;
-        },
+        (err: unknown) => this.tooltip.setAreaText(`area: ${err instanceof Error ? err.message : String(err)}`),
       );
-    }, 120);
+    }, LOOKUP_DELAY_MS);
   }
 
   private refreshIfStillAt(addr: bigint): void {
@@ -533,34 +485,4 @@ export function stackHeights(parts: number[], total: number): number[] {
   for (let k = 1; k < h.length; k++) if ((h[k] ?? 0) > (h[big] ?? 0)) big = k;
   h[big] = Math.max(1, (h[big] ?? 0) + diff);
   return h;
-}
-
-function line(parent: HTMLElement, label: string, value: string, swatch?: keyof typeof COLOURS): void {
-  const row = document.createElement('div');
-  row.className = 'tt-row';
-  const k = document.createElement('span');
-  k.className = 'tt-key';
-  if (swatch) {
-    const sw = document.createElement('i');
-    sw.className = `swatch swatch-${swatch}`;
-    k.append(sw);
-  }
-  k.append(label);
-  const v = document.createElement('span');
-  v.className = 'tt-value';
-  v.textContent = value;
-  row.append(k, v);
-  parent.append(row);
-}
-
-function showArea(box: HTMLElement, a: AreaReply): void {
-  box.replaceChildren();
-  const title = document.createElement('div');
-  title.className = 'tt-title';
-  title.textContent = a.lazy ? 'area (lazily freed)' : 'area';
-  box.append(title);
-  line(box, 'start', a.addr);
-  line(box, 'size', `${formatBytes(a.size)} (${formatBytes(a.area_size)} reserved)`);
-  line(box, 'caller', a.caller || '–');
-  line(box, 'owner', a.owner || '–');
 }
