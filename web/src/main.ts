@@ -104,6 +104,7 @@ class Page {
     this.zoomOut.addEventListener('click', () => this.back());
     byId('zoom-reset', HTMLButtonElement).addEventListener('click', () => this.reset());
     byId('zoom-used', HTMLButtonElement).addEventListener('click', () => this.zoomToUsed());
+    byId('token-open', HTMLButtonElement).addEventListener('click', () => this.askToken('A token shows what its owner may see.'));
     onPromptChange(() => this.updateStatus());
     // A hidden tab does not fetch the map; it catches up when shown again.
     document.addEventListener('visibilitychange', () => {
@@ -258,11 +259,14 @@ class Page {
     this.map = map;
     this.view.render(map);
     this.mapRenders++;
-    renderFragmentation(this.fragEl, map, () => {
-      void askForToken('A token shows the callers and owners of the areas it may see.', false).then(() => this.fetchMap().catch(() => undefined));
-    });
+    renderFragmentation(this.fragEl, map, () => this.askToken('A token shows the callers and owners of the areas it may see.'));
     this.generationEl.textContent = `generation ${map.generation}`;
     this.updateStatus();
+  }
+
+  /** Opens the token prompt at the viewer's wish; the map is fetched again with what it gives. */
+  private askToken(message: string): void {
+    void askForToken(message, false).then(() => this.fetchMap().catch(() => undefined));
   }
 
   /** A sample of generation g arrived: the map is fetched again if it is older, at most once a second. */
