@@ -12,9 +12,9 @@ import { registerOpenApi, requireSchema } from './openapi.js';
 import { mapRoutes } from './routes-map.js';
 import { readRoutes } from './routes-read.js';
 import { uiRoutes } from './routes-ui.js';
+import { writeKindOf, writeRoutes } from './routes-write.js';
 import { addSharedSchemas } from './schema-parts.js';
 import { AJV_OPTIONS, schemaError } from './validation.js';
-import { writeKindOf, writeRoutes } from './routes-write.js';
 
 /** Largest request body accepted (defined with the JSON parser that enforces it). */
 export { BODY_LIMIT_BYTES } from './json-body.js';
