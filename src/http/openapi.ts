@@ -9,7 +9,7 @@ import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { packageVersion } from '../version.js';
-import { UINT64 } from './validation.js';
+import { JSON_OBJECT, UINT64 } from './validation.js';
 
 /** Where the document is served. */
 export const OPENAPI_PATH = '/openapi.json';
@@ -19,17 +19,18 @@ export const DOCS_PREFIX = '/docs';
 /** How a uint64 reads in the document: JSON Schema has no such type. */
 const UINT64_DOC = {
   anyOf: [
-    { type: 'integer', minimum: 0, maximum: 18446744073709551615 },
+    // At most 2^64 - 1, which no JSON number of this document can state exactly.
+    { type: 'integer', minimum: 0, description: 'at most 18446744073709551615, exact (vmapd reads integers beyond 2^53 exactly)' },
     { type: 'string', pattern: '^(0[xX][0-9a-fA-F]{1,16}|[0-9]{1,20})$' },
   ],
 };
 
-/** `value` with every UINT64 marker written out as UINT64_DOC (a copy; the validators keep theirs). */
+/** `value` with every UINT64 marker written out as UINT64_DOC and JSON_OBJECT (implied by `type: object`) left out: a copy; the validators keep theirs. */
 function documented(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(documented);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (k !== UINT64) out[k] = documented(v);
+  for (const [k, v] of Object.entries(value)) if (k !== UINT64 && k !== JSON_OBJECT) out[k] = documented(v);
   return UINT64 in value ? { ...UINT64_DOC, ...out } : out;
 }
 
@@ -49,6 +50,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token of the tokens file; required for writes and listings when vmapd has one, and for every read under --protect-reads' } } },
       security: [{ bearer: [] }, {}],
     },
+    // Shared schemas under their own names (ErrorBody, Area), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transformObject: (doc) => documented('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as ReturnType<NonNullable<FastifyDynamicSwaggerOptions['transformObject']>>,
   };
   await app.register(swagger, options);

@@ -9,6 +9,7 @@ import { errorNameOf, statusName } from './errors.js';
 import type { HttpBackend } from './backend.js';
 import type { HttpOptions } from './server.js';
 import { ADDRESS_PARAMS, ERROR_REPLIES, uint64 } from './schema-parts.js';
+import { JSON_OBJECT } from './validation.js';
 
 /** A field that may also be sent as null, meaning absent. */
 const orNull = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
@@ -20,7 +21,7 @@ const orNull = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: '
 const ALLOC_BODY = {
   description: 'the AllocRequest message as JSON; uint64 fields as integers (exact beyond 2^53) or decimal or 0x hex strings',
   allOf: [
-    { type: 'object', properties: { size: {}, align: {}, vstart: {}, vend: {}, no_guard: {}, caller: {}, request_id: {} }, additionalProperties: false },
+    { type: 'object', [JSON_OBJECT]: true, properties: { size: {}, align: {}, vstart: {}, vend: {}, no_guard: {}, caller: {}, request_id: {} }, additionalProperties: false },
     {
       type: 'object',
       required: ['size'],

@@ -7,8 +7,8 @@
  * the space) is the service's to check, for both edges alike.
  */
 import type { FastifyServerOptions } from 'fastify';
+import { u64 } from '../service/alloc-input.js';
 import { InvalidArgument } from '../vmap/errors.js';
-import { parseU64 } from '../vmap/geometry.js';
 
 /**
  * The schema keyword of a uint64 value: a non-negative integer (exact: the
@@ -17,6 +17,12 @@ import { parseU64 } from '../vmap/geometry.js';
  * document shows it as `anyOf` integer or string (openapi.ts).
  */
 export const UINT64 = 'x-uint64';
+
+/**
+ * The schema keyword of a JSON object written as one: `{…}` in the text, not
+ * a number the parser keeps as an object of its own (a NumberLiteral).
+ */
+export const JSON_OBJECT = 'x-json-object';
 
 /** What ajv calls a failed check (the fields vmapd reads). */
 interface SchemaError {
@@ -30,11 +36,11 @@ interface SchemaError {
 /** An ajv plugin, as fastify takes them. */
 type AjvPlugin = Extract<NonNullable<NonNullable<FastifyServerOptions['ajv']>['plugins']>[number], (...args: never[]) => unknown>;
 
-/** The uint64 keyword: parseU64's rules and message. */
+/** The uint64 keyword: parseU64's rules and message (a JSON number that is no integer shown as it was sent). */
 const uint64Keyword: AjvPlugin = (ajv) => {
   const validate = (_schema: boolean, data: unknown): boolean => {
     try {
-      parseU64(data, 'value');
+      u64(data, 'value');
       return true;
     } catch (err) {
       const message = err instanceof InvalidArgument ? err.message.replace(/^value: /, '') : 'must be an unsigned integer';
@@ -44,6 +50,13 @@ const uint64Keyword: AjvPlugin = (ajv) => {
   };
   validate.errors = null as unknown;
   ajv.addKeyword({ keyword: UINT64, errors: true, validate: validate as never });
+  const plain = (_schema: boolean, data: unknown): boolean => {
+    if (typeof data === 'object' && data !== null && Object.getPrototypeOf(data) === Object.prototype) return true;
+    plain.errors = [{ keyword: JSON_OBJECT, message: 'must be a JSON object', params: {} }];
+    return false;
+  };
+  plain.errors = null as unknown;
+  ajv.addKeyword({ keyword: JSON_OBJECT, errors: true, validate: plain as never });
   return ajv;
 };
 
