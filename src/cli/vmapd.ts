@@ -9,7 +9,7 @@ import { READ_MODES, type ReadMode } from '../service/read-modes.js';
 import { createProcessLogger } from '../logger.js';
 import { startVmapd } from '../vmapd.js';
 import { formatSize, parseSize } from './units.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../version.js';
 import { messageOf } from '../vmap/errors.js';
 
 function port(value: string): number {

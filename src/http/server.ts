@@ -8,10 +8,13 @@ import type { EdgeCounters } from '../service/metrics.js';
 import type { HttpBackend } from './backend.js';
 import { clientErrorHandler, errorHandler, errorNameOf, notFoundHandler } from './errors.js';
 import { BODY_LIMIT_BYTES, useLosslessJson } from './json-body.js';
+import { registerOpenApi, requireSchema } from './openapi.js';
 import { mapRoutes } from './routes-map.js';
 import { readRoutes } from './routes-read.js';
 import { uiRoutes } from './routes-ui.js';
 import { writeKindOf, writeRoutes } from './routes-write.js';
+import { addSharedSchemas } from './schema-parts.js';
+import { AJV_OPTIONS, schemaError } from './validation.js';
 
 /** Largest request body accepted (defined with the JSON parser that enforces it). */
 export { BODY_LIMIT_BYTES } from './json-body.js';
@@ -80,6 +83,9 @@ export async function buildHttp(backend: HttpBackend, options: HttpOptions): Pro
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
     clientErrorHandler,
+    // The routes' schemas check requests (validation.ts); a refusal is an InvalidArgument naming the field.
+    ajv: AJV_OPTIONS,
+    schemaErrorFormatter: (errors, dataVar) => schemaError(errors, dataVar),
     // A bad URL or an overlong parameter, refused before any route: counted like the write it was meant to be.
     frameworkErrors: (err, req, reply) => {
       handleError(err, req, reply);
@@ -89,8 +95,15 @@ export async function buildHttp(backend: HttpBackend, options: HttpOptions): Pro
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   });
   app.setErrorHandler(handleError);
+  // The reply schemas document; replies are written as they are (the tests check them against the document).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const routes = new RouteTable();
-  app.addHook('onRoute', (r) => routes.add(r.url, r.method));
+  app.addHook('onRoute', (r) => {
+    requireSchema(r);
+    routes.add(r.url, r.method);
+  });
+  addSharedSchemas(app);
+  await registerOpenApi(app);
   app.setNotFoundHandler(notFoundHandler((path) => routes.allowed(path)));
   // Writes take JSON only, parsed exactly: anything else is 415, not a string to misread.
   useLosslessJson(app);

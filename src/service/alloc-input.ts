@@ -31,8 +31,8 @@ export class NumberLiteral {
   constructor(readonly text: string) {}
 }
 
-/** A uint64 field: parseU64, but a NumberLiteral is refused with its own text (cut if absurdly long). */
-function u64(v: unknown, field: string): bigint {
+/** A uint64 field as either edge sends it: parseU64, but a NumberLiteral is refused with its own text (cut if absurdly long). */
+export function u64(v: unknown, field: string): bigint {
   if (!(v instanceof NumberLiteral)) return parseU64(v, field);
   const shown = v.text.length <= 80 ? v.text : `${v.text.slice(0, 24)}… (${v.text.length} characters)`;
   throw new InvalidArgument(field, `must be an unsigned integer, got ${shown}`);
