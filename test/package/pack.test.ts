@@ -45,8 +45,11 @@ function filesUnder(dir: string, base: string): string[] {
     .map((e) => relative(base, join(e.parentPath, e.name)).split('\\').join('/'));
 }
 
+/** Compiled modules and their type declarations (for the client library), not source maps. */
+const MODULE = /\.(js|d\.ts)$/;
+
 /** What a package may hold: the programs, the page, the contract and the documents. */
-const ALLOWED = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|proto\/.+\.proto|dist\/src\/.+\.js|dist\/web\/.+)$/;
+const ALLOWED = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|proto\/.+\.proto|dist\/src\/.+\.(js|d\.ts)|dist\/web\/.+)$/;
 
 describe('npm package', () => {
   let work: string;
@@ -72,9 +75,9 @@ describe('npm package', () => {
     assert.ok(existsSync(tarball));
   });
 
-  it('holds every compiled module, the page, the proto and the documents', () => {
+  it('holds every compiled module (with its declarations, when built), the page, the proto and the documents', () => {
     const want = [
-      ...filesUnder(join(ROOT, 'dist', 'src'), ROOT).filter((f) => f.endsWith('.js')),
+      ...filesUnder(join(ROOT, 'dist', 'src'), ROOT).filter((f) => MODULE.test(f)),
       ...(existsSync(join(ROOT, 'dist', 'web')) ? filesUnder(join(ROOT, 'dist', 'web'), ROOT) : []),
       ...filesUnder(join(ROOT, 'proto'), ROOT).filter((f) => f.endsWith('.proto')),
       'package.json',
@@ -87,6 +90,14 @@ describe('npm package', () => {
 
   it('holds nothing else: no tests, load tests, TypeScript sources, source maps or released images', () => {
     assert.deepEqual(files.filter((f) => !ALLOWED.test(f)), []);
+  });
+
+  it("holds every file package.json's exports and bins name", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports?: unknown; bin: Record<string, string> };
+    /** Every file path in an exports map (conditions and subpaths nest). */
+    const targets = (v: unknown): string[] => (typeof v === 'string' ? [v] : v !== null && typeof v === 'object' ? Object.values(v).flatMap(targets) : []);
+    const named = [...targets(pkg.exports), ...Object.values(pkg.bin)].map((p) => p.replace(/^\.\//, ''));
+    assert.deepEqual(named.filter((p) => !files.includes(p)), []);
   });
 
   describe('installed with npm install -g into a clean prefix', () => {
