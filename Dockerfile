@@ -25,6 +25,7 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY proto ./proto
 COPY src ./src
+COPY web ./web
 COPY loadtest ./loadtest
 RUN npm run build
 
@@ -56,6 +57,7 @@ COPY package.json ./
 COPY proto ./proto
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 RUN mkdir -p /var/lib/vmapd && chown node:node /var/lib/vmapd
 VOLUME ["/var/lib/vmapd"]
 USER node

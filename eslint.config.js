@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'loadtest/results/', 'src/grpc/generated/'] },
@@ -12,5 +13,10 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // The browser page (bundled by scripts/build-web.mjs).
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: globals.browser },
   },
 );

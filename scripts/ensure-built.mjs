@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 
 const STAMP = join('dist', '.build-stamp');
-const SOURCES = ['src', 'web', 'proto', 'tsconfig.json', 'package-lock.json'];
+const SOURCES = ['src', 'web', 'proto', 'tsconfig.json', 'package-lock.json', 'scripts/build-web.mjs'];
 
 /** Newest modification time under `path`, in ms. */
 function newest(path) {

@@ -10,6 +10,7 @@ import { clientErrorHandler, errorHandler, errorNameOf, notFoundHandler } from '
 import { BODY_LIMIT_BYTES, useLosslessJson } from './json-body.js';
 import { mapRoutes } from './routes-map.js';
 import { readRoutes } from './routes-read.js';
+import { uiRoutes } from './routes-ui.js';
 import { writeKindOf, writeRoutes } from './routes-write.js';
 
 /** Largest request body accepted (defined with the JSON parser that enforces it). */
@@ -104,5 +105,6 @@ export async function buildHttp(backend: HttpBackend, options: HttpOptions): Pro
   readRoutes(app, backend, options, who);
   writeRoutes(app, backend, options, who);
   mapRoutes(app, backend, options, who);
+  await uiRoutes(app);
   return app;
 }
