@@ -88,7 +88,7 @@ describe('npm package', () => {
     assert.deepEqual(files, want);
   });
 
-  it('holds nothing else: no tests, load tests, TypeScript sources, source maps or released images', () => {
+  it("holds nothing else: no tests, load tests, TypeScript sources, the modules' source maps or the released image", () => {
     assert.deepEqual(files.filter((f) => !ALLOWED.test(f)), []);
   });
 
@@ -113,7 +113,7 @@ describe('npm package', () => {
       });
     }
 
-    it('vmapd serves /healthz, /meminfo and gRPC (asked by the installed vmapctl), and stops on SIGTERM', async () => {
+    it('vmapd serves /healthz, /meminfo, the page and gRPC (asked by the installed vmapctl), and stops on SIGTERM', async () => {
       const server = await spawnVmapd(['--host', '127.0.0.1'], { entry: [join(prefix, 'bin', 'vmapd')], env: { PATH: ENV.PATH! }, cwd: work, timeoutMs: 20_000 });
       let code: number | string;
       try {
@@ -123,6 +123,10 @@ describe('npm package', () => {
         const meminfo = await fetch(`${base}/meminfo`, { signal: AbortSignal.timeout(5_000) });
         assert.equal(meminfo.status, 200);
         assert.match(await meminfo.text(), /^VmallocTotal:\s+34359738368 kB$/m);
+        const page = await fetch(`${base}/`, { signal: AbortSignal.timeout(5_000) });
+        assert.equal(page.status, 200, 'the page (dist/web) is in the package');
+        assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+        await page.arrayBuffer();
         const ctl = await run(join(prefix, 'bin', 'vmapctl'), ['--target', `127.0.0.1:${server.grpcPort}`, 'meminfo'], { cwd: work, env: ENV, timeout: 20_000 });
         assert.match(ctl.stdout, /^VmallocAreas:\s+0$/m);
       } finally {
