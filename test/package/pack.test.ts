@@ -18,13 +18,20 @@ const ROOT = projectRoot();
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
- * This environment without npm's own variables (a test run under `npm test`
- * inherits npm_config_prefix and the like, which would steer the install),
- * and with this node first on PATH, so the installed bins' `#!/usr/bin/env
- * node` finds the node the tests run on.
+ * What npm sets for the scripts it runs that would steer a nested npm: where
+ * it installs (a test run under `npm test` inherits npm_config_prefix and
+ * npm_config_local_prefix) and what package it is in. The rest (registry,
+ * cache, proxy) is kept, so the install uses the same as `npm ci` did.
+ */
+const NPM_STEERING = /^(npm_config_(prefix|global_prefix|local_prefix|global|location|call)|npm_(package|lifecycle)_.*|npm_command)$/i;
+
+/**
+ * This environment without NPM_STEERING and VMAPCTL_*, and with this node
+ * first on PATH, so the installed bins' `#!/usr/bin/env node` finds the node
+ * the tests run on.
  */
 const ENV: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_') && !name.startsWith('VMAPCTL_'))),
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !NPM_STEERING.test(name) && !name.startsWith('VMAPCTL_'))),
   PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
 };
 
