@@ -77,7 +77,7 @@ export function parseOptions(): CompareOptions {
     .addOption(new Option('--channels <n>', 'gRPC connections per writer process').default(1).argParser(intIn(1, 1024)))
     .addOption(new Option('--write-rate <n>', 'ops/s the writers offer while /meminfo is flooded in phases 2, 6 and 7').default(500).argParser(intIn(1, 1_000_000)))
     .addOption(
-      new Option('--http-threads <n>', "vmapd's --http-threads in phases 2 to 5 (the bare route under write load gets as many threads)")
+      new Option('--http-threads <n>', "vmapd's --http-threads in phases 2 to 5 and 7 (the bare route under write load gets as many threads)")
         .default(defaultHttpThreads(), `${defaultHttpThreads()}: vmapd's default here, cores - 1, at least 1`)
         .argParser(intIn(1, 64)),
     )

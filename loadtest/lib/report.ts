@@ -41,7 +41,7 @@ function vmapdSetup(r: CompareResults): string {
       ? ' (a run from before reader threads: HTTP on the writer\'s event loop)'
       : s.httpThreads === null
         ? ' (this build has no --http-threads: HTTP on the writer\'s event loop)'
-        : s.threadCounts !== undefined && s.threadCounts.length > 0
+        : s.threadCounts !== undefined && s.threadCounts.length > 0 && phaseRan(s, 'threads')
           ? ` (phase 6: --http-threads ${s.threadCounts.join(', ')})`
           : '';
   return `vmapd ${how}${threads}, in a process of its own`;
@@ -72,7 +72,7 @@ export function renderReport(r: CompareResults, chartFile: string): string {
   const out: string[] = [];
   const loads = r.machine.loadavg.map((l) => l.load1);
   const maxLoad = loads.length > 0 ? Math.max(...loads) : 0;
-  const ratedProcs = r.underLoad[0]?.writers.procs ?? echoRated?.procs;
+  const ratedProcs = r.underLoad[0]?.writers.procs ?? r.pages?.noPages?.writers.procs ?? r.pages?.withPages?.writers.procs ?? echoRated?.procs;
 
   out.push(`# vmapd load test: ${r.startedAt}`);
   out.push('');
