@@ -5,8 +5,9 @@
  * server, with the bare route under the same write load beside snapshot;
  * then /meminfo scaling with the number of live areas (phase 3) on another;
  * then the reader threads (phase 6, threads.ts); then /meminfo with pages
- * of the live map open (phase 7, pages.ts); then the ceilings (phase 1), a bare fastify route and a bare grpc-js echo, with a body the size of
- * the /meminfo just measured.
+ * of the live map open (phase 7, pages.ts); then the ceilings (phase 1),
+ * a bare fastify route and a bare grpc-js echo, with a body the size of the
+ * /meminfo just measured.
  */
 import { formatFlood, runFlood } from '../meminfo-flood.js';
 import { formatWriters, runWriters } from '../writers.js';
