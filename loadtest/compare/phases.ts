@@ -4,27 +4,32 @@
  * /meminfo while AllocBatch keeps the writer busy (phases 2, 4 and 5) on one
  * server, with the bare route under the same write load beside snapshot;
  * then /meminfo scaling with the number of live areas (phase 3) on another;
- * then the reader threads (phase 6, threads.ts); then the ceilings (phase
- * 1), a bare fastify route and a bare grpc-js echo, with a body the size of
- * the /meminfo just measured.
+ * then the reader threads (phase 6, threads.ts); then /meminfo with pages
+ * of the live map open (phase 7, pages.ts); then the ceilings (phase 1),
+ * a bare fastify route and a bare grpc-js echo, with a body the size of the
+ * /meminfo just measured.
  */
 import { formatFlood, runFlood } from '../meminfo-flood.js';
 import { formatWriters, runWriters } from '../writers.js';
-import type { CompareSettings, Mode } from '../lib/results.js';
+import { phaseRan, type CompareSettings, type Mode, type PhaseName } from '../lib/results.js';
 import type { ServerProcess } from '../lib/server-process.js';
 import { DEFAULT_BODY_BYTES, FRESH_WARMUP_SEC, PREFILL_RATE, batchOptions, floodOptions, metered, together, writersOptions } from './loads.js';
 import { measureWeight, type CompareRun } from './run.js';
+import { pagesSeconds } from './pages.js';
 import { threadsSeconds } from './threads.js';
 
 /** Seconds the phases should take with settings `s`, for the progress bar. */
 export function expectedSeconds(s: CompareSettings): number {
   const m = measureWeight(s);
   const bareUnderLoad = s.modes.includes('snapshot') ? 1.5 + m + FRESH_WARMUP_SEC : 0;
+  const ran = (p: PhaseName, seconds: number): number => (phaseRan(s, p) ? seconds : 0);
   return (
-    s.modes.length * (2 + s.areasUnderLoad / PREFILL_RATE + 4 * m) + bareUnderLoad +
-    s.modes.length * (2 + (s.sizes[s.sizes.length - 1] ?? 0) / PREFILL_RATE + s.sizes.length * m) +
-    threadsSeconds(s) +
-    2 + 3 * m + 5
+    ran('load', s.modes.length * (2 + s.areasUnderLoad / PREFILL_RATE + 4 * m) + bareUnderLoad) +
+    ran('scaling', s.modes.length * (2 + (s.sizes[s.sizes.length - 1] ?? 0) / PREFILL_RATE + s.sizes.length * m)) +
+    ran('threads', threadsSeconds(s)) +
+    ran('pages', pagesSeconds(s)) +
+    ran('baselines', 2 + 3 * m) +
+    5
   );
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { LOADTEST_DIST } from '../lib/paths.js';
 import { startServerProcess, startVmapd, stopAllServers, stopServerProcess, vmapdHasHttpThreads, vmapdHelp, type ServerProcess } from '../lib/server-process.js';
 import { stopAllWriters } from '../writers.js';
+import { stopAllPageClients } from '../page-clients.js';
 import { messageOf } from '../../src/vmap/errors.js';
 import { loadSample, machineInfo } from './machine.js';
 
@@ -75,6 +76,7 @@ export class CompareRun {
       run.progress.stop();
       process.stderr.write(`\ncompare: ${signal}: stopping every child process\n`);
       stopAllWriters();
+      stopAllPageClients();
       void stopAllServers().then(() => process.exit(130));
     };
     process.on('SIGINT', onSignal);

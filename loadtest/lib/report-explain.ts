@@ -144,6 +144,7 @@ export function explain(r: CompareResults): string[] {
     );
   }
   lines.push(...issue11Lines(r));
+  lines.push(...pagesLines(r));
   const miss = r.targets.filter((t) => t.pass === false && t.goal !== 'none');
   if (miss.length > 0) {
     lines.push(
@@ -189,4 +190,20 @@ function issue11Lines(r: CompareResults): string[] {
     );
   }
   return lines;
+}
+
+/** The sentence on phase 7, when the run has both of its measurements. */
+function pagesLines(r: CompareResults): string[] {
+  const p = r.pages;
+  const none = p?.noPages;
+  const open = p?.withPages;
+  if (p === undefined || none === undefined || open === undefined) return [];
+  const c = p.clients;
+  const perReq = (m: typeof none): string => us(cpuPerRequestUs(m.cpu, m.meminfo.reqPerSec));
+  return [
+    `- **Pages of the live map**: with ${p.pages} pages open, snapshot /meminfo served ${rate(open.meminfo.reqPerSec)} req/s against ${rate(none.meminfo.reqPerSec)} with none ` +
+      `(${ratio(open.meminfo.reqPerSec, none.meminfo.reqPerSec)}; goal at least 0.95), p99 ${ms(open.meminfo.latency.p99)} against ${ms(none.meminfo.latency.p99)} ms. ` +
+      `vmapd used ${open.cpu.server?.toFixed(2) ?? '–'} cores with them and ${none.cpu.server?.toFixed(2) ?? '–'} without, ${perReq(open)} against ${perReq(none)} µs per /meminfo request, everything included` +
+      (c === undefined ? '.' : `; the pages read ${c.eventsPerSecPerPage.toFixed(1)} events a second each and ${rate(c.maps)} maps (p99 ${ms(c.mapLatency.p99)} ms), all from the reader threads that answer /meminfo.`),
+  ];
 }

@@ -3,6 +3,9 @@ import type { FloodResult } from '../meminfo-flood.js';
 import type { WritersResult } from '../writers.js';
 import { otherCores, type CpuUse } from './cpu.js';
 
+/** What a section says when `--phases` left its phase out. */
+export const NOT_RUN = 'Not run: `--phases` left this phase out.';
+
 /** A rate, rounded, with thousands separators. */
 export const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
 /** Milliseconds with about three significant digits. */

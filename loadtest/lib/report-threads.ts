@@ -4,8 +4,8 @@
  * against a bare route on as many reusePort threads. Results from before
  * these phases existed get one "not measured" line each.
  */
-import { areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, threadsText, us, withRatio } from './report-format.js';
-import type { CompareResults, ThreadsResult } from './results.js';
+import { NOT_RUN, areas, cpuCell, cpuPerRequestUs, errorsOf, floodIssues, ms, rate, ratio, threadsText, us, withRatio } from './report-format.js';
+import { phaseRan, type CompareResults, type ThreadsResult } from './results.js';
 
 /** Section 5's lines. */
 export function writerBusySection(r: CompareResults): string[] {
@@ -16,7 +16,7 @@ export function writerBusySection(r: CompareResults): string[] {
   out.push(`## 5. /meminfo while AllocBatch calls of ${rate(s.batchAreas ?? 10000)} areas keep the writer busy (from ${areas(s.areasUnderLoad)} live areas)`);
   out.push('');
   if (busy.length === 0) {
-    out.push(r.writerBusy === undefined ? 'Not measured: a run from before this phase existed.' : 'Not measured in this run (see the steps that failed).');
+    out.push(!phaseRan(s, 'load') ? NOT_RUN : r.writerBusy === undefined ? 'Not measured: a run from before this phase existed.' : 'Not measured in this run (see the steps that failed).');
     out.push('');
     return out;
   }
@@ -55,7 +55,7 @@ export function threadsSection(r: CompareResults): string[] {
   out.push(`## 6. Reader threads: vmapd --http-threads against a bare route on as many reusePort threads (snapshot, ${areas(s.areasUnderLoad)} live areas)`);
   out.push('');
   if (rows.length === 0) {
-    out.push(r.threads === undefined ? 'Not measured: a run from before this phase existed.' : 'Not measured in this run (see the steps that failed).');
+    out.push(!phaseRan(s, 'threads') ? NOT_RUN : r.threads === undefined ? 'Not measured: a run from before this phase existed.' : 'Not measured in this run (see the steps that failed).');
     out.push('');
     return out;
   }

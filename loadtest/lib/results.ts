@@ -4,6 +4,7 @@
  * and two runs can be compared.
  */
 import type { FloodResult } from '../meminfo-flood.js';
+import type { PageClientsResult } from '../page-clients.js';
 import type { WritersResult } from '../writers.js';
 import type { CpuUse } from './cpu.js';
 import type { PrefillResult } from './prefill.js';
@@ -11,6 +12,19 @@ import type { TargetResult } from './targets.js';
 
 /** A read mode of vmapd. */
 export type Mode = 'locked-walk' | 'rcu-walk' | 'snapshot';
+
+/**
+ * The phases compare can run (`--phases`), in the order they run: load
+ * (phases 2, 4 and 5, which share a server per read mode), scaling (3),
+ * threads (6), pages (7), baselines (1).
+ */
+export type PhaseName = 'load' | 'scaling' | 'threads' | 'pages' | 'baselines';
+export const PHASE_NAMES: readonly PhaseName[] = ['load', 'scaling', 'threads', 'pages', 'baselines'];
+
+/** Whether a run with settings `s` ran phase `p` (every phase, in results from before --phases). */
+export function phaseRan(s: CompareSettings, p: PhaseName): boolean {
+  return s.phases === undefined || s.phases.includes(p);
+}
 
 /** The settings of one compare run. */
 export interface CompareSettings {
@@ -44,6 +58,10 @@ export interface CompareSettings {
   readonly threadCounts?: readonly number[];
   /** Areas per AllocBatch in phase 5 (absent before issue 11). */
   readonly batchAreas?: number;
+  /** The phases run (absent: every phase, as in every run before --phases). */
+  readonly phases?: readonly PhaseName[];
+  /** Simulated open pages of the live map in phase 7 (absent before phase 7). */
+  readonly pages?: number;
 }
 
 /** The machine and its load while the run went. */
@@ -154,6 +172,31 @@ export interface ThreadsResult {
   readonly cpu: CpuUse;
 }
 
+/** One /meminfo measurement of phase 7: the flood while writers at the offered rate write. */
+export interface PagesMeasurement {
+  readonly meminfo: FloodResult;
+  readonly writers: WritersResult;
+  /** server: vmapd. */
+  readonly cpu: CpuUse;
+}
+
+/**
+ * Phase 7: vmapd (snapshot) with `areas` live areas, writers at the offered
+ * rate, /meminfo flooded with no page of the live map open, then with
+ * `pages` simulated pages open (each reading /v1/events and fetching
+ * /v1/map on new generations). Either measurement is absent when its step
+ * failed.
+ */
+export interface PagesResult {
+  readonly areas: number;
+  readonly pages: number;
+  readonly mapBuckets: number;
+  readonly noPages?: PagesMeasurement;
+  readonly withPages?: PagesMeasurement;
+  /** The pages, over the warm-up and measurement with them open. */
+  readonly clients?: PageClientsResult;
+}
+
 /** results.json. */
 export interface CompareResults {
   readonly startedAt: string;
@@ -170,6 +213,8 @@ export interface CompareResults {
   readonly writerBusy?: WriterBusyResult[];
   /** Phase 6 (absent before issue 11). */
   readonly threads?: ThreadsResult[];
+  /** Phase 7 (absent before it existed, or when it was not run). */
+  pages?: PagesResult;
   targets: TargetResult[];
   /** Steps that failed, with why; the run goes on without them. */
   readonly failures: { readonly step: string; readonly error: string }[];

@@ -3,7 +3,9 @@
  * from figures (goals at least, below, none; a missing figure is never a
  * pass), the report and chart of a results.json from before issue 11's
  * figures (a fixture: the sample committed before reader threads) rendering with those figures as not
- * measured, and the bare route on reusePort threads answering on one port.
+ * measured, phase 7's target from a small run of that phase alone (the
+ * phases left out rendering as not run), and the bare route on reusePort
+ * threads answering on one port.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,7 +17,8 @@ import type { WritersResult } from '../../loadtest/writers.js';
 import { chartSpec } from '../../loadtest/lib/chart.js';
 import { LOADTEST_DIST, PROJECT_ROOT } from '../../loadtest/lib/paths.js';
 import { renderReport } from '../../loadtest/lib/report.js';
-import type { CompareResults } from '../../loadtest/lib/results.js';
+import type { CompareResults, PagesMeasurement } from '../../loadtest/lib/results.js';
+import type { PageClientsResult } from '../../loadtest/page-clients.js';
 import { startServerProcess, stopServerProcess } from '../../loadtest/lib/server-process.js';
 import { evaluateTargets } from '../../loadtest/lib/targets.js';
 
@@ -86,6 +89,74 @@ function withIssue11(busyP99: number): CompareResults {
   };
 }
 
+/** The pages' figures of a run of phase 7. */
+const pageClients: PageClientsResult = {
+  pages: 10,
+  mapBuckets: 1024,
+  durationSec: 3,
+  opened: 10,
+  events: 310,
+  historyEvents: 10,
+  meminfoEvents: 300,
+  eventsPerSecPerPage: 10,
+  maps: 30,
+  mapBytes: 20000,
+  mapLatency: latency(8),
+  reconnects: 0,
+  errors: 0,
+  errorSamples: [],
+  clientCores: 0.1,
+};
+
+/**
+ * A small run of phase 7 alone (`--phases pages`): /meminfo at `none` req/s
+ * with no page open and `open` with ten (absent: that step failed).
+ */
+function pagesOnly(none: number, open: number | undefined): CompareResults {
+  const measurement = (reqPerSec: number): PagesMeasurement => ({ meminfo: flood(reqPerSec, 2), writers: writers(500), cpu });
+  return {
+    startedAt: '2026-12-01T00:00:00.000Z',
+    finishedAt: '2026-12-01T00:00:30.000Z',
+    settings: {
+      durationSec: 2,
+      warmupSec: 0.5,
+      modes: ['locked-walk', 'rcu-walk', 'snapshot'],
+      areasUnderLoad: 100000,
+      sizes: [1000, 10000, 100000],
+      connections: 10,
+      pipelining: 1,
+      procs: 2,
+      clients: 16,
+      channelsPerProc: 1,
+      writeRate: 500,
+      seed: 1,
+      quick: true,
+      vmapdArgs: ['--store', 'memory'],
+      httpThreads: 1,
+      threadCounts: [1, 2],
+      batchAreas: 10000,
+      phases: ['pages'],
+      pages: 10,
+    },
+    machine: { node: 'v24.0.0', platform: 'linux', cpus: 2, cpuModel: 'test', memGiB: 4, loadavg: [], gitCommit: 'test' },
+    baselines: { bodyBytes: 0 },
+    underLoad: [],
+    scaling: [],
+    isolation: [],
+    writerBusy: [],
+    threads: [],
+    pages: {
+      areas: 100000,
+      pages: 10,
+      mapBuckets: 1024,
+      noPages: measurement(none),
+      ...(open === undefined ? {} : { withPages: measurement(open), clients: pageClients }),
+    },
+    targets: [],
+    failures: [],
+  };
+}
+
 describe('load test targets', () => {
   it('a results.json from before issue 11 gives its new figures as not measured, never as a pass', () => {
     const byName = new Map(evaluateTargets(sample()).map((t) => [t.name, t]));
@@ -113,6 +184,47 @@ describe('load test targets', () => {
     assert.equal(all.get('http-threads-scaling')?.pass, null);
     assert.ok(Math.abs(all.get('http-threads-vs-bare')!.measured! - 10 / 12) < 1e-9);
     assert.equal(all.get('rcu-walk-p99-vs-locked-walk')?.goal, 'none');
+  });
+});
+
+describe('the pages target (phase 7)', () => {
+  const pagesTarget = (r: CompareResults) => evaluateTargets(r).find((t) => t.name === 'meminfo-with-pages-open');
+
+  it('is /meminfo req/s with ten pages open ÷ with none, at least 0.95', () => {
+    const pass = pagesTarget(pagesOnly(10000, 9600))!;
+    assert.ok(pass.measured !== null && Math.abs(pass.measured - 0.96) < 1e-9);
+    assert.equal(pass.goal, 'at-least');
+    assert.equal(pass.threshold, 0.95);
+    assert.equal(pass.pass, true);
+    assert.equal(pass.detail, '9,600 ÷ 10,000 req/s');
+    assert.equal(pagesTarget(pagesOnly(10000, 9400))?.pass, false);
+  });
+
+  it('is not measured when a measurement is missing, or in a run from before the phase', () => {
+    for (const r of [pagesOnly(10000, undefined), sample()]) {
+      const t = pagesTarget(r)!;
+      assert.equal(t.measured, null);
+      assert.equal(t.pass, null);
+    }
+  });
+
+  it('renders its line, section 7, and the phases left out as not run', () => {
+    const r = pagesOnly(10000, 9600);
+    r.targets = evaluateTargets(r);
+    const report = renderReport(r, 'chart.png');
+    assert.match(report, /\| live map \| snapshot \/meminfo req\/s with 10 pages of the live map open ÷ with none[^\n]*\| 0\.96 \(9,600 ÷ 10,000 req\/s\) \| ≥ 0\.95 \| \*\*pass\*\* \|/);
+    assert.match(report, /## 7\. [^\n]*\n\n\| pages open \|/);
+    assert.match(report, /\| 10 \| 9,600 \(0\.96×\)/);
+    assert.match(report, /300 meminfo events \(10\.0 a second a page\), 30 maps of 1024 buckets/);
+    for (const n of [1, 2, 3, 4, 5, 6]) assert.match(report, new RegExp(`## ${n}\\. [^\\n]*\\n\\nNot run: \`--phases\` left this phase out\\.`), `section ${n}`);
+    assert.match(report, /\| 11 \| snapshot \/meminfo p99 while AllocBatch[^\n]*\| – \| < 10 ms \| not measured \|/);
+    vl.compile(chartSpec(r));
+  });
+
+  it('says section 7 was not measured in a run from before it', () => {
+    const r = sample();
+    r.targets = evaluateTargets(r);
+    assert.match(renderReport(r, 'chart.png'), /## 7\. [^\n]*\n\nNot measured: a run from before this phase existed\./);
   });
 });
 
