@@ -1,7 +1,7 @@
 /**
  * The issues' targets, computed from what a compare run measured: issue 5's
  * three (the read path holding up under writes and with many areas),
- * issue 11's (readers on their own threads) and the live map's (/meminfo
+ * issue 11's (readers on their own threads) and issue 13's (/meminfo
  * holding up while pages of the map are open). A figure that is missing, from
  * a failed step or from results.json of a run made before the figure
  * existed, gives null: "not measured", never a pass. Targets are reported,
@@ -18,8 +18,8 @@ export type TargetGoal = 'at-least' | 'below' | 'none';
 export interface TargetResult {
   readonly name: string;
   readonly description: string;
-  /** The issue that set it (absent in results from before issue 11: all of those are issue 5's); 'live map' for the map's. */
-  readonly issue?: number | string;
+  /** The issue that set it (absent in results from before issue 11: all of those are issue 5's). */
+  readonly issue?: number;
   /** The measured figure, or null when a figure it needs is missing. */
   readonly measured: number | null;
   /** What `measured` is (absent: a ratio). */
@@ -46,7 +46,7 @@ const ratioOf = (a: number | undefined, b: number | undefined): number | null =>
 
 interface Spec {
   readonly name: string;
-  readonly issue: number | string;
+  readonly issue: number;
   readonly description: string;
   readonly measured: number | null;
   readonly unit?: 'ratio' | 'ms';
@@ -199,7 +199,7 @@ export function evaluateTargets(r: CompareResults): TargetResult[] {
     }),
     target({
       name: 'meminfo-with-pages-open',
-      issue: 'live map',
+      issue: 13,
       description:
         `snapshot /meminfo req/s with ${pg?.pages ?? r.settings.pages ?? 10} pages of the live map open ÷ with none, ` +
         `writers at ${rate(r.settings.writeRate)}/s (${areas(pg?.areas ?? areasUnderLoad)} areas)`,
