@@ -10,7 +10,7 @@ import type { MemInfo__Output } from '../grpc/generated/vmap/v1/MemInfo.js';
 import type { PurgeResponse__Output } from '../grpc/generated/vmap/v1/PurgeResponse.js';
 import { areaJson as viewJson, areaViewOfMessage, vmallocinfoLine as viewLine, type AreaJson } from '../service/area-view.js';
 import { renderMeminfoText } from '../service/meminfo-view.js';
-import { formatSize } from './units.js';
+import { formatSize } from '../client/sizes.js';
 
 /**
  * A wire uint64 as a JSON number. Byte counts in any real space stay far below

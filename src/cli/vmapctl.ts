@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseU64 } from '../vmap/geometry.js';
-import { parseSize } from './units.js';
+import { parseSize } from '../client/sizes.js';
 import { packageVersion } from './version.js';
 import type { AllocRequest } from '../grpc/generated/vmap/v1/AllocRequest.js';
 import type { Area__Output } from '../grpc/generated/vmap/v1/Area.js';
