@@ -72,11 +72,6 @@ export class VmapClientError extends Error {
     };
     return new VmapClientError({ status: err.code, details: err.details, vmapCode: text('vmap-error'), field: text('vmap-field'), target, attempts, metadata: md });
   }
-
-  /** The same error, counted as the outcome of `attempts` attempts. */
-  withAttempts(attempts: number): VmapClientError {
-    return new VmapClientError({ ...this, attempts });
-  }
 }
 
 /** True when `err` is a gRPC status error from grpc-js (as opposed to a local bug). */

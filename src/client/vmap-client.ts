@@ -132,9 +132,11 @@ export class VmapClient {
     if (!Number.isInteger(limit) || limit < 0 || limit > 2 ** 32 - 1) throw VmapClientError.invalidArgument('limit', 'must be an integer from 0 to 4294967295');
     const req = { from_addr: wireAddress(options.from ?? 0n, 'from'), limit, include_lazy: options.includeLazy === true };
     const plan = this.plan(call, 'idempotent');
+    let attempts = 0;
     // The attempt resolves with the open stream and its first area, so a
     // failure before any area is a failed attempt, retried like a unary call.
     const opened = await runCall(this.targets, { ...this.options, callTimeoutMs: this.deadlineOf(call) }, plan, (t, deadline) => {
+      attempts++;
       const stream = streamAttempt(t.client, 'ListAreas', req, callMetadata(this.options.token), deadline);
       const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Area__Output>;
       const cancel = (): void => stream.cancel();
@@ -151,7 +153,7 @@ export class VmapClient {
     try {
       for (let r = opened.first; r.done !== true; r = await opened.iterator.next()) yield areaOf(r.value);
     } catch (err) {
-      throw VmapClientError.fromAttempt(err, opened.target, 1);
+      throw VmapClientError.fromAttempt(err, opened.target, attempts);
     } finally {
       plan.signal?.removeEventListener('abort', opened.cancel);
       opened.stream.cancel();

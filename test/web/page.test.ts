@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { call, startTestServer, type TestServer } from '../helpers/server.js';
+import { call, startTestServer } from '../helpers/server.js';
 
 /*
  * The live map in a real browser (Debian's Chromium, headless): the page
