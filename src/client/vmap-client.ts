@@ -138,6 +138,8 @@ export class VmapClient {
     const opened = await runCall(this.targets, { ...this.options, callTimeoutMs: this.deadlineOf(call) }, plan, (t, deadline) => {
       attempts++;
       const stream = streamAttempt(t.client, 'ListAreas', req, callMetadata(this.options.token), deadline);
+      // The iterator takes the stream's errors; this keeps the CANCELLED of our own cancel from being unhandled.
+      stream.on('error', () => undefined);
       const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Area__Output>;
       const cancel = (): void => stream.cancel();
       plan.signal?.addEventListener('abort', cancel, { once: true });
