@@ -231,7 +231,7 @@ export class VmapSpace {
   meminfo(): MemInfo {
     const s = this.s;
     return {
-      total: this.pages * PAGE_SIZE,
+      total: vmallocTotalBytes(this.pages),
       used: s.usedPages * PAGE_SIZE,
       chunk: s.freeIndex.largest * PAGE_SIZE,
       lazy: s.lazyPages * PAGE_SIZE,
