@@ -58,6 +58,10 @@ export interface ReplayResult {
   readonly lazyPagesNeeded: number;
   /** Wall time of the allocations and lazy frees, in milliseconds. */
   readonly replayMs: number;
+  /** Of which the AllocBatch calls. */
+  readonly allocMs: number;
+  /** Of which the lazy frees. */
+  readonly freeMs: number;
   readonly churn?: ChurnResult;
 }
 
@@ -168,6 +172,7 @@ export async function replayDump(rpc: ReplayRpc, dump: VmallocinfoDump, options:
     batches++;
     for (const a of r.areas) addrs.push(a.addr);
   }
+  const allocMs = performance.now() - t0;
   const lazy: string[] = [];
   const live: Live[] = [];
   dump.entries.forEach((e, i) => {
@@ -191,6 +196,8 @@ export async function replayDump(rpc: ReplayRpc, dump: VmallocinfoDump, options:
     purgedOnReplay,
     lazyPagesNeeded: (before.lazyBytes + dump.lazyBytes) / PAGE_SIZE,
     replayMs,
+    allocMs,
+    freeMs: replayMs - allocMs,
   };
   if (rounds === 0) return result;
   return { ...result, churn: await churn(rpc, dump, live, rounds, options.seed ?? 1) };
