@@ -38,7 +38,7 @@ const perSecond = (n: number, ms: number): number => (ms > 0 ? Math.round((n / m
 /** The timing lines of a replay. */
 export function formatTimes(r: ReplayResult): string {
   let out =
-    `allocs: ${r.allocs} in ${r.batches} AllocBatch calls, ${Math.round(r.allocMs)} ms (${perSecond(r.allocs, r.allocMs)} allocs/s)\n` +
+    `allocs: ${r.allocs} in ${r.batches} AllocBatch call${r.batches === 1 ? '' : 's'}, ${Math.round(r.allocMs)} ms (${perSecond(r.allocs, r.allocMs)} allocs/s)\n` +
     `lazy frees: ${r.lazyFrees} Free calls, ${Math.round(r.freeMs)} ms (${perSecond(r.lazyFrees, r.freeMs)} frees/s)\n` +
     `replay: ${Math.round(r.replayMs)} ms (${perSecond(r.allocs, r.replayMs)} entries/s)\n`;
   if (r.churn !== undefined) out += `churn: ${r.churn.rounds} rounds of Free + Alloc, ${Math.round(r.churn.ms)} ms (${perSecond(r.churn.rounds, r.churn.ms)} rounds/s)\n`;

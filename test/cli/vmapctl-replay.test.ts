@@ -18,12 +18,18 @@ import { EVERY_KIND, EVERY_KIND_TOTALS, REAL_DUMP, REAL_TOTALS } from './vmalloc
  * is a few thousand calls, which a loaded machine can stretch past runCli's.
  */
 function vmapctl(target: string, ...args: string[]): Promise<Run> {
+  return vmapctlWithInput(target, '', ...args);
+}
+
+/** vmapctl with `input` on its standard input. */
+function vmapctlWithInput(target: string, input: string, ...args: string[]): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VMAPCTL_')));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cliPath('vmapctl'), '--target', target, ...args], { timeout: 120000, env }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [cliPath('vmapctl'), '--target', target, ...args], { timeout: 120000, env }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(new Error(`vmapctl ${args.join(' ')} did not exit normally: ${stderr}`));
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
+    child.stdin?.end(input);
   });
 }
 
@@ -135,6 +141,24 @@ describe('vmapctl replay', () => {
     const m = await meminfo(target);
     assert.equal(m.nr_areas + m.nr_lazy_areas, EVERY_KIND_TOTALS.entries);
     assert.equal((m.vmalloc_used_kb + m.vmalloc_lazy_kb) * 1024, EVERY_KIND_TOTALS.reservedBytes);
+  });
+
+  it('reads the dump from standard input as -', async () => {
+    const target = await server();
+    const r = await vmapctlWithInput(target, EVERY_KIND, '--json', 'replay', '-');
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as ReplayDoc & { file: string };
+    assert.equal(doc.file, '-');
+    assert.equal(doc.reproduced, true);
+    assert.equal(doc.dump.entries, EVERY_KIND_TOTALS.entries);
+  });
+
+  it('replay --help shows the file, --churn and --seed', async () => {
+    const r = await vmapctl('127.0.0.1:1', 'replay', '--help');
+    assert.equal(r.code, 0);
+    for (const word of ['<file>', '--churn', '--seed', 'unpurged vm_area', 'guard', '/proc/vmallocinfo']) assert.ok(r.stdout.includes(word), `replay --help lacks ${word}`);
+    const top = await vmapctl('127.0.0.1:1', '--help');
+    assert.ok(top.stdout.includes('replay'), top.stdout);
   });
 
   it('refuses a dump with a bad line, naming the line, before sending anything', async () => {
