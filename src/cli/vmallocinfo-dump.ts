@@ -14,6 +14,9 @@
  * pointers, so SIZE, not end − start, is what counts. CALLER is `%pS`:
  * `symbol+0xoff/0xlen`, then ` [module]` for a module's symbol, or a bare
  * address when there is no symbol; absent when the area has no caller.
+ *
+ * vmapd's own /vmallocinfo (src/service/area-view.ts) prints the same
+ * lines plus `owner=NAME`, so a dump of one vmapd replays into another.
  */
 import { PAGE_SIZE } from '../vmap/page.js';
 
@@ -44,6 +47,8 @@ export interface DumpEntry {
   readonly pages?: number;
   /** `phys=`: the physical address an ioremap maps; undefined when not printed. */
   readonly phys?: bigint;
+  /** `owner=`: who holds the area, in a dump of vmapd's own /vmallocinfo; undefined in the kernel's. */
+  readonly owner?: string;
   /** `N<node>=<pages>`: the area's pages per NUMA node. */
   readonly numa: Readonly<Record<number, number>>;
   /** An `unpurged vm_area`: freed, awaiting the lazy purge. */
@@ -112,7 +117,7 @@ function count(text: string, what: string, fail: (reason: string) => never): num
 
 /** Whether `token` is one the kernel prints after the caller: a flag word or a key=value. */
 function isAttribute(token: string): boolean {
-  return FLAGS.has(token) || token.startsWith('pages=') || token.startsWith('phys=') || NUMA.test(token);
+  return FLAGS.has(token) || token.startsWith('pages=') || token.startsWith('phys=') || token.startsWith('owner=') || NUMA.test(token);
 }
 
 interface VmStructFields {
@@ -120,6 +125,7 @@ interface VmStructFields {
   flags: string[];
   pages?: number;
   phys?: bigint;
+  owner?: string;
   numa: Record<number, number>;
 }
 
@@ -151,6 +157,9 @@ function vmStructFields(rest: string, fail: (reason: string) => never): VmStruct
       if (out.phys !== undefined) fail('phys= given twice');
       if (!/^0x[0-9a-fA-F]{1,16}$/.test(t.slice(5))) fail(`${t} is not a physical address`);
       out.phys = BigInt(t.slice(5));
+    } else if (t.startsWith('owner=')) {
+      if (out.owner !== undefined) fail('owner= given twice');
+      out.owner = t.slice(6);
     } else if (numa !== null) {
       const node = count(numa[1]!, 'NUMA node', fail);
       if (out.numa[node] !== undefined) fail(`N${node}= given twice`);
@@ -184,6 +193,7 @@ export function parseDumpLine(text: string, line: number): DumpEntry {
     flags: f.flags,
     ...(f.pages === undefined ? {} : { pages: f.pages }),
     ...(f.phys === undefined ? {} : { phys: f.phys }),
+    ...(f.owner === undefined ? {} : { owner: f.owner }),
     numa: f.numa,
     lazy: false,
     guard: size > PAGE_SIZE,

@@ -139,7 +139,8 @@ async function churn(rpc: ReplayRpc, dump: VmallocinfoDump, live: Live[], rounds
   const below = seededBelow(seed);
   const t0 = performance.now();
   let purges = 0;
-  for (let r = 0; r < rounds; r++) {
+  // An empty dump has no size to allocate again.
+  for (let r = 0; r < rounds && dump.entries.length > 0; r++) {
     if (live.length > 0) {
       const i = below(live.length);
       const victim = live[i]!;

@@ -95,10 +95,10 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 
 /** The replay for people: what was sent, then the table. */
 export function replayText(file: string, dump: VmallocinfoDump, r: ReplayResult): string {
-  const rate = r.replayMs > 0 ? Math.round((r.allocs / r.replayMs) * 1000) : 0;
+  const rate = r.allocMs > 0 ? Math.round((r.allocs / r.allocMs) * 1000) : 0;
   let out =
-    `replayed ${file}: ${plural(dump.nrEntries, 'entry', 'entries')} in ${plural(r.batches, 'AllocBatch call')}, ` +
-    `${r.lazyFrees} freed lazily, in ${Math.round(r.replayMs)} ms (${rate} allocs/s)\n`;
+    `replayed ${file}: ${plural(dump.nrEntries, 'entry', 'entries')} in ${plural(r.batches, 'AllocBatch call')} ` +
+    `(${Math.round(r.allocMs)} ms, ${rate} allocs/s), ${r.lazyFrees} freed lazily (${Math.round(r.freeMs)} ms)\n`;
   out += `addresses are vmapd's own (its first fit), not the dump's${dump.hashed ? ' (hashed in this dump)' : ''}\n`;
   if (dump.repeatedRanges > 0) {
     out += `note: ${plural(dump.repeatedRanges, 'range appears', 'ranges appear')} twice in the dump (freed while it was read); every line is replayed\n`;

@@ -112,6 +112,16 @@ describe('vmallocinfo dump', () => {
     }
   });
 
+  it('reads an empty dump as no entries', () => {
+    const d = parseVmallocinfo('\n');
+    assert.deepEqual([d.nrEntries, d.reservedBytes, d.nrLazy, d.lazyBytes, d.hashed], [0, 0, 0, 0, false]);
+  });
+
+  it("reads vmapd's own /vmallocinfo lines, owner= included", () => {
+    const e = parseDumpLine('0xffffc90000000000-0xffffc90000003000   12288 mydriver pages=2 vmalloc owner=alice', 1);
+    assert.deepEqual([e.kind, e.caller, e.pages, e.flags, e.owner, e.guard], ['vm_struct', 'mydriver', 2, ['vmalloc'], 'alice', true]);
+  });
+
   it('reads one line on its own', () => {
     const e = parseDumpLine('0xffffc90000000000-0xffffc90000003000   12288 vm_map_ram', 7);
     assert.equal(e.line, 7);
