@@ -10,11 +10,11 @@
  */
 import { Command, Option } from 'commander';
 import { hostOptions, hostPort, intIn, isMain } from './lib/cli.js';
-import { makeClient, unary, waitReady } from './lib/grpc.js';
+import { makeVmapClient } from './lib/grpc.js';
 import { startVmapd, stopAllServers, stopServerProcess, type ServerProcess } from './lib/server-process.js';
 import { checkTargetHost } from './lib/target.js';
 import { readDump, replayJson, replayText } from '../src/cli/vmapctl-replay.js';
-import { replayDump, type ReplayResult, type ReplayRpc } from '../src/cli/vmallocinfo-replay.js';
+import { replayDump, type ReplayResult } from '../src/cli/vmallocinfo-replay.js';
 import { messageOf } from '../src/vmap/errors.js';
 import { DEFAULT_LAZY_MAX_PAGES } from '../src/vmap/space-shape.js';
 import { PAGE_SIZE } from '../src/vmap/page.js';
@@ -71,11 +71,10 @@ async function main(): Promise<void> {
     checkTargetHost(o.host, o.allowHost);
     target = hostPort(o.host, o.grpcPort);
   }
-  const client = makeClient('vmap', target);
+  const client = makeVmapClient(target, DEADLINE_MS);
   try {
-    await waitReady(client, 10000);
-    const rpc: ReplayRpc = { unary: <T>(method: string, request: object) => unary<T>(client, method, request, DEADLINE_MS) };
-    const r = await replayDump(rpc, dump, { churn: o.churn, seed: o.seed });
+    await client.ready(10000);
+    const r = await replayDump(client, dump, { churn: o.churn, seed: o.seed });
     if (r.purgedOnReplay) process.stderr.write(`replay: warning: vmapd purged the dump's lazy areas; its --lazy-max-pages must be at least ${r.lazyPagesNeeded}\n`);
     if (o.json) {
       process.stdout.write(JSON.stringify({ ...replayJson(file, dump, r), alloc_ms: Math.round(r.allocMs), free_ms: Math.round(r.freeMs) }, null, 2) + '\n');

@@ -7,19 +7,20 @@
  * not the dump's (which are usually hashed anyway): what is reproduced is the
  * count and the sizes, hence /meminfo's totals.
  */
-import type { Area__Output } from '../grpc/generated/vmap/v1/Area.js';
-import type { AllocBatchResponse__Output } from '../grpc/generated/vmap/v1/AllocBatchResponse.js';
-import type { AllocRequest } from '../grpc/generated/vmap/v1/AllocRequest.js';
-import type { FreeResponse__Output } from '../grpc/generated/vmap/v1/FreeResponse.js';
-import type { MemInfo__Output } from '../grpc/generated/vmap/v1/MemInfo.js';
-import { MAX_BATCH_ALLOCS, MAX_CALLER_LENGTH } from '../service/alloc-request.js';
+import { MAX_BATCH, type AllocSpec, type VmapClient } from '../client/index.js';
+import { MAX_CALLER_LENGTH } from '../service/alloc-request.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { DumpEntry, VmallocinfoDump } from './vmallocinfo-dump.js';
 
-/** What the replay needs of a client: unary calls by method name (vmapctl's client has this shape). */
-export interface ReplayRpc {
-  unary<T>(method: string, request: object): Promise<T>;
-}
+/** What the replay needs of a client: the calls it makes. */
+export type ReplayClient = Pick<VmapClient, 'alloc' | 'allocBatch' | 'free' | 'memInfo'>;
+
+/**
+ * Allocations are made once (no generated request ids, as vmapctl's alloc
+ * without --request-id): a retried batch that had reached vmapd would
+ * allocate twice. Frees and reads retry as the client decides.
+ */
+const ONCE = { retry: false } as const;
 
 /** vmapd's /meminfo, in bytes and counts. */
 export interface MeminfoTotals {
@@ -79,33 +80,25 @@ export interface ChurnResult {
 const FREE_WINDOW = 64;
 
 /**
- * The AllocRequest that reproduces `e`: `size − 4096` usable bytes and a
+ * The allocation that reproduces `e`: `size − 4096` usable bytes and a
  * guard page where the kernel's size includes one, else `size` without one.
  * vm_map_ram lines have no caller and get `vm_map_ram`; unpurged lines have
  * none either and get '' (vmapd shows a lazy area as `unpurged vm_area`).
  * A caller longer than vmapd keeps is cut to its limit.
  */
-export function allocRequestOf(e: DumpEntry): AllocRequest {
+export function allocSpecOf(e: DumpEntry): AllocSpec & { readonly size: number; readonly noGuard: boolean; readonly caller: string } {
   const caller = e.kind === 'vm_map_ram' ? 'vm_map_ram' : e.caller;
-  return {
-    size: String(e.guard ? e.size - PAGE_SIZE : e.size),
-    align: '0',
-    vstart: '0',
-    vend: '0',
-    no_guard: !e.guard,
-    caller: caller.slice(0, MAX_CALLER_LENGTH),
-    request_id: '',
-  };
+  return { size: e.guard ? e.size - PAGE_SIZE : e.size, noGuard: !e.guard, caller: caller.slice(0, MAX_CALLER_LENGTH) };
 }
 
 /** vmapd's MemInfo, in bytes. */
-export async function meminfoTotals(rpc: ReplayRpc): Promise<MeminfoTotals> {
-  const m = await rpc.unary<MemInfo__Output>('MemInfo', {});
+export async function meminfoTotals(client: ReplayClient): Promise<MeminfoTotals> {
+  const m = await client.memInfo();
   return {
-    usedBytes: Number(m.vmalloc_used_kb) * 1024,
-    lazyBytes: Number(m.vmalloc_lazy_kb) * 1024,
-    nrAreas: Number(m.nr_areas),
-    nrLazyAreas: Number(m.nr_lazy_areas),
+    usedBytes: Number(m.vmallocUsedKb) * 1024,
+    lazyBytes: Number(m.vmallocLazyKb) * 1024,
+    nrAreas: m.nrAreas,
+    nrLazyAreas: m.nrLazyAreas,
   };
 }
 
@@ -132,10 +125,10 @@ export function seededBelow(seed: number): (n: number) => number {
 
 /** One live area of the replay: where vmapd put it. */
 interface Live {
-  readonly addr: string;
+  readonly addr: bigint;
 }
 
-async function churn(rpc: ReplayRpc, dump: VmallocinfoDump, live: Live[], rounds: number, seed: number): Promise<ChurnResult> {
+async function churn(client: ReplayClient, dump: VmallocinfoDump, live: Live[], rounds: number, seed: number): Promise<ChurnResult> {
   const below = seededBelow(seed);
   const t0 = performance.now();
   let purges = 0;
@@ -146,35 +139,35 @@ async function churn(rpc: ReplayRpc, dump: VmallocinfoDump, live: Live[], rounds
       const victim = live[i]!;
       live[i] = live[live.length - 1]!;
       live.pop();
-      const freed = await rpc.unary<FreeResponse__Output>('Free', { addr: victim.addr });
+      const freed = await client.free(victim.addr);
       if (freed.purged) purges++;
     }
     const entry = dump.entries[below(dump.entries.length)]!;
-    const area = await rpc.unary<Area__Output>('Alloc', allocRequestOf(entry));
+    const { size, ...options } = allocSpecOf(entry);
+    const area = await client.alloc(size, options, ONCE);
     live.push({ addr: area.addr });
   }
   const ms = performance.now() - t0;
-  return { rounds, seed, purges, ms, after: await meminfoTotals(rpc) };
+  return { rounds, seed, purges, ms, after: await meminfoTotals(client) };
 }
 
 /**
- * Replays `dump` into the vmapd behind `rpc`.
+ * Replays `dump` into the vmapd behind `client`.
  *
- * @throws the gRPC error of the first call vmapd refused (the batches before it stand)
+ * @throws VmapClientError of the first call vmapd refused (the batches before it stand)
  */
-export async function replayDump(rpc: ReplayRpc, dump: VmallocinfoDump, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const before = await meminfoTotals(rpc);
+export async function replayDump(client: ReplayClient, dump: VmallocinfoDump, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const before = await meminfoTotals(client);
   const t0 = performance.now();
-  const addrs: string[] = [];
+  const addrs: bigint[] = [];
   let batches = 0;
-  for (let i = 0; i < dump.entries.length; i += MAX_BATCH_ALLOCS) {
-    const slice = dump.entries.slice(i, i + MAX_BATCH_ALLOCS);
-    const r = await rpc.unary<AllocBatchResponse__Output>('AllocBatch', { requests: slice.map(allocRequestOf) });
+  for (let i = 0; i < dump.entries.length; i += MAX_BATCH) {
+    const areas = await client.allocBatch(dump.entries.slice(i, i + MAX_BATCH).map(allocSpecOf), ONCE);
     batches++;
-    for (const a of r.areas) addrs.push(a.addr);
+    for (const a of areas) addrs.push(a.addr);
   }
   const allocMs = performance.now() - t0;
-  const lazy: string[] = [];
+  const lazy: bigint[] = [];
   const live: Live[] = [];
   dump.entries.forEach((e, i) => {
     if (e.lazy) lazy.push(addrs[i]!);
@@ -182,11 +175,11 @@ export async function replayDump(rpc: ReplayRpc, dump: VmallocinfoDump, options:
   });
   let purgedOnReplay = false;
   await inWindow(lazy, FREE_WINDOW, async (addr) => {
-    const r = await rpc.unary<FreeResponse__Output>('Free', { addr });
+    const r = await client.free(addr);
     if (r.purged) purgedOnReplay = true;
   });
   const replayMs = performance.now() - t0;
-  const afterReplay = await meminfoTotals(rpc);
+  const afterReplay = await meminfoTotals(client);
   const rounds = options.churn ?? 0;
   const result: ReplayResult = {
     before,
@@ -201,5 +194,5 @@ export async function replayDump(rpc: ReplayRpc, dump: VmallocinfoDump, options:
     freeMs: replayMs - allocMs,
   };
   if (rounds === 0) return result;
-  return { ...result, churn: await churn(rpc, dump, live, rounds, options.seed ?? 1) };
+  return { ...result, churn: await churn(client, dump, live, rounds, options.seed ?? 1) };
 }

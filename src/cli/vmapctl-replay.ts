@@ -10,10 +10,10 @@ import { messageOf } from '../vmap/errors.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import { UsageError } from './vmapctl-connection.js';
 import { DumpLineError, parseVmallocinfo, type VmallocinfoDump } from './vmallocinfo-dump.js';
-import { type MeminfoTotals, replayDump, type ReplayResult, type ReplayRpc } from './vmallocinfo-replay.js';
+import { type MeminfoTotals, replayDump, type ReplayClient, type ReplayResult } from './vmallocinfo-replay.js';
 
 /** How vmapctl runs a command with a client and tells it whether JSON was asked for. */
-export type WithClient = (cmd: Command, fn: (client: ReplayRpc, json: boolean) => Promise<void>) => Promise<void>;
+export type WithClient = (cmd: Command, fn: (client: ReplayClient, json: boolean) => Promise<void>) => Promise<void>;
 
 /** Commander parser for a whole number below 2^32. */
 function whole(value: string): number {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DumpLineError, parseDumpLine, parseVmallocinfo } from '../../src/cli/vmallocinfo-dump.js';
-import { allocRequestOf } from '../../src/cli/vmallocinfo-replay.js';
+import { allocSpecOf } from '../../src/cli/vmallocinfo-replay.js';
 import { EVERY_KIND, EVERY_KIND_TOTALS, REAL_TOTALS, realDump } from './vmallocinfo-samples.js';
 
 describe('vmallocinfo dump', () => {
@@ -41,21 +41,21 @@ describe('vmallocinfo dump', () => {
   it('turns each entry into the allocation that reserves its size', () => {
     const d = parseVmallocinfo(EVERY_KIND);
     const asked = d.entries.map((e) => {
-      const r = allocRequestOf(e);
-      return [r.size, r.no_guard, r.caller];
+      const r = allocSpecOf(e);
+      return [r.size, r.noGuard, r.caller];
     });
     assert.deepEqual(asked, [
-      ['16384', false, 'irq_init_percpu_irqstack+0xed/0x120'],
-      ['4096', false, 'acpi_os_map_iomem+0x1bc/0x1e0'],
-      ['16384', false, 'kernel_clone+0xb8/0x400'],
-      ['32768', false, 'e1000_probe+0x2a1/0x1100 [e1000e]'],
-      ['8192', false, 'dma_common_contiguous_remap+0x5d/0x90'],
-      ['4096', false, 'bpf_arena_alloc_pages+0x10/0x50'],
-      ['4096', false, '0xffffffffc0a01234'],
-      ['4096', false, ''],
-      ['65536', true, 'vm_map_ram'],
-      ['16384', false, ''],
-      ['4096', true, ''],
+      [16384, false, 'irq_init_percpu_irqstack+0xed/0x120'],
+      [4096, false, 'acpi_os_map_iomem+0x1bc/0x1e0'],
+      [16384, false, 'kernel_clone+0xb8/0x400'],
+      [32768, false, 'e1000_probe+0x2a1/0x1100 [e1000e]'],
+      [8192, false, 'dma_common_contiguous_remap+0x5d/0x90'],
+      [4096, false, 'bpf_arena_alloc_pages+0x10/0x50'],
+      [4096, false, '0xffffffffc0a01234'],
+      [4096, false, ''],
+      [65536, true, 'vm_map_ram'],
+      [16384, false, ''],
+      [4096, true, ''],
     ]);
   });
 
