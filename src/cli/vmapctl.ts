@@ -13,6 +13,7 @@ import { VmapClientError, type VmapClient } from '../client/index.js';
 import { addConnectionOptions, type Connection, failureHint, openClient, UsageError } from './vmapctl-connection.js';
 import { areaJson, areaLine, freeJson, freeLine, meminfoJson, meminfoText, purgeJson, purgeLine, vmallocinfoLine } from './vmapctl-format.js';
 import { messageOf } from '../vmap/errors.js';
+import { registerReplay } from './vmapctl-replay.js';
 
 /** The server or the network refused: the command line was fine. */
 const EXIT_FAILED = 1;
@@ -224,6 +225,8 @@ program
       if (json) output(true, all, '');
     }),
   );
+
+registerReplay(program, withClient);
 
 try {
   await program.parseAsync();
