@@ -14,7 +14,8 @@ export interface MemInfoFields {
 /** The wire fields of `m` as of snapshot `generation`. */
 export function memInfoFields(m: MemInfo, generation: number): MemInfoFields {
   return {
-    vmalloc_total_kb: m.total / 1024,
+    // As the kernel prints it: VMALLOC_TOTAL >> 10, rounded down (it is one byte short of whole pages).
+    vmalloc_total_kb: Math.floor(m.total / 1024),
     vmalloc_used_kb: m.used / 1024,
     vmalloc_chunk_kb: m.chunk / 1024,
     vmalloc_lazy_kb: m.lazy / 1024,
@@ -32,7 +33,7 @@ function line(label: string, value: number, unit: string): string {
 /** `m` in the kernel's /proc/meminfo format. */
 export function renderMeminfoText(m: MemInfo): string {
   return (
-    line('VmallocTotal:', m.total / 1024, ' kB') +
+    line('VmallocTotal:', Math.floor(m.total / 1024), ' kB') +
     line('VmallocUsed:', m.used / 1024, ' kB') +
     line('VmallocChunk:', m.chunk / 1024, ' kB') +
     line('VmallocLazy:', m.lazy / 1024, ' kB') +

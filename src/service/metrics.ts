@@ -164,7 +164,7 @@ export class VmapMetrics extends EdgeCounters implements MutexObserver {
       },
     });
     const space: [string, string, (s: SnapshotGauges) => number][] = [
-      ['vmapd_space_bytes', 'Size of the whole address space', (s) => s.meminfo.total],
+      ['vmapd_space_bytes', 'Size of the whole address space, as the kernel counts VMALLOC_TOTAL (VMALLOC_END - VMALLOC_START)', (s) => s.meminfo.total],
       ['vmapd_used_bytes', 'Bytes reserved by busy areas, guard pages included', (s) => s.meminfo.used],
       ['vmapd_lazy_bytes', 'Bytes reserved by lazily freed areas awaiting purge', (s) => s.meminfo.lazy],
       ['vmapd_largest_free_chunk_bytes', 'Largest free block (VmallocChunk)', (s) => s.meminfo.chunk],

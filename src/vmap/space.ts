@@ -1,7 +1,7 @@
 import { take } from './btree.js';
 import { NoSuchArea, OutOfSpace } from './errors.js';
 import { LazySlice } from './lazy-list.js';
-import { walkMeminfo, type MemInfo } from './meminfo.js';
+import { vmallocTotalBytes, walkMeminfo, type MemInfo } from './meminfo.js';
 import { PAGE_SIZE } from './page.js';
 import { checkedAlignPages, checkedPages, checkedVend, checkedVstart, type AllocRequest, type AllocResult, type FreeResult, type PurgeResult } from './requests.js';
 import { checkSpace } from './space-check.js';
