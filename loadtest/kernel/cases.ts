@@ -235,8 +235,9 @@ function* randomSizeAlignAllocTest(a: KernelAllocator, ctx: CaseContext): CaseRu
 /**
  * One page at each alignment 1 << i for i below BITS_PER_LONG, freed at
  * once. "This test case is supposed to be failed": it fails at the first
- * alignment no address of the space is a multiple of (2^48 in the default
- * space, as in the kernel's).
+ * alignment that no page of the space can start at (2^46, 64 TiB, in the
+ * default 32 TiB space at 0xffffc90000000000, as on x86-64 with 4-level
+ * paging).
  */
 function* alignShiftAllocTest(a: KernelAllocator, _ctx: CaseContext): CaseRun {
   for (let i = 0; i < BITS_PER_LONG; i++) {
