@@ -46,7 +46,7 @@
  * Options: --sizes N,N,...  --quick  --json FILE  --seed N
  *
  * `--kernel-tests [--mask N] [--loops N] [--nr-pages N] [--threads N]
- * [--repeat N] [--sequential]` runs the cases of the kernel's
+ * [--repeat N] [--sequential] [--nr-cpus N]` runs the cases of the kernel's
  * lib/test_vmalloc.c on the model instead (loadtest/bench/kernel-tests.ts,
  * loadtest/kernel/), printing the kernel's Summary lines and ops/s per case.
  * Without --expose-gc the heap figures are skipped.

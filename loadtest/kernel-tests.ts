@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--sequential', 'sequential_test_order: every worker runs the cases in test_case_array order').default(false))
     .addOption(new Option('--nr-cpus <n>', "num_online_cpus() of full_fit_alloc_test's junk (fls(n) x 32 MiB of one-page areas)").default(KERNEL_DEFAULTS.nrCpus).argParser(intIn(1, 4096)))
     .addOption(new Option('--seed <n>', 'seed of the workers\' random streams').default(1).argParser(intIn(0, 2 ** 31)))
-    .addOption(new Option('-d, --duration <s>', 'seconds the cases may run (at most 3600)').default(300).argParser(secondsUpTo(3600)))
+    .addOption(new Option('-d, --duration <s>', 'seconds the cases may run (at most 3600)').default(600).argParser(secondsUpTo(3600)))
     .addOption(new Option('--deadline-ms <ms>', 'deadline of each call').default(10000).argParser(intIn(1, 600_000)));
   const o = cmd.parse().opts<Opts>();
   const stop = (): void => {

@@ -36,7 +36,7 @@ export interface BenchOptions {
 /** The one-line usage --help prints. */
 export const USAGE =
   'usage: bench-allocator [--sizes 1000,10000,...] [--quick] [--json FILE] [--seed N]\n' +
-  '       bench-allocator --kernel-tests [--mask N] [--loops N] [--nr-pages N] [--threads N] [--repeat N] [--sequential] [--seed N]';
+  '       bench-allocator --kernel-tests [--mask N] [--loops N] [--nr-pages N] [--threads N] [--repeat N] [--sequential] [--nr-cpus N] [--seed N]';
 
 /**
  * test_loop_count of a --kernel-tests run unless --loops says otherwise: the
@@ -86,6 +86,7 @@ export function parseBenchOptions(args: string[] = process.argv.slice(2)): Bench
       threads: { type: 'string' },
       repeat: { type: 'string' },
       sequential: { type: 'boolean', default: false },
+      'nr-cpus': { type: 'string' },
     },
   });
   const sizes = (values.sizes ?? DEFAULT_SIZES).split(',').map((s) => {
@@ -107,6 +108,7 @@ export function parseBenchOptions(args: string[] = process.argv.slice(2)): Bench
         nrThreads: values.threads === undefined ? KERNEL_DEFAULTS.nrThreads : intOption('threads', values.threads, 1, 256),
         testRepeatCount: values.repeat === undefined ? KERNEL_DEFAULTS.testRepeatCount : intOption('repeat', values.repeat, 1, 1000),
         sequentialTestOrder: values.sequential === true,
+        nrCpus: values['nr-cpus'] === undefined ? KERNEL_DEFAULTS.nrCpus : intOption('nr-cpus', values['nr-cpus'], 1, 4096),
       };
   return { sizes, seed, quick, json: values.json, help: values.help === true, timing: timingOf(quick), kernel };
 }
