@@ -14,8 +14,7 @@ import { Command, Option } from 'commander';
 import { intIn, isMain, secondsUpTo } from './lib/cli.js';
 import { makeClient, unary, waitReady } from './lib/grpc.js';
 import { startVmapd, stopAllServers, stopServerProcess, type ServerProcess } from './lib/server-process.js';
-import { checkTargetHost } from './lib/target.js';
-import { callErrorLines, runKernelTestsOverGrpc, type GrpcRunResult } from './kernel/grpc-run.js';
+import { callErrorLines, checkLoopbackTarget, runKernelTestsOverGrpc, type GrpcRunResult } from './kernel/grpc-run.js';
 import { KERNEL_DEFAULTS, clampParams, parseMask, type KernelParams } from './kernel/params.js';
 import { CASES_LEGEND, allPassedButExpected, casesTable, paramsLine, skipLines, summaryLines } from './kernel/report.js';
 import { messageOf } from '../src/vmap/errors.js';
@@ -99,7 +98,7 @@ async function run(o: Opts): Promise<number> {
       server = await startVmapd({ readMode: 'snapshot', extraArgs: ['--store', 'memory'], httpThreads: 1 });
       target = server.grpc;
     }
-    checkTargetHost(target.replace(/:\d+$/, ''), undefined);
+    checkLoopbackTarget(target);
     console.log(`vmapd kernel tests (lib/test_vmalloc.c) over gRPC against ${target}${server === undefined ? '' : ` (vmapd pid ${server.pid}, --store memory, started here)`}`);
     console.log(`${paramsLine(params)}; the kernel's test_loop_count default is ${KERNEL_DEFAULTS.testLoopCount}`);
     console.log(`nr_threads ${params.nrThreads}: as many concurrent gRPC clients, each on its own connection; --duration ${o.duration} s, ${o.deadlineMs} ms per call`);

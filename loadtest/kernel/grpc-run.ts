@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { makeClient, waitReady, type RpcClient } from '../lib/grpc.js';
-import { checkTargetHost } from '../lib/target.js';
+import { isLoopback } from '../lib/target.js';
 import { grpcBackend, type GrpcBackendState } from './grpc-backend.js';
 import { clampParams, type KernelParams } from './params.js';
 import { runKernelTests, type RunResult } from './runner.js';
@@ -28,13 +28,23 @@ export interface GrpcRunResult extends RunResult {
 }
 
 /**
+ * Checks that `target` (host:port) is on this machine's loopback.
+ *
+ * @throws Error when it is not
+ */
+export function checkLoopbackTarget(target: string): void {
+  const host = target.replace(/:\d+$/, '');
+  if (!isLoopback(host)) throw new Error(`refusing to send load to ${host}: the kernel tests only target 127.0.0.1/localhost`);
+}
+
+/**
  * Runs the kernel cases with `params` against vmapd at `target` (host:port,
  * loopback only), nr_threads concurrent clients.
  *
  * @throws Error for a host other than loopback, or a server not ready within 10 s
  */
 export async function runKernelTestsOverGrpc(target: string, params: KernelParams, limits: GrpcRunLimits): Promise<GrpcRunResult> {
-  checkTargetHost(target.replace(/:\d+$/, ''), undefined);
+  checkLoopbackTarget(target);
   const p = clampParams(params);
   const clients: RpcClient[] = [];
   try {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { KERNEL_BENCH_LOOPS, parseBenchOptions } from '../../loadtest/bench/options.js';
 import { LAZY_MAX_PAGES, SPACE_SHAPE } from '../../loadtest/bench/workloads.js';
 import type { SyncBackend } from '../../loadtest/kernel/backend.js';
 import { TEST_CASES, selectedCases } from '../../loadtest/kernel/cases.js';
@@ -136,6 +137,22 @@ describe('kernel vmalloc tests (lib/test_vmalloc.c) on the model', () => {
     assert.match(skipped[0]!, /^Skipped: pcpu_alloc_test \(id: 128\): /);
     assert.match(skipped[1]!, /^Skipped: vm_map_ram_test \(id: 1024\): /);
     assert.deepEqual(selectedCases(1 | 128 | 1024), [0]);
+  });
+
+  it('npm run bench -- --kernel-tests takes the kernel parameters, with the kernel defaults but the loop count', () => {
+    assert.equal(parseBenchOptions([]).kernel, null);
+    const k = parseBenchOptions(['--kernel-tests']).kernel!;
+    assert.deepEqual(
+      [k.runTestMask, k.nrThreads, k.testLoopCount, k.nrPages, k.testRepeatCount, k.sequentialTestOrder],
+      [INT_MAX, 0, KERNEL_BENCH_LOOPS, 0, 1, false],
+    );
+    const o = parseBenchOptions(['--kernel-tests', '--mask', '23', '--loops', '1000000', '--nr-pages', '4', '--threads', '8', '--repeat', '3', '--sequential', '--nr-cpus', '4']).kernel!;
+    assert.deepEqual(
+      [o.runTestMask, o.testLoopCount, o.nrPages, o.nrThreads, o.testRepeatCount, o.sequentialTestOrder, o.nrCpus],
+      [23, 1_000_000, 4, 8, 3, true, 4],
+    );
+    assert.throws(() => parseBenchOptions(['--kernel-tests', '--threads', '0']), /--threads/);
+    assert.throws(() => parseBenchOptions(['--kernel-tests', '--mask', 'all']), /run_test_mask/);
   });
 
   it('reads run_test_mask in decimal or hex, within int', () => {
