@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { intIn, secondsUpTo } from './lib/cli.js';
-import { makeClient, waitReady } from './lib/grpc.js';
+import { makeVmapClient } from './lib/grpc.js';
 import { prefill } from './lib/prefill.js';
 import { startVmapd, stopAllServers, stopServerProcess, type ServerProcess } from './lib/server-process.js';
 import { runFlood } from './meminfo-flood.js';
@@ -106,8 +106,8 @@ async function main(): Promise<void> {
       const dir = tmp();
       const first = await startVmapd({ readMode: 'snapshot', extraArgs: ['--data-dir', dir], maxOldSpaceMb: 4096 });
       try {
-        const client = makeClient('vmap', first.grpc);
-        await waitReady(client, 10000);
+        const client = makeVmapClient(first.grpc);
+        await client.ready(10000);
         await prefill(client, n, 1);
         client.close();
       } finally {

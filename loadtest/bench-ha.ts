@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { TestPostgres } from '../test/helpers/postgres.js';
 import { intIn, secondsUpTo } from './lib/cli.js';
-import { makeClient, unary, waitReady } from './lib/grpc.js';
+import { makeVmapClient } from './lib/grpc.js';
 import { startVmapd, stopAllServers, stopServerProcess, type ServerProcess } from './lib/server-process.js';
 import { runFlood, type FloodResult } from './meminfo-flood.js';
 import { runWriters, stopAllWriters, type WritersResult } from './writers.js';
@@ -166,15 +166,15 @@ async function main(): Promise<void> {
       console.log(`two nodes / one: ${(two / one.reqPerSec).toFixed(2)}\n`);
 
       // Failover: a write sent to the standby just after the kill waits for it to lead, then is answered by it.
-      const client = makeClient('vmap', standby.grpc);
+      const client = makeVmapClient(standby.grpc);
       try {
-        await waitReady(client, 10_000);
+        await client.ready(10_000);
         const t0 = performance.now();
         leader.child.kill('SIGKILL');
         let acked = NaN;
         for (let tries = 0; tries < 100 && performance.now() - t0 < 30_000; tries++) {
           try {
-            await unary(client, 'Alloc', { size: '4096', caller: 'bench-ha', request_id: 'failover' }, 15_000);
+            await client.alloc(4096, { caller: 'bench-ha', requestId: 'failover' }, { deadlineMs: 15_000 });
             acked = performance.now() - t0;
             break;
           } catch {

@@ -12,7 +12,8 @@
  */
 import { Command, Option } from 'commander';
 import { intIn, isMain, secondsUpTo } from './lib/cli.js';
-import { makeClient, unary, waitReady } from './lib/grpc.js';
+import type { MemInfo } from '../src/client/index.js';
+import { makeVmapClient } from './lib/grpc.js';
 import { startVmapd, stopAllServers, stopServerProcess, type ServerProcess } from './lib/server-process.js';
 import { callErrorLines, checkLoopbackTarget, runKernelTestsOverGrpc, type GrpcRunResult } from './kernel/grpc-run.js';
 import { KERNEL_DEFAULTS, clampParams, parseMask, type KernelParams } from './kernel/params.js';
@@ -37,35 +38,28 @@ interface Opts {
   deadlineMs: number;
 }
 
-/** The gRPC MemInfo counters this script reads. */
-interface MemInfoReply {
-  nr_areas: string;
-  nr_lazy_areas: string;
-  vmalloc_used_kb: string;
-}
-
-async function memInfo(target: string): Promise<MemInfoReply> {
-  const client = makeClient('vmap', target);
+async function memInfo(target: string): Promise<MemInfo> {
+  const client = makeVmapClient(target, 10000);
   try {
-    await waitReady(client, 10000);
-    return await unary<MemInfoReply>(client, 'MemInfo', {}, 10000);
+    await client.ready(10000);
+    return await client.memInfo();
   } finally {
     client.close();
   }
 }
 
 async function purge(target: string): Promise<void> {
-  const client = makeClient('vmap', target);
+  const client = makeVmapClient(target, 10000);
   try {
-    await waitReady(client, 10000);
-    await unary(client, 'Purge', {}, 10000);
+    await client.ready(10000);
+    await client.purge();
   } finally {
     client.close();
   }
 }
 
-function memInfoText(m: MemInfoReply): string {
-  return `${m.nr_areas} busy areas, ${m.nr_lazy_areas} lazy, ${m.vmalloc_used_kb} kB used`;
+function memInfoText(m: MemInfo): string {
+  return `${m.nrAreas} busy areas, ${m.nrLazyAreas} lazy, ${m.vmallocUsedKb} kB used`;
 }
 
 /** Prints the report of `r`; true when it passed (align_shift_alloc_test's failure is the kernel's expectation). */
@@ -112,7 +106,7 @@ async function run(o: Opts): Promise<number> {
       await purge(target);
       const m = await memInfo(target);
       console.log(`after a Purge: ${memInfoText(m)}`);
-      ok &&= m.nr_areas === '0' && m.nr_lazy_areas === '0';
+      ok &&= m.nrAreas === 0 && m.nrLazyAreas === 0;
     }
     return ok ? 0 : 1;
   } finally {

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { chromium } from 'playwright-core';
 import { intIn } from './lib/cli.js';
-import { makeClient, waitReady } from './lib/grpc.js';
+import { makeVmapClient } from './lib/grpc.js';
 import { PROJECT_ROOT } from './lib/paths.js';
 import { prefill } from './lib/prefill.js';
 import { startVmapd, stopServerProcess } from './lib/server-process.js';
@@ -43,8 +43,8 @@ async function main(): Promise<void> {
   const vmapd = await startVmapd({ readMode: 'snapshot', extraArgs: ['--store', 'memory'] });
   const browser = await chromium.launch({ executablePath: o.chromium, headless: true, args: ['--no-sandbox'] });
   try {
-    const client = makeClient('vmap', vmapd.grpc);
-    await waitReady(client, 10_000);
+    const client = makeVmapClient(vmapd.grpc);
+    await client.ready(10_000);
     const filled = await prefill(client, o.areas, 1);
     client.close();
     console.log(`filled ${filled.areas} areas in ${filled.ms} ms`);

@@ -11,8 +11,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomAlloc, rng, type AllocMessage } from './lib/alloc-mix.js';
-import { makeClient, statusName, unary, waitReady, type RpcClient, type ServiceKind } from './lib/grpc.js';
+import type { AllocSpec, VmapClient } from '../src/client/index.js';
+import { randomAlloc, rng } from './lib/alloc-mix.js';
+import { makeEchoClient, makeVmapClient, statusName, unary, waitReady, type RpcClient, type ServiceKind } from './lib/grpc.js';
 import { encodeHistogram, newHistogram, recordMs } from './lib/histogram.js';
 import { PAGE_SIZE } from '../src/vmap/page.js';
 import { messageOf } from '../src/vmap/errors.js';
@@ -65,10 +66,23 @@ export interface WorkerResult {
 /** Messages a worker sends. */
 export type WorkerMessage = { type: 'ready' } | { type: 'done'; result: WorkerResult } | { type: 'error'; message: string };
 
+/** One channel of this process: vmapd's VmapClient (each call made once), or a bare Echo client. */
+type Channel = { readonly vmap: VmapClient; readonly echo?: undefined } | { readonly vmap?: undefined; readonly echo: RpcClient };
+
+/** A channel to `config.target` of `config.kind`, connected. */
+async function openChannel(config: WorkerConfig): Promise<Channel> {
+  if (config.kind === 'echo') {
+    const echo = makeEchoClient(config.target);
+    await waitReady(echo, 10000);
+    return { echo };
+  }
+  const vmap = makeVmapClient(config.target, config.deadlineMs);
+  await vmap.ready(10000);
+  return { vmap };
+}
+
 async function run(config: WorkerConfig): Promise<WorkerResult> {
-  const channels: RpcClient[] = [];
-  for (let i = 0; i < Math.max(1, Math.min(config.channels, config.clients)); i++) channels.push(makeClient(config.kind, config.target));
-  await Promise.all(channels.map((c) => waitReady(c, 10000)));
+  const channels = await Promise.all(Array.from({ length: Math.max(1, Math.min(config.channels, config.clients)) }, () => openChannel(config)));
   const clients = Array.from({ length: config.clients }, (_, i) => channels[i % channels.length]!);
   process.send!({ type: 'ready' } satisfies WorkerMessage);
   await new Promise<void>((resolve) => {
@@ -91,7 +105,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
   // due, so a stalled server shows up as latency, not as fewer samples (wrk2-style).
   const interval = config.rate > 0 ? 1000 / config.rate : 0;
   let ticket = 0;
-  const live: string[][] = clients.map(() => []);
+  const live: bigint[][] = clients.map(() => []);
 
   async function loop(i: number): Promise<void> {
     const client = clients[i]!;
@@ -99,7 +113,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
     const random = rng(config.seed * 1000 + i);
     const caller = `loadtest/writers/${process.pid}/${i}`;
     // One request array per loop, sent again and again: the cost of building it is the client's, not the server's.
-    const batch: AllocMessage[] = Array.from({ length: config.batch }, () => ({ size: String(PAGE_SIZE), align: '0', caller }));
+    const batch: AllocSpec[] = Array.from({ length: config.batch }, () => ({ size: PAGE_SIZE, caller }));
     while (!stop && started < config.maxOps) {
       started++;
       let due = performance.now();
@@ -110,10 +124,10 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
         if (stop) break;
       }
       try {
-        if (config.kind === 'echo') {
-          await unary(client, 'Echo', randomAlloc(random, caller), config.deadlineMs);
+        if (client.echo !== undefined) {
+          await unary(client.echo, 'Echo', randomAlloc(random, caller), config.deadlineMs);
         } else if (config.batch > 0) {
-          await unary(client, 'AllocBatch', { requests: batch }, config.deadlineMs);
+          await client.vmap.allocBatch(batch);
           allocs += config.batch;
         } else if (mine.length > 0 && (mine.length >= config.maxLive || random() < 0.5)) {
           // Free a random one of ours: frees land all over the space, as in a real mix.
@@ -121,10 +135,11 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
           const addr = mine[k]!;
           mine[k] = mine[mine.length - 1]!;
           mine.pop();
-          await unary(client, 'Free', { addr }, config.deadlineMs);
+          await client.vmap.free(addr);
           frees++;
         } else {
-          const area = await unary<{ addr: string }>(client, 'Alloc', randomAlloc(random, caller), config.deadlineMs);
+          const req = randomAlloc(random, caller);
+          const area = await client.vmap.alloc(req.size, req);
           mine.push(area.addr);
           allocs++;
         }
@@ -149,7 +164,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
       clients.map(async (client, i) => {
         for (const addr of live[i]!) {
           try {
-            await unary(client, 'Free', { addr }, config.deadlineMs);
+            await client.vmap?.free(addr);
             cleanedUp++;
           } catch {
             // Leaving one area behind does not matter to the next phase.
@@ -158,7 +173,7 @@ async function run(config: WorkerConfig): Promise<WorkerResult> {
       }),
     );
   }
-  for (const c of channels) c.close();
+  for (const c of channels) (c.vmap ?? c.echo)?.close();
   return { ops, allocs, frees, errors, elapsedMs, histogram: encodeHistogram(hist), cleanedUp, cpuSec: (cpu.user + cpu.system) / 1e6 };
 }
 

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { hostOptions, hostPort, intIn, isMain, secondsUpTo } from './lib/cli.js';
-import { makeClient, waitReady, type ServiceKind } from './lib/grpc.js';
+import { makeVmapClient, type ServiceKind } from './lib/grpc.js';
 import { decodeHistogram, mergeHistograms, summarize, type LatencySummary } from './lib/histogram.js';
 import { LOADTEST_DIST } from './lib/paths.js';
 import { MAX_BATCH, prefill, type PrefillResult } from './lib/prefill.js';
@@ -237,9 +237,9 @@ async function main(): Promise<void> {
   const target = hostPort(checkTargetHost(o.host, o.allowHost), o.grpcPort);
   let prefilled: PrefillResult | undefined;
   if (o.prefill > 0) {
-    const client = makeClient('vmap', target);
+    const client = makeVmapClient(target);
     try {
-      await waitReady(client, 20000);
+      await client.ready(20000);
       prefilled = await prefill(client, o.prefill, o.seed);
     } finally {
       client.close();

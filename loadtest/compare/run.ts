@@ -4,7 +4,7 @@
  * recorded and the run goes on; SIGINT or SIGTERM stops every child process
  * and lets no further phase start.
  */
-import { makeClient, waitReady } from '../lib/grpc.js';
+import { makeVmapClient } from '../lib/grpc.js';
 import { prefill, type PrefillResult } from '../lib/prefill.js';
 import { Progress } from '../lib/progress.js';
 import type { CompareResults, CompareSettings, Mode } from '../lib/results.js';
@@ -149,9 +149,9 @@ export class CompareRun {
 
   /** Adds `count` areas to `v`, sized from `seed`. */
   async fill(v: ServerProcess, count: number, seed: number): Promise<PrefillResult> {
-    const client = makeClient('vmap', v.grpc);
+    const client = makeVmapClient(v.grpc);
     try {
-      await waitReady(client, 10000);
+      await client.ready(10000);
       return await prefill(client, count, seed);
     } finally {
       client.close();

@@ -1,6 +1,8 @@
 /**
- * The kernel cases' backend over gRPC: vmalloc() is one unary Alloc (the
- * guard page, the whole space), vfree() one Free, each with a deadline. Any
+ * The kernel cases' backend over gRPC, through the client library (one
+ * attempt per call, no retries): vmalloc() is one unary Alloc (the
+ * guard page, the whole space), vfree() one Free, each within the client's
+ * deadline. Any
  * failed Alloc reads as NULL, as any failure of vmalloc does, and is counted
  * by its status; a failed Free is counted and otherwise ignored (vfree
  * returns nothing). Once `stopAt` passes, Alloc answers NULL without a call,
@@ -9,14 +11,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../src/vmap/page.js';
-import { statusName, unary, type RpcClient } from '../lib/grpc.js';
+import type { VmapClient } from '../../src/client/index.js';
+import { statusName } from '../lib/grpc.js';
 import type { AsyncBackend } from './backend.js';
 
 /** What a gRPC backend was told and what it saw. */
 export interface GrpcBackendState {
   /** performance.now() ms after which Alloc answers NULL; Infinity for none. */
   readonly stopAt: number;
-  readonly deadlineMs: number;
   /** Shown in vmallocinfo. */
   readonly caller: string;
   /** Failed calls by method and status name ("Alloc RESOURCE_EXHAUSTED"). */
@@ -32,7 +34,7 @@ function count(errors: Record<string, number>, key: string): void {
 }
 
 /** `client` as the kernel cases' backend, reporting into `state`. */
-export function grpcBackend(client: RpcClient, state: GrpcBackendState): AsyncBackend {
+export function grpcBackend(client: VmapClient, state: GrpcBackendState): AsyncBackend {
   return {
     sync: false,
     async alloc(pages: number, align: number): Promise<number | null> {
@@ -41,12 +43,10 @@ export function grpcBackend(client: RpcClient, state: GrpcBackendState): AsyncBa
         return null;
       }
       try {
-        // align up to 2^63 is exact as a double, but not as String(double): BigInt prints it whole.
-        const req = { size: String(pages * PAGE_SIZE), align: BigInt(align).toString(), caller: state.caller };
-        const area = await unary<{ addr: string }>(client, 'Alloc', req, state.deadlineMs);
-        const addr = BigInt(area.addr);
-        if ((addr & BigInt(PAGE_SIZE - 1)) !== 0n) throw new Error(`Alloc answered ${area.addr}, not a page boundary`);
-        return Number(addr >> SHIFT);
+        // align up to 2^63 is exact as a double; as a BigInt it goes on the wire whole.
+        const area = await client.alloc(pages * PAGE_SIZE, { align: BigInt(align), caller: state.caller });
+        if ((area.addr & BigInt(PAGE_SIZE - 1)) !== 0n) throw new Error(`Alloc answered ${area.addr}, not a page boundary`);
+        return Number(area.addr >> SHIFT);
       } catch (err) {
         count(state.errors, `Alloc ${statusName(err)}`);
         return null;
@@ -54,7 +54,7 @@ export function grpcBackend(client: RpcClient, state: GrpcBackendState): AsyncBa
     },
     async free(page: number): Promise<void> {
       try {
-        await unary(client, 'Free', { addr: (BigInt(page) << SHIFT).toString() }, state.deadlineMs);
+        await client.free(BigInt(page) << SHIFT);
       } catch (err) {
         count(state.errors, `Free ${statusName(err)}`);
       }

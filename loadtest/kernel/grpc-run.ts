@@ -1,11 +1,13 @@
 /**
- * The kernel cases over gRPC: one client (its own channel, its own HTTP/2
- * connection) per nr_threads worker, all running at once against one
+ * The kernel cases over gRPC: one client (the client library, making each
+ * call once, on a channel and HTTP/2 connection of its own) per nr_threads
+ * worker, all running at once against one
  * vmapd, bounded by a duration (after which every Alloc answers NULL and
  * the cases free what they hold) and by each call's deadline.
  */
 import { performance } from 'node:perf_hooks';
-import { makeClient, waitReady, type RpcClient } from '../lib/grpc.js';
+import type { VmapClient } from '../../src/client/index.js';
+import { makeVmapClient } from '../lib/grpc.js';
 import { isLoopback } from '../lib/target.js';
 import { grpcBackend, type GrpcBackendState } from './grpc-backend.js';
 import { clampParams, type KernelParams } from './params.js';
@@ -46,12 +48,12 @@ export function checkLoopbackTarget(target: string): void {
 export async function runKernelTestsOverGrpc(target: string, params: KernelParams, limits: GrpcRunLimits): Promise<GrpcRunResult> {
   checkLoopbackTarget(target);
   const p = clampParams(params);
-  const clients: RpcClient[] = [];
+  const clients: VmapClient[] = [];
   try {
-    for (let i = 0; i < p.nrThreads; i++) clients.push(makeClient('vmap', target));
-    await Promise.all(clients.map((c) => waitReady(c, 10000)));
+    for (let i = 0; i < p.nrThreads; i++) clients.push(makeVmapClient(target, limits.deadlineMs));
+    await Promise.all(clients.map((c) => c.ready(10000)));
     const stopAt = performance.now() + limits.durationSec * 1000;
-    const states: GrpcBackendState[] = clients.map((_, i) => ({ stopAt, deadlineMs: limits.deadlineMs, caller: `test_vmalloc/worker${i}`, errors: {}, stopped: false }));
+    const states: GrpcBackendState[] = clients.map((_, i) => ({ stopAt, caller: `test_vmalloc/worker${i}`, errors: {}, stopped: false }));
     const result = await runKernelTests(p, (i) => grpcBackend(clients[i]!, states[i]!));
     return { ...result, callErrors: states.map((s) => s.errors), stopped: states.some((s) => s.stopped) };
   } finally {

@@ -1,19 +1,18 @@
 /**
- * gRPC clients for the load tests: vmapd's Vmap service and the baseline
- * Echo service, with a promise wrapper that always sets a deadline so no
- * call of a bounded run can hang forever.
+ * gRPC clients for the load tests: vmapd's Vmap service through VmapClient
+ * (the library's client, with no retries: every call is one attempt, so a
+ * figure counts what was sent and nothing is hidden in a retry), and the
+ * baseline Echo service as a bare grpc-js client, with a promise wrapper
+ * that always sets a deadline so no call of a bounded run can hang forever.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { VmapClient } from '../../src/grpc/proto.js';
+import { VmapClient, VmapClientError } from '../../src/client/index.js';
 import { ECHO_PROTO, PROTO_DIR } from './paths.js';
 import { messageOf } from '../../src/vmap/errors.js';
 
-/** A generic client whose RPC methods are looked up by name. */
+/** A generic client whose RPC methods are looked up by name (the baseline Echo). */
 export type RpcClient = grpc.Client & Record<string, unknown>;
-
-/** An RPC failure with its gRPC status code. */
-export type RpcError = grpc.ServiceError;
 
 type UnaryFn = (req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
 
@@ -35,17 +34,27 @@ export function echoService(): grpc.ServiceDefinition {
 export type ServiceKind = 'vmap' | 'echo';
 
 /**
- * A client for `kind` at `target` (host:port). Each client gets its own
- * channel (a local subchannel pool), so N clients are N HTTP/2 connections,
- * as N separate client programs would be.
+ * Each client gets its own channel (a local subchannel pool), so N clients
+ * are N HTTP/2 connections, as N separate client programs would be.
  */
-export function makeClient(kind: ServiceKind, target: string): RpcClient {
-  const ctor = kind === 'vmap' ? VmapClient : (echoCtor ??= echoConstructor());
-  return new ctor(target, grpc.credentials.createInsecure(), {
-    'grpc.use_local_subchannel_pool': 1,
-    // 10000 Areas in one AllocBatch reply are ~1 MB; leave room.
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-  }) as unknown as RpcClient;
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.use_local_subchannel_pool': 1,
+  // 10000 Areas in one AllocBatch reply are ~1 MB; leave room.
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+};
+
+/**
+ * A VmapClient of `target` (host:port) on a channel of its own, making each
+ * call once, within `deadlineMs` (a call may ask for less).
+ */
+export function makeVmapClient(target: string, deadlineMs = 300_000): VmapClient {
+  return new VmapClient({ targets: target, retry: false, callTimeoutMs: deadlineMs, deadlineMs, channelOptions: CHANNEL_OPTIONS });
+}
+
+/** A bare grpc-js client of the baseline Echo service at `target`, on a channel of its own. */
+export function makeEchoClient(target: string): RpcClient {
+  echoCtor ??= echoConstructor();
+  return new echoCtor(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as RpcClient;
 }
 
 /** Waits until `client`'s channel is connected, at most `timeoutMs`. */
@@ -55,7 +64,7 @@ export function waitReady(client: grpc.Client, timeoutMs: number): Promise<void>
   });
 }
 
-/** Calls unary `method` with a deadline of `deadlineMs` from now. */
+/** Calls unary `method` of a bare client (the baseline Echo) with a deadline of `deadlineMs` from now. */
 export function unary<T>(client: RpcClient, method: string, request: object, deadlineMs: number): Promise<T> {
   const fn = client[method] as UnaryFn | undefined;
   if (typeof fn !== 'function') return Promise.reject(new Error(`no RPC ${method}`));
@@ -66,6 +75,7 @@ export function unary<T>(client: RpcClient, method: string, request: object, dea
 
 /** The gRPC status name of `err` (UNAVAILABLE, …), or its message for non-gRPC errors. */
 export function statusName(err: unknown): string {
+  if (err instanceof VmapClientError) return err.code;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number') return grpc.status[code] ?? String(code);
   return messageOf(err);

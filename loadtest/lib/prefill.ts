@@ -4,12 +4,11 @@
  * or none); against a server without it (UNIMPLEMENTED) falls back to many
  * concurrent Allocs, which the server's group commit batches anyway.
  */
-import * as grpc from '@grpc/grpc-js';
-import { randomAlloc, rng, type AllocMessage } from './alloc-mix.js';
-import { unary, type RpcClient } from './grpc.js';
+import { MAX_BATCH, VmapClientError, type AllocSpec, type VmapClient } from '../../src/client/index.js';
+import { randomAlloc, rng } from './alloc-mix.js';
 
 /** Most requests in one AllocBatch (the server's limit). */
-export const MAX_BATCH = 10000;
+export { MAX_BATCH };
 
 /** How a prefill went. */
 export interface PrefillResult {
@@ -24,9 +23,10 @@ export const PREFILL_CALLER = 'loadtest/prefill';
 
 /**
  * Adds `count` areas through `client` (at most `timeoutMs` in all); `seed`
- * makes the sizes repeatable. Rejects on the first failed call.
+ * makes the sizes repeatable. Rejects on the first failed call: each call is
+ * made once, as the client of makeVmapClient makes it.
  */
-export async function prefill(client: RpcClient, count: number, seed: number, timeoutMs = 300000): Promise<PrefillResult> {
+export async function prefill(client: VmapClient, count: number, seed: number, timeoutMs = 300000): Promise<PrefillResult> {
   const t0 = Date.now();
   const random = rng(seed);
   const deadline = (): number => Math.max(1, t0 + timeoutMs - Date.now());
@@ -34,15 +34,15 @@ export async function prefill(client: RpcClient, count: number, seed: number, ti
   let method: PrefillResult['method'] = 'AllocBatch';
   while (done < count) {
     const n = Math.min(MAX_BATCH, count - done);
-    const requests: AllocMessage[] = [];
+    const requests: AllocSpec[] = [];
     for (let i = 0; i < n; i++) requests.push(randomAlloc(random, PREFILL_CALLER));
     if (method === 'AllocBatch') {
       try {
-        await unary(client, 'AllocBatch', { requests }, deadline());
+        await client.allocBatch(requests, { retry: false, deadlineMs: deadline() });
         done += n;
         continue;
       } catch (err) {
-        if ((err as { code?: number }).code !== grpc.status.UNIMPLEMENTED) throw err;
+        if (!(err instanceof VmapClientError) || err.code !== 'UNIMPLEMENTED') throw err;
         method = 'Alloc';
       }
     }
@@ -52,7 +52,7 @@ export async function prefill(client: RpcClient, count: number, seed: number, ti
       Array.from({ length: Math.min(256, n) }, async () => {
         while (next < n) {
           const req = requests[next++]!;
-          await unary(client, 'Alloc', req, deadline());
+          await client.alloc(req.size, req, { retry: false, deadlineMs: deadline() });
         }
       }),
     );

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { VmapctlClient } from './vmapctl-client.js';
+import { VmapClient, VmapClientError, type TlsOptions } from '../client/index.js';
 import { messageOf } from '../vmap/errors.js';
 
 /** Bad local input found after commander's parsing (e.g. an unusable --target or an unreadable --tls-ca). */
@@ -78,8 +78,11 @@ function checked<T>(what: string, fn: () => T): T {
   }
 }
 
-/** The channel credentials the --tls-* options ask for; plaintext when there are none. */
-function credentials(cmd: Command, o: ConnectionOptions): { credentials?: grpc.ChannelCredentials; tls: Connection['tls'] } {
+/**
+ * The TLS settings the --tls-* options ask for, read and checked here so a
+ * bad file is a usage error naming its option; plaintext when there are none.
+ */
+function credentials(cmd: Command, o: ConnectionOptions): { options?: TlsOptions; tls: Connection['tls'] } {
   const caFlag = given(cmd, 'tlsCa', '--tls-ca', 'VMAPCTL_TLS_CA');
   const certFlag = given(cmd, 'tlsCert', '--tls-cert', 'VMAPCTL_TLS_CERT');
   const keyFlag = given(cmd, 'tlsKey', '--tls-key', 'VMAPCTL_TLS_KEY');
@@ -92,11 +95,15 @@ function credentials(cmd: Command, o: ConnectionOptions): { credentials?: grpc.C
   // Node takes a CA file with no certificate in it without complaint, and every
   // handshake would then fail: say so now, naming the option.
   checked(`${caFlag} ${o.tlsCa}`, () => new X509Certificate(ca));
-  if (o.tlsCert === undefined || o.tlsKey === undefined) return { credentials: checked(`${caFlag} ${o.tlsCa}`, () => grpc.credentials.createSsl(ca)), tls: 'on' };
+  if (o.tlsCert === undefined || o.tlsKey === undefined) {
+    checked(`${caFlag} ${o.tlsCa}`, () => grpc.credentials.createSsl(ca));
+    return { options: { ca }, tls: 'on' };
+  }
   const cert = readPem(certFlag, o.tlsCert);
   const key = readPem(keyFlag, o.tlsKey);
   // A key of another certificate, or PEM that does not parse, fails here rather than in every handshake.
-  return { credentials: checked(`${certFlag} ${o.tlsCert}, ${keyFlag} ${o.tlsKey}`, () => grpc.credentials.createSsl(ca, key, cert)), tls: 'mutual' };
+  checked(`${certFlag} ${o.tlsCert}, ${keyFlag} ${o.tlsKey}`, () => grpc.credentials.createSsl(ca, key, cert));
+  return { options: { ca, cert, key }, tls: 'mutual' };
 }
 
 /**
@@ -117,25 +124,28 @@ function quietIpServerNameWarning(): void {
 /**
  * Checks the connection options of `cmd` and makes the client they describe,
  * reading the TLS files now so that a bad one is a usage error and nothing is
- * sent.
+ * sent. --timeout bounds each call, retries included: a read, a purge, a
+ * free that never left, an alloc with --request-id are tried again within
+ * it; a write that may have been applied is not (src/client/retry.ts).
  *
  * @throws UsageError naming the option at fault
  */
-export function openClient(cmd: Command): { client: VmapctlClient; connection: Connection } {
+export function openClient(cmd: Command): { client: VmapClient; connection: Connection } {
   const o = cmd.optsWithGlobals<ConnectionOptions>();
   if (o.target.trim() === '') throw new UsageError('--target: must be host:port');
   const tokenLabel = given(cmd, 'token', '--token', 'VMAPCTL_TOKEN');
   if (o.token === '') throw new UsageError(`${tokenLabel}: must not be empty`);
   // The message never repeats the token. Printable ASCII is what gRPC metadata can carry.
   if (o.token !== undefined && !/^[\x21-\x7e]+$/.test(o.token)) throw new UsageError(`${tokenLabel}: must be printable ASCII without spaces`);
-  const { credentials: creds, tls } = credentials(cmd, o);
+  const { options: tlsOptions, tls } = credentials(cmd, o);
   if (tls !== 'off') quietIpServerNameWarning();
-  let client: VmapctlClient;
+  let client: VmapClient;
   try {
-    client = new VmapctlClient(o.target, o.timeout, { credentials: creds, token: o.token });
+    client = new VmapClient({ targets: o.target, token: o.token, callTimeoutMs: o.timeout, deadlineMs: o.timeout, ...(tlsOptions === undefined ? {} : { tls: tlsOptions }) });
   } catch (err) {
     // grpc-js refuses unparseable targets synchronously.
-    throw new UsageError(`--target: ${messageOf(err)}`);
+    const why = err instanceof VmapClientError && err.field !== undefined ? err.details.slice(err.field.length + 2) : messageOf(err);
+    throw new UsageError(`--target: ${why}`);
   }
   return { client, connection: { tls, ...(o.token === undefined ? {} : { tokenFrom: tokenLabel }) } };
 }
@@ -148,12 +158,12 @@ const NOTHING_THERE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH
  * a missing or refused token, or a TLS setting that does not match vmapd's.
  * Only failures to connect get a TLS hint, never an UNAVAILABLE vmapd sent.
  */
-export function failureHint(err: grpc.ServiceError, c: Connection): string | undefined {
-  if (err.code === grpc.status.UNAUTHENTICATED) {
+export function failureHint(err: VmapClientError, c: Connection): string | undefined {
+  if (err.status === grpc.status.UNAUTHENTICATED) {
     return c.tokenFrom === undefined ? 'vmapd wants a token: pass --token <token> or set VMAPCTL_TOKEN' : `vmapd does not accept the token of ${c.tokenFrom}`;
   }
   const d = err.details;
-  if (err.code !== grpc.status.UNAVAILABLE || !d.includes('No connection established') || NOTHING_THERE.test(d)) return undefined;
+  if (err.status !== grpc.status.UNAVAILABLE || !d.includes('No connection established') || NOTHING_THERE.test(d)) return undefined;
   if (c.tls === 'off') return 'if vmapd speaks TLS there, pass --tls-ca <file> (the CA that signed its certificate)';
   if (/wrong version number|packet length too long|http request/i.test(d)) return 'vmapd does not speak TLS there: leave out --tls-ca';
   if (/certificate required/i.test(d)) return 'vmapd wants a client certificate: pass --tls-cert <file> and --tls-key <file>';

@@ -5,21 +5,15 @@
  * (or the network) says no, 2 when the command line itself is wrong, which is
  * always detected before connecting.
  */
-import * as grpc from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseU64 } from '../vmap/geometry.js';
-import { parseSize } from './units.js';
+import { parseSize } from '../client/sizes.js';
 import { packageVersion } from '../version.js';
-import type { AllocRequest } from '../grpc/generated/vmap/v1/AllocRequest.js';
-import type { Area__Output } from '../grpc/generated/vmap/v1/Area.js';
-import type { FreeResponse__Output } from '../grpc/generated/vmap/v1/FreeResponse.js';
-import type { ListAreasRequest } from '../grpc/generated/vmap/v1/ListAreasRequest.js';
-import type { MemInfo__Output } from '../grpc/generated/vmap/v1/MemInfo.js';
-import type { PurgeResponse__Output } from '../grpc/generated/vmap/v1/PurgeResponse.js';
-import { isServiceError, type VmapctlClient } from './vmapctl-client.js';
+import { VmapClientError, type VmapClient } from '../client/index.js';
 import { addConnectionOptions, type Connection, failureHint, openClient, UsageError } from './vmapctl-connection.js';
 import { areaJson, areaLine, freeJson, freeLine, meminfoJson, meminfoText, purgeJson, purgeLine, vmallocinfoLine } from './vmapctl-format.js';
 import { messageOf } from '../vmap/errors.js';
+import { registerReplay } from './vmapctl-replay.js';
 
 /** The server or the network refused: the command line was fine. */
 const EXIT_FAILED = 1;
@@ -96,16 +90,11 @@ function report(status: string, message: string, extra: { field?: string; hint?:
   if (wantsJson()) process.stdout.write(JSON.stringify({ error: status, message, ...extra }) + '\n');
 }
 
-/** The name of a gRPC status code (`NOT_FOUND`), as the contract's comments spell it. */
-function statusName(code: number): string {
-  return (grpc.status as unknown as Record<number, string | undefined>)[code] ?? `STATUS_${code}`;
-}
-
 /**
  * Runs `fn` with a client for the global connection options, and always
  * closes the client after, so no channel keeps the process alive.
  */
-async function withClient(cmd: Command, fn: (client: VmapctlClient, json: boolean) => Promise<void>): Promise<void> {
+async function withClient(cmd: Command, fn: (client: VmapClient, json: boolean) => Promise<void>): Promise<void> {
   jsonWanted = cmd.optsWithGlobals<GlobalOptions>().json === true;
   const opened = openClient(cmd);
   const client = opened.client;
@@ -170,16 +159,9 @@ Examples:
   .action(
     (size: bigint, o: { align?: bigint; caller?: string; vstart?: bigint; vend?: bigint; guard: boolean; requestId?: string }, cmd: Command) =>
       withClient(cmd, async (client, json) => {
-        const req: AllocRequest = {
-          size: size.toString(),
-          align: (o.align ?? 0n).toString(),
-          vstart: (o.vstart ?? 0n).toString(),
-          vend: (o.vend ?? 0n).toString(),
-          no_guard: !o.guard,
-          caller: o.caller ?? '',
-          request_id: o.requestId ?? '',
-        };
-        const area = await client.unary<Area__Output>('Alloc', req);
+        const placement = { align: o.align ?? 0n, vstart: o.vstart ?? 0n, vend: o.vend ?? 0n, noGuard: !o.guard, caller: o.caller ?? '' };
+        // Retried only with the user's --request-id: vmapctl sends no key of its own (its output shows the key).
+        const area = o.requestId === undefined ? await client.alloc(size, placement, { retry: false }) : await client.alloc(size, { ...placement, requestId: o.requestId });
         output(json, areaJson(area), areaLine(area));
       }),
   );
@@ -190,7 +172,7 @@ program
   .argument('<addr>', 'start address of the area: 0x hex or decimal', address('addr'))
   .action((addr: bigint, _o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const r = await client.unary<FreeResponse__Output>('Free', { addr: addr.toString() });
+      const r = await client.free(addr);
       output(json, freeJson(addr, r), freeLine(addr, r));
     }),
   );
@@ -201,7 +183,7 @@ program
   .argument('<addr>', 'any address inside the area: 0x hex or decimal', address('addr'))
   .action((addr: bigint, _o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const area = await client.unary<Area__Output>('Find', { addr: addr.toString() });
+      const area = await client.find(addr);
       output(json, areaJson(area), areaLine(area));
     }),
   );
@@ -211,7 +193,7 @@ program
   .description('return every lazily freed area to free space')
   .action((_o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const r = await client.unary<PurgeResponse__Output>('Purge', {});
+      const r = await client.purge();
       output(json, purgeJson(r), purgeLine(r));
     }),
   );
@@ -221,7 +203,7 @@ program
   .description('how full the space is, in /proc/meminfo format (as HTTP /meminfo), with the snapshot generation')
   .action((_o: unknown, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const m = await client.unary<MemInfo__Output>('MemInfo', {});
+      const m = await client.memInfo();
       output(json, meminfoJson(m), meminfoText(m));
     }),
   );
@@ -234,9 +216,8 @@ program
   .option('--lazy', 'include lazily freed areas awaiting purge')
   .action((o: { from?: bigint; limit?: number; lazy?: boolean }, cmd: Command) =>
     withClient(cmd, async (client, json) => {
-      const req: ListAreasRequest = { from_addr: (o.from ?? 0n).toString(), limit: o.limit ?? 0, include_lazy: o.lazy === true };
       const all: Record<string, unknown>[] = [];
-      for await (const area of client.stream<Area__Output>('ListAreas', req)) {
+      for await (const area of client.listAreas({ from: o.from ?? 0n, limit: o.limit ?? 0, includeLazy: o.lazy === true })) {
         // Text goes out as it arrives; JSON must be whole, so it waits for the end.
         if (json) all.push(areaJson(area));
         else process.stdout.write(vmallocinfoLine(area));
@@ -244,6 +225,8 @@ program
       if (json) output(true, all, '');
     }),
   );
+
+registerReplay(program, withClient);
 
 try {
   await program.parseAsync();
@@ -254,13 +237,13 @@ try {
   } else if (err instanceof UsageError) {
     report('INVALID_ARGUMENT', err.message);
     process.exitCode = EXIT_USAGE;
-  } else if (isServiceError(err)) {
-    const field = err.metadata?.get('vmap-field')[0];
+  } else if (err instanceof VmapClientError) {
+    const field = err.field;
     const hint = connection === undefined ? undefined : failureHint(err, connection);
     // grpc-js details can end in an empty "Resolution note: ", and OpenSSL's
     // errors span lines: one line of details keeps the report one line.
     const details = err.details.replace(/\s*\n\s*/g, ' ').replace(/\s*Resolution note:\s*$/, '').trim();
-    report(statusName(err.code), details, { ...(typeof field === 'string' ? { field } : {}), ...(hint === undefined ? {} : { hint }) });
+    report(err.code, details, { ...(typeof field === 'string' ? { field } : {}), ...(hint === undefined ? {} : { hint }) });
     process.exitCode = EXIT_FAILED;
   } else {
     report('INTERNAL', messageOf(err));

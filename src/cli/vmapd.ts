@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG, STORE_KINDS, type StoreKind, type VmapdConfig } from '.
 import { READ_MODES, type ReadMode } from '../service/read-modes.js';
 import { createProcessLogger } from '../logger.js';
 import { startVmapd } from '../vmapd.js';
-import { formatSize, parseSize } from './units.js';
+import { formatSize, parseSize } from '../client/sizes.js';
 import { packageVersion } from '../version.js';
 import { messageOf } from '../vmap/errors.js';
 

@@ -53,7 +53,11 @@ export function grpcClient(port: number): TestServer['client'] {
   return new VmapClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as TestServer['client'];
 }
 
-/** Calls unary RPC `method` on `client`, as a promise. */
+/**
+ * Calls unary RPC `method` on `client`, as a promise. Raw on purpose: the
+ * server's tests check the wire form and the bare grpc-js status; clients
+ * of vmapd use VmapClient (src/client/).
+ */
 export function call<T = Record<string, unknown>>(client: TestServer['client'], method: string, request: object, options: grpc.CallOptions = {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const fn = client[method];
