@@ -44,6 +44,11 @@
  *   npm run bench -- --sizes 1000,10000 --json out.json
  *   node --expose-gc --import tsx loadtest/bench-allocator.ts   # without building
  * Options: --sizes N,N,...  --quick  --json FILE  --seed N
+ *
+ * `--kernel-tests [--mask N] [--loops N] [--nr-pages N] [--threads N]
+ * [--repeat N] [--sequential] [--nr-cpus N]` runs the cases of the kernel's
+ * lib/test_vmalloc.c on the model instead (loadtest/bench/kernel-tests.ts,
+ * loadtest/kernel/), printing the kernel's Summary lines and ops/s per case.
  * Without --expose-gc the heap figures are skipped.
  *
  * The pieces are under loadtest/bench/: options, workloads, windows (the
@@ -57,6 +62,7 @@ import { crossCheck } from './bench/cross-check.js';
 import { jsonReport } from './bench/json-report.js';
 import { crossCheckLine, headerLines, meminfoLine, referenceLine } from './bench/lines.js';
 import { benchMap } from './bench/map-figures.js';
+import { runKernelBench } from './bench/kernel-tests.js';
 import { GcMeter, collect } from './bench/memory.js';
 import { USAGE, parseBenchOptions } from './bench/options.js';
 import { REF_LIVE, benchReference, benchSize, type SizeResult } from './bench/runs.js';
@@ -69,6 +75,10 @@ async function main(): Promise<void> {
   if (opts.help) {
     console.log(USAGE);
     process.exit(0);
+  }
+  if (opts.kernel !== null) {
+    process.exitCode = await runKernelBench(opts.kernel);
+    return;
   }
   const gc = new GcMeter();
   const started = performance.now();

@@ -3,6 +3,7 @@
  * live-area counts to run, the seed, and --quick's shorter windows.
  */
 import { parseArgs } from 'node:util';
+import { KERNEL_DEFAULTS, parseMask, type KernelParams } from '../kernel/params.js';
 
 /** How long each part of a run measures; --quick shortens all but the chunk. */
 export interface Timing {
@@ -28,10 +29,28 @@ export interface BenchOptions {
   readonly json: string | undefined;
   readonly help: boolean;
   readonly timing: Timing;
+  /** --kernel-tests: run lib/test_vmalloc.c's cases with these parameters instead of the usual benchmark; else null. */
+  readonly kernel: KernelParams | null;
 }
 
 /** The one-line usage --help prints. */
-export const USAGE = 'usage: bench-allocator [--sizes 1000,10000,...] [--quick] [--json FILE] [--seed N]';
+export const USAGE =
+  'usage: bench-allocator [--sizes 1000,10000,...] [--quick] [--json FILE] [--seed N]\n' +
+  '       bench-allocator --kernel-tests [--mask N] [--loops N] [--nr-pages N] [--threads N] [--repeat N] [--sequential] [--nr-cpus N] [--seed N]';
+
+/**
+ * test_loop_count of a --kernel-tests run unless --loops says otherwise: the
+ * kernel's 1,000,000 takes about 20 s over the seven cases on one worker
+ * (2-core development machine), this about 3 s.
+ */
+export const KERNEL_BENCH_LOOPS = 100_000;
+
+/** A whole number in [min, max] from option `name`. */
+function intOption(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
 
 const DEFAULT_SIZES = '1000,10000,100000,1000000';
 
@@ -61,6 +80,14 @@ export function parseBenchOptions(args: string[] = process.argv.slice(2)): Bench
       json: { type: 'string' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
+      'kernel-tests': { type: 'boolean', default: false },
+      mask: { type: 'string' },
+      loops: { type: 'string' },
+      'nr-pages': { type: 'string' },
+      threads: { type: 'string' },
+      repeat: { type: 'string' },
+      sequential: { type: 'boolean', default: false },
+      'nr-cpus': { type: 'string' },
     },
   });
   const sizes = (values.sizes ?? DEFAULT_SIZES).split(',').map((s) => {
@@ -71,5 +98,18 @@ export function parseBenchOptions(args: string[] = process.argv.slice(2)): Bench
   const seed = Number(values.seed);
   if (!Number.isSafeInteger(seed)) throw new Error('--seed must be an integer');
   const quick = values.quick === true;
-  return { sizes, seed, quick, json: values.json, help: values.help === true, timing: timingOf(quick) };
+  const kernel: KernelParams | null = values['kernel-tests'] !== true
+    ? null
+    : {
+        ...KERNEL_DEFAULTS,
+        seed,
+        runTestMask: values.mask === undefined ? KERNEL_DEFAULTS.runTestMask : parseMask(values.mask),
+        testLoopCount: values.loops === undefined ? KERNEL_BENCH_LOOPS : intOption('loops', values.loops, 1, 100_000_000),
+        nrPages: values['nr-pages'] === undefined ? KERNEL_DEFAULTS.nrPages : intOption('nr-pages', values['nr-pages'], 0, 1 << 20),
+        nrThreads: values.threads === undefined ? KERNEL_DEFAULTS.nrThreads : intOption('threads', values.threads, 1, 256),
+        testRepeatCount: values.repeat === undefined ? KERNEL_DEFAULTS.testRepeatCount : intOption('repeat', values.repeat, 1, 1000),
+        sequentialTestOrder: values.sequential === true,
+        nrCpus: values['nr-cpus'] === undefined ? KERNEL_DEFAULTS.nrCpus : intOption('nr-cpus', values['nr-cpus'], 1, 4096),
+      };
+  return { sizes, seed, quick, json: values.json, help: values.help === true, timing: timingOf(quick), kernel };
 }
