@@ -3,7 +3,7 @@ import type { AreaList } from './vmap-area.js';
 
 /** How full the space is: the numbers behind /meminfo, all in bytes or counts. */
 export interface MemInfo {
-  /** VMALLOC_TOTAL: the space's bytes as the kernel counts them (vmallocTotalBytes). */
+  /** Size of the whole space. */
   readonly total: number;
   /** Reserved by busy (not lazily freed) areas, guard pages included. */
   readonly used: number;
@@ -15,19 +15,6 @@ export interface MemInfo {
   readonly nrAreas: number;
   /** Lazily freed areas. */
   readonly nrLazyAreas: number;
-}
-
-/**
- * The kernel's VMALLOC_TOTAL for a space of `pages` allocatable pages. The
- * kernel's VMALLOC_END is VMALLOC_START + size - 1 (x86-64:
- * `VMALLOC_START + (VMALLOC_SIZE_TB << 40) - 1`), and an area must end at or
- * below VMALLOC_END, so the last page of the size never fits: the space has
- * size / 4096 - 1 allocatable pages, and VMALLOC_TOTAL = VMALLOC_END -
- * VMALLOC_START = size - 1 bytes, which /proc/meminfo prints as
- * `(size - 1) >> 10` kB (34359738367 kB for 32 TiB).
- */
-export function vmallocTotalBytes(pages: number): number {
-  return (pages + 1) * PAGE_SIZE - 1;
 }
 
 /**
@@ -57,7 +44,7 @@ export function walkMeminfo(areas: Pick<AreaList, 'each'>, totalPages: number): 
   });
   if (totalPages - prevEnd > chunk) chunk = totalPages - prevEnd;
   return {
-    total: vmallocTotalBytes(totalPages),
+    total: totalPages * PAGE_SIZE,
     used: used * PAGE_SIZE,
     chunk: chunk * PAGE_SIZE,
     lazy: lazy * PAGE_SIZE,

@@ -1,7 +1,7 @@
 import { take } from './btree.js';
 import { NoSuchArea, OutOfSpace } from './errors.js';
 import { LazySlice } from './lazy-list.js';
-import { vmallocTotalBytes, walkMeminfo, type MemInfo } from './meminfo.js';
+import { walkMeminfo, type MemInfo } from './meminfo.js';
 import { PAGE_SIZE } from './page.js';
 import { checkedAlignPages, checkedPages, checkedVend, checkedVstart, type AllocRequest, type AllocResult, type FreeResult, type PurgeResult } from './requests.js';
 import { checkSpace } from './space-check.js';
@@ -231,7 +231,7 @@ export class VmapSpace {
   meminfo(): MemInfo {
     const s = this.s;
     return {
-      total: vmallocTotalBytes(this.pages),
+      total: this.pages * PAGE_SIZE,
       used: s.usedPages * PAGE_SIZE,
       chunk: s.freeIndex.largest * PAGE_SIZE,
       lazy: s.lazyPages * PAGE_SIZE,
