@@ -2,7 +2,7 @@
  * Allocator benchmark for the vmap model (src/vmap/space.ts).
  *
  * What it measures, for each live-area count N (default 1k, 10k, 100k, 1M) on
- * the default space (basePage 0xffffc90000000, 2^33 pages, lazyMaxPages 16384):
+ * the default space (basePage 0xffffc90000000, 2^33 - 1 pages (32 TiB but the last, as VMALLOC_END leaves it), lazyMaxPages 16384):
  *
  * - prefill: N allocs of random sizes (1-64 pages, plus the guard page);
  * - steady state: each iteration frees a random live area (`space.free`) and

@@ -23,7 +23,7 @@ function headerLines(p: KernelParams): string[] {
       : `the kernel's default is ${KERNEL_DEFAULTS.testLoopCount}${p.testLoopCount === KERNEL_BENCH_LOOPS ? `; the benchmark's is ${KERNEL_BENCH_LOOPS}` : ''}; --loops N to change`;
   return [
     `vmapd kernel tests (lib/test_vmalloc.c) on the model: node ${process.version}, ${cpus().length} CPU(s)`,
-    `space: basePage 0x${SPACE_SHAPE.basePage.toString(16)}, 2^33 pages, lazyMaxPages ${LAZY_MAX_PAGES}; vmalloc = alloc with guard page, vfree = lazy free`,
+    `space: basePage 0x${SPACE_SHAPE.basePage.toString(16)}, 2^33 - 1 pages, lazyMaxPages ${LAZY_MAX_PAGES}; vmalloc = alloc with guard page, vfree = lazy free`,
     `${paramsLine(p)}; test_loop_count ${p.testLoopCount}: ${loops}`,
     `nr_threads ${p.nrThreads}: the model is synchronous, so the workers are interleaved, round-robin, one alloc or free each, on one core; ` +
       `load average at start ${loadavg()[0]!.toFixed(2)}\n`,

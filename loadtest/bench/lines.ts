@@ -18,7 +18,7 @@ export function headerLines(opts: BenchOptions): string[] {
   return [
     `vmapd allocator benchmark: node ${process.version}, ${cpus().length} CPU(s), seed ${opts.seed}${opts.quick ? ', --quick' : ''}` +
       `${canSampleHeap ? '' : ', no --expose-gc (heap figures skipped)'}`,
-    `space: basePage 0x${SPACE_SHAPE.basePage.toString(16)}, 2^33 pages, lazyMaxPages ${LAZY_MAX_PAGES}; ` +
+    `space: basePage 0x${SPACE_SHAPE.basePage.toString(16)}, 2^33 - 1 pages, lazyMaxPages ${LAZY_MAX_PAGES}; ` +
       `areas of 1-${MAX_AREA_PAGES} pages + guard; steady state = free a random live area + alloc a new one`,
     `timing: ${t.warmupMs} ms warm-up, then ${t.windows} x ${t.windowMs} ms windows per size; ` +
       `load average at start ${loadavg()[0]!.toFixed(2)} (other processes skew the figures)\n`,

@@ -8,8 +8,8 @@ import type { VmapSpace } from '../../src/vmap/space.js';
 import type { SeededRandom } from '../lib/random.js';
 import type { ReferenceSpace } from '../lib/reference-space.js';
 
-/** vmapd's default space: x86-64 VMALLOC_START as a page number, 2^33 pages (32 TiB). */
-export const SPACE_SHAPE = { basePage: 0xffffc90000000, pages: 2 ** 33 } as const;
+/** vmapd's default space: x86-64 VMALLOC_START as a page number, 2^33 - 1 pages (32 TiB but the last page, as VMALLOC_END leaves it out). */
+export const SPACE_SHAPE = { basePage: 0xffffc90000000, pages: 2 ** 33 - 1 } as const;
 /** vmapd's default lazy-free limit. */
 export const LAZY_MAX_PAGES = 16384;
 /** Largest area, guard page not counted. */

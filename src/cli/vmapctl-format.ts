@@ -6,7 +6,7 @@
 import { hex } from '../vmap/geometry.js';
 import type { Area, FreeResult, MemInfo, PurgeResult } from '../client/index.js';
 import { areaJson as viewJson, areaViewOfMessage, vmallocinfoLine as viewLine, type AreaJson, type AreaView } from '../service/area-view.js';
-import { renderMeminfoText } from '../service/meminfo-view.js';
+import { renderMeminfoFields, type MemInfoFields } from '../service/meminfo-view.js';
 import { formatSize } from '../client/sizes.js';
 
 /**
@@ -82,7 +82,7 @@ export function purgeLine(r: PurgeResult): string {
 }
 
 /** MemInfo as JSON: exactly the body of the HTTP `/meminfo?format=json`. */
-export function meminfoJson(m: MemInfo): Record<string, unknown> {
+export function meminfoJson(m: MemInfo): MemInfoFields {
   return {
     vmalloc_total_kb: jsonNumber(m.vmallocTotalKb, 'vmalloc_total_kb'),
     vmalloc_used_kb: jsonNumber(m.vmallocUsedKb, 'vmalloc_used_kb'),
@@ -100,14 +100,6 @@ export function meminfoJson(m: MemInfo): Record<string, unknown> {
  * (it grows with every published write batch).
  */
 export function meminfoText(m: MemInfo): string {
-  const kb = (v: bigint, field: string): number => jsonNumber(v, field) * 1024;
-  const text = renderMeminfoText({
-    total: kb(m.vmallocTotalKb, 'vmalloc_total_kb'),
-    used: kb(m.vmallocUsedKb, 'vmalloc_used_kb'),
-    chunk: kb(m.vmallocChunkKb, 'vmalloc_chunk_kb'),
-    lazy: kb(m.vmallocLazyKb, 'vmalloc_lazy_kb'),
-    nrAreas: m.nrAreas,
-    nrLazyAreas: m.nrLazyAreas,
-  });
+  const text = renderMeminfoFields(meminfoJson(m));
   return text + `${'Generation:'.padEnd(16)}${String(m.generation).padStart(8)}\n`;
 }

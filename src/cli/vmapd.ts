@@ -82,7 +82,7 @@ const program = new Command()
       .argParser(bytes('space-base')),
   )
   .addOption(
-    new Option('--space-size <bytes>', 'size of the space (page aligned; 4096, 8k, 2M, 1G, 32T)')
+    new Option('--space-size <bytes>', 'size of the space as the kernel sizes it: its last page is never allocated, VMALLOC_END being base + size - 1 (page aligned, at least 8k; 8k, 2M, 1G, 32T)')
       .env('VMAPD_SPACE_SIZE')
       .default(d.spaceSize, formatSize(d.spaceSize))
       .argParser(bytes('space-size')),

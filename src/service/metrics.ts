@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MutexObserver } from '../sync/writer-mutex.js';
+import { vmallocTotalBytes } from './meminfo-view.js';
 
 /** Kinds of write, as labelled in metrics and logs. */
 export type WriteKind = 'alloc' | 'free' | 'purge';
@@ -164,7 +165,7 @@ export class VmapMetrics extends EdgeCounters implements MutexObserver {
       },
     });
     const space: [string, string, (s: SnapshotGauges) => number][] = [
-      ['vmapd_space_bytes', 'Size of the whole address space', (s) => s.meminfo.total],
+      ['vmapd_space_bytes', 'Size of the address space as the kernel counts it (VMALLOC_END - VMALLOC_START: one byte short of --space-size)', (s) => vmallocTotalBytes(s.meminfo)],
       ['vmapd_used_bytes', 'Bytes reserved by busy areas, guard pages included', (s) => s.meminfo.used],
       ['vmapd_lazy_bytes', 'Bytes reserved by lazily freed areas awaiting purge', (s) => s.meminfo.lazy],
       ['vmapd_largest_free_chunk_bytes', 'Largest free block (VmallocChunk)', (s) => s.meminfo.chunk],

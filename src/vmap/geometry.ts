@@ -53,27 +53,38 @@ export function parseU64(value: unknown, field: string): bigint {
 export class SpaceGeometry {
   /** First address of the space. */
   readonly base: bigint;
-  /** Size of the space in bytes. */
+  /**
+   * Size of the space in bytes, as the kernel sizes it (x86-64:
+   * `VMALLOC_SIZE_TB << 40`). The kernel's VMALLOC_END is base + size - 1
+   * and an area must end at or below it, so the size's last page is never
+   * allocated: the space holds size / 4096 - 1 pages (see vmallocTotalBytes).
+   */
   readonly size: bigint;
   /** Absolute page number of the first page. */
   readonly basePage: number;
-  /** Pages in the space. */
+  /** Pages areas may take: every page of the size but the last. */
   readonly pages: number;
 
   /** @throws InvalidArgument for a base or size that is not page aligned, or a space past 2^64 */
   constructor(base: bigint = DEFAULT_SPACE_BASE, size: bigint = DEFAULT_SPACE_SIZE) {
     if (base % PAGE_SIZE_N !== 0n || base < 0n) throw new InvalidArgument('space-base', 'must be a page-aligned address');
     if (size <= 0n || size % PAGE_SIZE_N !== 0n) throw new InvalidArgument('space-size', 'must be a positive multiple of 4096');
+    if (size < 2n * PAGE_SIZE_N) throw new InvalidArgument('space-size', 'must be at least 8192: the last page is never allocated, as VMALLOC_END is the size less one byte');
     if (base + size > U64_MAX + 1n) throw new InvalidArgument('space-size', 'the space must end at or below 2^64');
     this.base = base;
     this.size = size;
     this.basePage = Number(base >> BigInt(PAGE_SHIFT));
-    this.pages = Number(size >> BigInt(PAGE_SHIFT));
+    this.pages = Number(size >> BigInt(PAGE_SHIFT)) - 1;
   }
 
-  /** One past the last address of the space. */
+  /** One past the last address an area may take: the start of the size's last page. */
   get end(): bigint {
-    return this.base + this.size;
+    return this.base + BigInt(this.pages) * PAGE_SIZE_N;
+  }
+
+  /** The kernel's VMALLOC_END: base + size - 1, the highest address a range limit may name. */
+  get vmallocEnd(): bigint {
+    return this.base + this.size - 1n;
   }
 
   /** Whether some address in `[base, end)` is a multiple of `align` (> 0): else no area can ever be aligned so. */
@@ -92,9 +103,9 @@ export class SpaceGeometry {
     return '0x' + (this.basePage + page).toString(16).padStart(HEX_DIGITS_PER_PAGE, '0') + '000';
   }
 
-  /** Whether `addr` lies in `[base, end]` (the end itself included, for range limits). */
+  /** Whether `addr` lies in `[base, base + size]` (VMALLOC_END and one past it included, for range limits). */
   contains(addr: bigint): boolean {
-    return addr >= this.base && addr <= this.end;
+    return addr >= this.base && addr <= this.base + this.size;
   }
 
   /**
@@ -106,14 +117,15 @@ export class SpaceGeometry {
    */
   limitPage(addr: bigint, field: 'vstart' | 'vend'): number | undefined {
     if (addr === 0n) return undefined;
-    if (!this.contains(addr)) throw new InvalidArgument(field, `${hex(addr)} lies outside the space [${hex(this.base)}, ${hex(this.end)})`);
+    if (!this.contains(addr)) throw new InvalidArgument(field, `${hex(addr)} lies outside the space [${hex(this.base)}, ${hex(this.base + this.size)}]`);
     const offset = addr - this.base;
     const page = offset >> BigInt(PAGE_SHIFT);
     const roundUp = field === 'vstart' && offset % PAGE_SIZE_N !== 0n;
     // A vend inside the first page would round down to page 0, which the
     // allocator reads as "the space's end": refuse it here instead.
     if (field === 'vend' && page === 0n) throw new InvalidArgument('vend', `${hex(addr)} leaves no whole page above the space's base`);
-    return Number(roundUp ? page + 1n : page);
+    // The size's last page is never allocated (VMALLOC_END is one byte short of it): a limit past it is the space's end.
+    return Math.min(Number(roundUp ? page + 1n : page), this.pages);
   }
 
   /** The relative page containing `addr`, or undefined outside the space. */

@@ -5,7 +5,7 @@
  * vstart and vend become pages, and which strings are too long or would
  * break a /vmallocinfo line.
  */
-import { BASE, END, MAX_CALLER, MAX_REQUEST_ID, PAGE_N, SPACE_BYTES, breaksLine, u64 } from './contract.js';
+import { BASE, END, LIMIT_END, MAX_CALLER, MAX_REQUEST_ID, PAGE_N, PAGES, SPACE_BYTES, breaksLine, u64 } from './contract.js';
 
 /** An AllocRequest after field checks: sizes in bytes, range limits as relative pages. */
 export interface Checked {
@@ -56,7 +56,7 @@ export function checkAllocFields(fields: Record<string, unknown>, prefix = ''): 
   const limit = (name: 'vstart' | 'vend'): number | undefined => {
     const a = u(name);
     if (a === undefined || a === 0n) return undefined;
-    if (a < BASE || a > END) {
+    if (a < BASE || a > LIMIT_END) {
       bad.push(prefix + name);
       return undefined;
     }
@@ -64,7 +64,7 @@ export function checkAllocFields(fields: Record<string, unknown>, prefix = ''): 
     // vstart rounds up to a page, vend down: the area stays inside [vstart, vend).
     const page = name === 'vstart' ? (off + PAGE_N - 1n) / PAGE_N : off / PAGE_N;
     if (name === 'vend' && page === 0n) bad.push(prefix + name);
-    return Number(page);
+    return Math.min(Number(page), PAGES);
   };
   const vstart = limit('vstart');
   const vend = limit('vend');

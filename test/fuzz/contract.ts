@@ -5,18 +5,24 @@
  * bearer token are read. Written from issue 6 and the proto, not from src/.
  */
 
-/** The default space: x86-64 VMALLOC_START, 32 TiB. */
+/**
+ * The default space: x86-64 VMALLOC_START, 32 TiB as the kernel sizes it.
+ * VMALLOC_END is VMALLOC_START + 32 TiB - 1 and an area must end at or
+ * below it, so the last page is never allocated.
+ */
 export const BASE = 0xffffc90000000000n;
 /** Bytes per page. */
 export const PAGE = 4096;
 /** PAGE as a BigInt, for address arithmetic. */
 export const PAGE_N = 4096n;
-/** Pages of the default space. */
-export const PAGES = 2 ** 33;
-/** Bytes of the default space. */
-export const SPACE_BYTES = BigInt(PAGES) * PAGE_N;
-/** The first address past the default space. */
-export const END = BASE + SPACE_BYTES;
+/** Pages areas may take in the default space: all of the 32 TiB but the last. */
+export const PAGES = 2 ** 33 - 1;
+/** Bytes of the default space (`--space-size`): no request may be larger. */
+export const SPACE_BYTES = 32n << 40n;
+/** The first address past the pages areas may take. */
+export const END = BASE + BigInt(PAGES) * PAGE_N;
+/** The highest address a vstart or vend may name: VMALLOC_END plus one; past END it means END. */
+export const LIMIT_END = BASE + SPACE_BYTES;
 /** The largest uint64. */
 export const U64_MAX = (1n << 64n) - 1n;
 /** Longest caller: string fields are bounded (issue 6: "oversized caller/request_id strings"). */

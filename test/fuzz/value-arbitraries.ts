@@ -6,7 +6,7 @@
  * find and list).
  */
 import fc from 'fast-check';
-import { BASE, END, MAX_CALLER, MAX_REQUEST_ID, PAGE, SPACE_BYTES, U64_MAX } from './contract.js';
+import { BASE, END, LIMIT_END, MAX_CALLER, MAX_REQUEST_ID, PAGE, SPACE_BYTES, U64_MAX } from './contract.js';
 import { RawNumber, type AddrPick, type AllocGen, type Form } from './encoding.js';
 import type { Auth } from './identities.js';
 
@@ -44,7 +44,7 @@ const addrCore: fc.Arbitrary<bigint> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(nearBase, fc.integer({ min: -4097, max: 4097 })).map(([a, d]) => a + BigInt(d)) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom(0n, 1n, BASE - 1n, BASE - 4096n, END - 8192n, END - 4096n, END - 1n, END, END + 1n, 1n << 63n, U64_MAX, 1n << 64n, 1n << 70n),
+    arbitrary: fc.constantFrom(0n, 1n, BASE - 1n, BASE - 4096n, END - 8192n, END - 4096n, END - 1n, END, END + 1n, LIMIT_END - 1n, LIMIT_END, LIMIT_END + 1n, 1n << 63n, U64_MAX, 1n << 64n, 1n << 70n),
   },
   { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: U64_MAX }) },
 );

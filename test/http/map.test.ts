@@ -93,10 +93,11 @@ describe('HTTP edge: /v1/map', () => {
       const whole = await map(s, '');
       assert.equal(whole.buckets, 512);
       assert.equal(whole.from, '0xffffc90000000000');
-      assert.equal(whole.to, '0xffffe90000000000');
+      // The last page of the 32 TiB is never allocated (VMALLOC_END is one byte short of it).
+      assert.equal(whole.to, '0xffffe8fffffff000');
       assert.equal(whole.busy[0], 5 * PAGE);
       assert.equal(whole.busy.slice(1).reduce((a, v) => a + v, 0), 0);
-      assert.equal(whole.free.reduce((a, v) => a + v, 0), 32 * 2 ** 40 - 11 * PAGE);
+      assert.equal(whole.free.reduce((a, v) => a + v, 0), 32 * 2 ** 40 - PAGE - 11 * PAGE);
       assert.equal(whole.generation, 4);
 
       // A range smaller than the bucket count: one bucket per page.
@@ -116,7 +117,7 @@ describe('HTTP edge: /v1/map', () => {
         ['?buckets=4097', 'buckets'],
         ['?buckets=ten', 'buckets'],
         ['?from=0x1000', 'from'],
-        ['?from=0xffffe90000000000', 'from'],
+        ['?from=0xffffe8fffffff000', 'from'],
         ['?to=0xffffe90000001000', 'to'],
         [`?from=${hexAt(8)}&to=${hexAt(8)}`, 'to'],
         [`?from=${hexAt(8)}&to=${hexAt(4)}`, 'to'],

@@ -129,7 +129,7 @@ describe('npm package', () => {
         assert.equal(health.status, 200);
         const meminfo = await fetch(`${base}/meminfo`, { signal: AbortSignal.timeout(5_000) });
         assert.equal(meminfo.status, 200);
-        assert.match(await meminfo.text(), /^VmallocTotal:\s+34359738368 kB$/m);
+        assert.match(await meminfo.text(), /^VmallocTotal:\s+34359738367 kB$/m);
         const page = await fetch(`${base}/`, { signal: AbortSignal.timeout(5_000) });
         assert.equal(page.status, 200, 'the page (dist/web) is in the package');
         assert.match(page.headers.get('content-type') ?? '', /^text\/html/);

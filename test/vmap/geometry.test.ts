@@ -19,20 +19,26 @@ describe('parseU64', () => {
 
 describe('SpaceGeometry', () => {
   const g = new SpaceGeometry();
-  it('defaults to the x86-64 vmalloc space', () => {
+  it('defaults to the x86-64 vmalloc space, ending where the kernel ends it', () => {
     assert.equal(g.base, DEFAULT_SPACE_BASE);
-    assert.equal(g.pages, 2 ** 33);
+    // VMALLOC_END = VMALLOC_START + 32 TiB - 1: an area ending at or below it never takes the last page.
+    assert.equal(hex(g.vmallocEnd), '0xffffe8ffffffffff');
+    assert.equal(g.pages, 2 ** 33 - 1);
     assert.equal(g.hexOf(0), '0xffffc90000000000');
     assert.equal(g.hexOf(1), '0xffffc90000001000');
-    assert.equal(hex(g.end), '0xffffe90000000000');
+    assert.equal(hex(g.end), '0xffffe8fffffff000');
   });
   it('rounds vstart up and vend down to pages, 0 meaning the default', () => {
     assert.equal(g.limitPage(0n, 'vstart'), undefined);
     assert.equal(g.limitPage(g.base + 1n, 'vstart'), 1);
     assert.equal(g.limitPage(g.base + 8191n, 'vend'), 1);
     assert.equal(g.limitPage(g.end, 'vend'), g.pages);
+    // VMALLOC_END itself, and one past it, are the space's end too.
+    assert.equal(g.limitPage(g.vmallocEnd, 'vend'), g.pages);
+    assert.equal(g.limitPage(g.vmallocEnd + 1n, 'vend'), g.pages);
+    assert.equal(g.limitPage(g.vmallocEnd + 1n, 'vstart'), g.pages);
     assert.throws(() => g.limitPage(g.base - 4096n, 'vstart'), (e: unknown) => e instanceof InvalidArgument && e.field === 'vstart');
-    assert.throws(() => g.limitPage(g.end + 4096n, 'vend'), (e: unknown) => e instanceof InvalidArgument && e.field === 'vend');
+    assert.throws(() => g.limitPage(g.vmallocEnd + 2n, 'vend'), (e: unknown) => e instanceof InvalidArgument && e.field === 'vend');
   });
   it('maps addresses to pages only inside the space', () => {
     assert.equal(g.pageAt(g.base + 4096n), 1);
@@ -44,7 +50,8 @@ describe('SpaceGeometry', () => {
   it('rejects unaligned or oversized spaces', () => {
     assert.throws(() => new SpaceGeometry(1n, 4096n), InvalidArgument);
     assert.throws(() => new SpaceGeometry(0n, 4095n), InvalidArgument);
+    assert.throws(() => new SpaceGeometry(0n, 4096n), /at least 8192/);
     assert.throws(() => new SpaceGeometry((1n << 63n) + 4096n, 1n << 63n), InvalidArgument);
-    assert.equal(new SpaceGeometry(0n, 1n << 64n).pages, 2 ** 52);
+    assert.equal(new SpaceGeometry(0n, 1n << 64n).pages, 2 ** 52 - 1);
   });
 });

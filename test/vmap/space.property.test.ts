@@ -16,7 +16,8 @@ import { ReferenceSpace } from './reference-model.js';
 
 const P = 4096;
 const DEFAULT_BASE_PAGE = 0xffffc90000000;
-const DEFAULT_PAGES = 2 ** 33;
+// The default space's pages: 32 TiB but the last page, which VMALLOC_END leaves out.
+const DEFAULT_PAGES = 2 ** 33 - 1;
 
 interface Shape {
   basePage: number;

@@ -11,7 +11,8 @@ const P = 4096;
 /** Absolute page number of the default base 0xffffc90000000000. */
 const DEFAULT_BASE_PAGE = 0xffffc90000000;
 /** 32 TiB in pages. */
-const DEFAULT_PAGES = 2 ** 33;
+// The default space's pages: 32 TiB but the last page, which VMALLOC_END leaves out.
+const DEFAULT_PAGES = 2 ** 33 - 1;
 
 function space(pages = 64, lazyMaxPages = 1 << 20, basePage = 0): VmapSpace {
   return new VmapSpace({ basePage, pages, lazyMaxPages });
