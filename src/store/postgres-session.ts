@@ -25,14 +25,7 @@ export interface PostgresTimeouts {
   readonly idleInTransactionMs?: number;
 }
 
-/**
- * The defaults. doubtMs covers a PostgreSQL restart, crash recovery
- * included, on a loaded machine: a batch whose outcome is still unknown when
- * it runs out is undone, and if it turns out to have committed, writes stay
- * off until vmapd restarts (5 s proved too short for `pg_ctl -m immediate`
- * and a restart under load). While it waits, later writes queue; reads go on.
- */
-export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, commitMs: 10_000, doubtMs: 30_000 };
+export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, commitMs: 10_000, doubtMs: 5000 };
 
 /** A connection handed out: `fresh` when it was made for this use (a reused one may have died while idle). */
 export interface Lease {
