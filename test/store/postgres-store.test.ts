@@ -244,8 +244,18 @@ describe('postgres store', { skip: postgresSkip }, () => {
 
         await cluster.resume();
         const afterOutage = acked.size + freed.size;
-        await waitFor('writes to resume by themselves', () => acked.size + freed.size >= afterOutage + 30, 30000);
-        assert.equal((await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).status, 200, 'ready again');
+        // The documented exception (README, the PostgreSQL store): a COMMIT in flight when PostgreSQL
+        // went away whose outcome stayed unknown past doubtMs (a slow restart, crash recovery on a busy
+        // machine) and that then turns out to have committed leaves writes off until a restart. The
+        // restart below must then find everything acknowledged, as in every other case.
+        const committedInDoubt = (): boolean => failures.slice(failedBefore).some((f) => /did commit .* after its writes were undone; writes are off until vmapd restarts/.test(f.details));
+        await waitFor('writes to resume by themselves', () => acked.size + freed.size >= afterOutage + 30 || committedInDoubt(), 30000);
+        if (committedInDoubt()) {
+          t.diagnostic(`${mode} stop: a batch in doubt turned out committed; writes stay off until the restart below`);
+          assert.equal((await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).status, 503, 'not ready while writes are off');
+        } else {
+          assert.equal((await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).status, 200, 'ready again');
+        }
         stopping = true;
         await Promise.all(loops);
         // While the database was away: UNAVAILABLE, or a deadline that passed while a write waited for it; nothing else.
