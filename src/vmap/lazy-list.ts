@@ -10,7 +10,7 @@
  * view O(1) and copy-on-write. The list is short (at most about
  * lazyMaxPages areas), so it is sorted only when a walk first asks for it.
  */
-import type { BTree } from './btree.js';
+import type { BusyTree } from './busy-tree.js';
 import type { VmapArea } from './vmap-area.js';
 
 const byStart = (a: VmapArea, b: VmapArea): number => a.start - b.start;
@@ -67,12 +67,12 @@ export class LazySlice {
 
   /**
    * Calls `visit` on every area of `busy` merged with this slice's, ascending,
-   * with the busy index's own loop (`forEachPair`) instead of iterators.
+   * with the busy index's own loop (`each`) instead of iterators.
    */
-  each(busy: BTree<number, VmapArea>, visit: (va: VmapArea) => void): void {
+  each(busy: BusyTree, visit: (va: VmapArea) => void): void {
     const lazy = this.length === 0 ? [] : this.sorted();
     let i = 0;
-    busy.forEachPair((_start, va) => {
+    busy.each((va) => {
       while (i < lazy.length && lazy[i]!.start < va.start) visit(lazy[i++]!);
       visit(va);
     });

@@ -2,6 +2,7 @@
  * The space's invariant check, for tests and the benchmark's cross-check:
  * O(n), so never on a request's path. What it checks is listed on VmapSpace.
  */
+import { checkBusyTree } from './busy-tree-check.js';
 import { areaList } from './space-view.js';
 import { purgeListNow, type SpaceState } from './space-state.js';
 
@@ -14,6 +15,8 @@ import { purgeListNow, type SpaceState } from './space-state.js';
 export function checkSpace(s: SpaceState, pages: number): string | null {
   const treeProblem = s.freeIndex.checkInvariants();
   if (treeProblem) return `free index: ${treeProblem}`;
+  const busyProblem = checkBusyTree(s.busy);
+  if (busyProblem) return `busy index: ${busyProblem}`;
   const blocks = s.freeIndex.blocks();
   let cursor = 0;
   let used = 0;

@@ -4,7 +4,7 @@
  * it that live in other modules (the journal's undo, restore, the check) are
  * functions over it, so the state is handed to them rather than made public.
  */
-import { BTree } from './btree.js';
+import { BusyTree } from './busy-tree.js';
 import { FreeIndex } from './free-index.js';
 import { LazySlice } from './lazy-list.js';
 import type { VmapArea } from './vmap-area.js';
@@ -16,7 +16,7 @@ export interface SpaceState {
    * vmap_area_list in one. As in the kernel, free takes an area out of it and
    * onto the purge list, so a purge only touches the free index.
    */
-  readonly busy: BTree<number, VmapArea>;
+  readonly busy: BusyTree;
   /** Free blocks: free_vmap_area_root. */
   readonly freeIndex: FreeIndex;
   /**
@@ -35,13 +35,11 @@ export interface SpaceState {
   nrBusy: number;
 }
 
-const byStart = (a: number, b: number): number => a - b;
-
 /** The state of an empty space of `pages` pages: one free block spanning it. */
 export function emptySpace(pages: number): SpaceState {
   const lazyAreas: VmapArea[] = [];
   const s: SpaceState = {
-    busy: new BTree<number, VmapArea>(undefined, byStart),
+    busy: new BusyTree(),
     freeIndex: new FreeIndex(),
     lazyAreas,
     lazySlice: new LazySlice(lazyAreas, 0),

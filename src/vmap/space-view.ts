@@ -5,31 +5,26 @@
  * later writes to the space never reach: an O(1) clone, since the B+ tree is
  * copy-on-write and a LazySlice never changes.
  */
-import type { BTree } from './btree.js';
+import type { BusyTree } from './busy-tree.js';
 import type { LazySlice } from './lazy-list.js';
-import type { AreaList, VmapArea } from './vmap-area.js';
-
-/** The areas of a busy index starting at or after `from`, ascending. */
-function* busyFrom(tree: BTree<number, VmapArea>, from: number): IterableIterator<VmapArea> {
-  for (const [, va] of tree.entries(from)) yield va;
-}
+import type { AreaList } from './vmap-area.js';
 
 /**
  * The areas of `busy` and `lazy` as one ordered list. It reads `busy` as it
  * is at each call: a view when `busy` is a clone that nothing writes to.
  */
-export function areaList(busy: BTree<number, VmapArea>, lazy: LazySlice): AreaList {
+export function areaList(busy: BusyTree, lazy: LazySlice): AreaList {
   return {
     floor(page) {
-      if (Number.isNaN(page)) return undefined; // the B+ tree throws on a NaN key
-      const busyVa = busy.getPairOrNextLower(page)?.[1];
+      if (Number.isNaN(page)) return undefined; // NaN names no page
+      const busyVa = busy.floor(page);
       const lazyVa = lazy.floor(page);
       return lazyVa === undefined || (busyVa !== undefined && busyVa.start > lazyVa.start) ? busyVa : lazyVa;
     },
-    from: (page) => lazy.merge(busyFrom(busy, page), page),
+    from: (page) => lazy.merge(busy.from(page), page),
     each: (visit) => lazy.each(busy, visit),
     range(lo, hi, visit) {
-      for (const va of lazy.merge(busyFrom(busy, lo), lo)) {
+      for (const va of lazy.merge(busy.from(lo), lo)) {
         if (va.start >= hi) break;
         visit(va);
       }

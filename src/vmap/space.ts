@@ -1,4 +1,3 @@
-import { take } from './btree.js';
 import { NoSuchArea, OutOfSpace } from './errors.js';
 import { LazySlice } from './lazy-list.js';
 import { walkMeminfo, type MemInfo } from './meminfo.js';
@@ -87,8 +86,8 @@ export class VmapSpace {
    */
   free(start: number, autoPurge = true): FreeResult {
     const s = this.s;
-    // The B+ tree throws on a NaN key; NaN names no area.
-    const va = Number.isNaN(start) ? undefined : take(s.busy, start);
+    // NaN names no area (and would misguide the tree's search).
+    const va = Number.isNaN(start) ? undefined : s.busy.take(start);
     if (va === undefined) {
       throw new NoSuchArea(`trying to free nonexistent area at page ${start}`);
     }
@@ -214,11 +213,9 @@ export class VmapSpace {
    * published snapshot's view.
    */
   find(page: number): VmapArea | undefined {
-    if (Number.isNaN(page)) return undefined; // the B+ tree throws on a NaN key
-    const pair = this.s.busy.getPairOrNextLower(page);
-    if (pair === undefined) return undefined;
-    const va = pair[1];
-    return page < va.start + va.pages ? va : undefined;
+    if (Number.isNaN(page)) return undefined; // NaN names no page (and would misguide the tree's search)
+    const va = this.s.busy.floor(page);
+    return va !== undefined && page < va.start + va.pages ? va : undefined;
   }
 
   /** The area (busy or lazy) starting exactly at `start`. */

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { checkBusyTree } from '../../src/vmap/busy-tree-check.js';
+import { CAP } from '../../src/vmap/busy-tree-node.js';
+import { BusyTree } from '../../src/vmap/busy-tree.js';
+import { makeArea, type VmapArea } from '../../src/vmap/vmap-area.js';
+
+/*
+ * The busy index against the simplest model of it: a Map of start to area,
+ * read in sorted order. Views (clones) are kept across later writes and must
+ * still read exactly as the model did when they were taken; the tree's
+ * structural invariants are checked after every step.
+ */
+
+type Op = { kind: 'set' | 'take' | 'clone'; key: number; tag: number };
+
+const area = (start: number, tag: number): VmapArea => makeArea(start, 1 + (tag % 7), true, `c${tag}`, '', false, '');
+
+/** The model's floor: the area with the greatest start at or below `page`. */
+function floorOf(model: Map<number, VmapArea>, sorted: number[], page: number): VmapArea | undefined {
+  let best: number | undefined;
+  for (const k of sorted) if (k <= page) best = k;
+  return best === undefined ? undefined : model.get(best);
+}
+
+/** Everything `tree` answers, checked against `model`. */
+function agrees(tree: BusyTree, model: Map<number, VmapArea>, probes: readonly number[]): void {
+  const sorted = [...model.keys()].sort((a, b) => a - b);
+  assert.equal(tree.size, model.size);
+  assert.deepEqual([...tree.from(-1)], sorted.map((k) => model.get(k)));
+  const seen: VmapArea[] = [];
+  tree.each((va) => seen.push(va));
+  assert.deepEqual(seen, sorted.map((k) => model.get(k)));
+  for (const p of probes) {
+    assert.equal(tree.get(p), model.get(p), `get(${p})`);
+    assert.equal(tree.floor(p), floorOf(model, sorted, p), `floor(${p})`);
+    assert.deepEqual(
+      [...tree.from(p)].map((va) => va.start),
+      sorted.filter((k) => k >= p),
+      `from(${p})`,
+    );
+  }
+}
+
+function run(ops: readonly Op[], keySpace: number): void {
+  const tree = new BusyTree();
+  const model = new Map<number, VmapArea>();
+  const views: { tree: BusyTree; model: Map<number, VmapArea> }[] = [];
+  for (const op of ops) {
+    if (op.kind === 'set') {
+      const va = area(op.key, op.tag);
+      tree.set(op.key, va);
+      model.set(op.key, va);
+    } else if (op.kind === 'take') {
+      assert.equal(tree.take(op.key), model.get(op.key));
+      model.delete(op.key);
+    } else {
+      views.push({ tree: tree.clone(), model: new Map(model) });
+      if (views.length > 4) views.shift();
+    }
+    const problem = checkBusyTree(tree);
+    assert.equal(problem, null, problem ?? '');
+  }
+  const probes = [-1, 0, 1, keySpace >> 1, keySpace - 1, keySpace, ...ops.slice(0, 40).map((o) => o.key), ...ops.slice(0, 40).map((o) => o.key + 1)];
+  agrees(tree, model, probes);
+  for (const v of views) {
+    assert.equal(checkBusyTree(v.tree), null);
+    agrees(v.tree, v.model, probes);
+  }
+}
+
+/** Ops over keys in [0, keySpace): sets and takes weighted to grow, shrink, or churn the tree. */
+function opsArb(keySpace: number, maxLength: number): fc.Arbitrary<Op[]> {
+  const op = fc.record({
+    kind: fc.oneof({ weight: 6, arbitrary: fc.constant('set' as const) }, { weight: 5, arbitrary: fc.constant('take' as const) }, { weight: 1, arbitrary: fc.constant('clone' as const) }),
+    key: fc.nat(keySpace - 1),
+    tag: fc.nat(1000),
+  });
+  return fc.array(op, { maxLength });
+}
+
+describe('busy index (copy-on-write B+ tree) against a Map', () => {
+  it('small trees: every lookup, walk and kept view agrees', () => {
+    fc.assert(fc.property(opsArb(200, 400), (ops) => run(ops, 200)), { numRuns: 150 });
+  });
+
+  it('trees of several levels, splits and merges at capacity', () => {
+    fc.assert(fc.property(opsArb(CAP * CAP * 2, 6000), (ops) => run(ops, CAP * CAP * 2)), { numRuns: 12 });
+  });
+
+  it('grows to three levels in order, then empties in random order, with views along the way', () => {
+    const n = CAP * CAP * 3;
+    const ops: Op[] = [];
+    for (let k = 0; k < n; k++) {
+      if (k % 997 === 0) ops.push({ kind: 'clone', key: 0, tag: 0 });
+      ops.push({ kind: 'set', key: k * 3, tag: k });
+    }
+    const order = Array.from({ length: n }, (_, k) => k * 3);
+    // A fixed shuffle (a linear congruential sequence), so the test is the same every run.
+    let r = 12345;
+    for (let i = order.length - 1; i > 0; i--) {
+      r = (r * 1103515245 + 12345) % 2147483648;
+      const j = r % (i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const [i, key] of order.entries()) {
+      if (i % 1499 === 0) ops.push({ kind: 'clone', key: 0, tag: 0 });
+      ops.push({ kind: 'take', key, tag: 0 });
+    }
+    // Checking the whole tree after each of 24k steps is slow; check it at the end and at each view.
+    const tree = new BusyTree();
+    const model = new Map<number, VmapArea>();
+    const views: { tree: BusyTree; model: Map<number, VmapArea> }[] = [];
+    for (const op of ops) {
+      if (op.kind === 'set') {
+        const va = area(op.key, op.tag);
+        tree.set(op.key, va);
+        model.set(op.key, va);
+      } else if (op.kind === 'take') {
+        assert.equal(tree.take(op.key), model.get(op.key));
+        model.delete(op.key);
+      } else {
+        assert.equal(checkBusyTree(tree), null);
+        views.push({ tree: tree.clone(), model: new Map(model) });
+      }
+    }
+    assert.equal(tree.size, 0);
+    assert.equal(checkBusyTree(tree), null);
+    for (const v of views) {
+      assert.equal(checkBusyTree(v.tree), null);
+      agrees(v.tree, v.model, [0, 1, 2, 3, 3000, 3001, n * 3]);
+    }
+  });
+
+  it('the check fails on a broken tree', () => {
+    const tree = new BusyTree();
+    for (let k = 0; k < CAP * 4; k++) tree.set(k, area(k, k));
+    assert.equal(checkBusyTree(tree), null);
+    const leaf = tree.rootNode.kids![1]!;
+    leaf.keys[0] = leaf.keys[1]!;
+    assert.match(checkBusyTree(tree) ?? '', /not ascending|starts at/);
+  });
+});
