@@ -12,37 +12,22 @@
  * each map request has a timeout. Loopback only.
  *
  * Run alone it prints its figures; compare's phase 7 runs it as a child
- * process (runPageClientsProcess), so the pages' JavaScript does not share
- * an event loop with autocannon's.
+ * process (lib/page-clients-process.ts), so the pages' JavaScript does not
+ * share an event loop with autocannon's. One page is lib/simulated-page.ts.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { intIn, isMain, secondsUpTo } from './lib/cli.js';
 import { selfCores } from './lib/cpu.js';
-import { newHistogram, recordMs, summarize, type LatencySummary } from './lib/histogram.js';
-import { LOADTEST_DIST } from './lib/paths.js';
+import { newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
+import type { ChildMessage } from './lib/page-clients-process.js';
+import { Page, type Tally } from './lib/simulated-page.js';
 import { isLoopback } from './lib/target.js';
 import { messageOf } from '../src/vmap/errors.js';
 
+export { runPageClientsProcess, stopAllPageClients, type PageClientsProcess } from './lib/page-clients-process.js';
+
 /** Buckets a simulated page asks /v1/map for: a strip about a screen wide. */
 export const DEFAULT_MAP_BUCKETS = 1024;
-/** A page fetches the map again at most this often. */
-const MAP_MIN_INTERVAL_MS = 1000;
-/** A map request that takes longer than this counts as an error. */
-const MAP_TIMEOUT_MS = 10_000;
-/** An event stream that ends early is opened again after this (the stream's `retry:`), at most MAX_RECONNECTS times per page. */
-const RECONNECT_DELAY_MS = 2000;
-const MAX_RECONNECTS = 10;
-/** vmapd sends at most 10 events a second per stream; this bounds a page's read loop well above that. */
-const MAX_EVENTS_PER_SEC = 50;
-/** compare waits at most this long for every page to open. */
-const READY_TIMEOUT_MS = 20_000;
-/** Error messages kept as samples. */
-const MAX_ERROR_SAMPLES = 5;
-
 /** What the pages do. */
 export interface PageClientsOptions {
   /** vmapd's HTTP base URL, e.g. http://127.0.0.1:8080 (loopback only). */
@@ -88,158 +73,6 @@ export interface PageClientsResult {
   readonly errorSamples: readonly string[];
   /** Cores this process used (the pages' JavaScript). */
   readonly clientCores: number;
-}
-
-interface Tally {
-  events: number;
-  historyEvents: number;
-  meminfoEvents: number;
-  maps: number;
-  mapBytes: number;
-  reconnects: number;
-  errors: number;
-  readonly errorSamples: string[];
-  readonly mapLatency: ReturnType<typeof newHistogram>;
-}
-
-function fail(t: Tally, what: string, err: unknown): void {
-  t.errors++;
-  if (t.errorSamples.length < MAX_ERROR_SAMPLES) t.errorSamples.push(`${what}: ${messageOf(err)}`);
-}
-
-/** The generation of a sample's JSON, or undefined. */
-function generationOf(data: string): number | undefined {
-  const v = (JSON.parse(data) as { generation?: unknown }).generation;
-  return typeof v === 'number' ? v : undefined;
-}
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
-/** One open page, until `signal` aborts. */
-class Page {
-  /** Generation of the last map read, or null before the first. */
-  private mapGeneration: number | null = null;
-  private lastMapAt = -Infinity;
-  private inFlight: Promise<void> | null = null;
-  private mapsLeft: number;
-
-  constructor(
-    private readonly base: URL,
-    private readonly buckets: number,
-    private readonly t: Tally,
-    private readonly signal: AbortSignal,
-    private readonly deadline: number,
-  ) {
-    this.mapsLeft = Math.ceil((deadline - performance.now()) / MAP_MIN_INTERVAL_MS) + 2;
-  }
-
-  /** Runs the page: the first map, then the stream (opened again if it ends early). */
-  async run(onOpened: (ok: boolean) => void): Promise<void> {
-    this.fetchMap();
-    let reported = false;
-    const opening = (ok: boolean): void => {
-      if (!reported) onOpened(ok);
-      reported = true;
-    };
-    for (let attempt = 0; attempt <= MAX_RECONNECTS && !this.signal.aborted; attempt++) {
-      if (attempt > 0) {
-        this.t.reconnects++;
-        await sleep(RECONNECT_DELAY_MS, this.signal);
-        if (this.signal.aborted) break;
-      }
-      try {
-        await this.stream(() => opening(true));
-      } catch (err) {
-        if (!this.signal.aborted) fail(this.t, 'events', err);
-      }
-      // A page whose first stream failed counts as ready (not opened), or the caller would wait for it.
-      opening(false);
-      if (!this.signal.aborted && attempt === MAX_RECONNECTS) fail(this.t, 'events', new Error('gave up reconnecting'));
-    }
-    opening(false);
-    await this.inFlight;
-  }
-
-  /** Reads one event stream until it ends or the signal aborts. */
-  private async stream(onHistory: () => void): Promise<void> {
-    const res = await fetch(new URL('/v1/events', this.base), { headers: { accept: 'text/event-stream' }, signal: this.signal });
-    if (!res.ok || res.body === null) {
-      await res.body?.cancel();
-      throw new Error(`GET /v1/events: HTTP ${res.status}`);
-    }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
-    const maxEvents = Math.ceil(((this.deadline - performance.now()) / 1000) * MAX_EVENTS_PER_SEC) + 10;
-    try {
-      for (let n = 0; n < maxEvents; n++) {
-        const { done, value } = await reader.read();
-        if (done) {
-          if (!this.signal.aborted) throw new Error('GET /v1/events: the stream ended');
-          return;
-        }
-        this.t.events++;
-        try {
-          if (value.event === 'history') {
-            this.t.historyEvents++;
-            const samples = JSON.parse(value.data) as { generation?: unknown }[];
-            const last = samples[samples.length - 1]?.generation;
-            onHistory();
-            if (typeof last === 'number') this.sawGeneration(last);
-          } else if (value.event === 'meminfo') {
-            this.t.meminfoEvents++;
-            const g = generationOf(value.data);
-            if (g !== undefined) this.sawGeneration(g);
-          }
-        } catch (err) {
-          fail(this.t, `event ${value.event ?? 'message'}`, err);
-        }
-      }
-      throw new Error(`GET /v1/events: more than ${maxEvents} events`);
-    } finally {
-      await reader.cancel().catch(() => undefined);
-    }
-  }
-
-  /** A sample of generation `g` arrived: the map again if it is older, at most once a second, one request at a time. */
-  private sawGeneration(g: number): void {
-    if (this.inFlight !== null || this.mapGeneration === g) return;
-    if (performance.now() - this.lastMapAt < MAP_MIN_INTERVAL_MS) return;
-    this.fetchMap();
-  }
-
-  private fetchMap(): void {
-    if (this.signal.aborted || this.mapsLeft <= 0) return;
-    this.mapsLeft--;
-    const t0 = performance.now();
-    this.lastMapAt = t0;
-    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(MAP_TIMEOUT_MS)]);
-    this.inFlight = (async () => {
-      try {
-        const res = await fetch(new URL(`/v1/map?buckets=${this.buckets}`, this.base), { signal });
-        const body = await res.text();
-        if (!res.ok) throw new Error(`GET /v1/map: HTTP ${res.status}: ${body.slice(0, 200)}`);
-        const map = JSON.parse(body) as { generation?: unknown };
-        recordMs(this.t.mapLatency, performance.now() - t0);
-        this.t.maps++;
-        this.t.mapBytes = Buffer.byteLength(body);
-        if (typeof map.generation === 'number') this.mapGeneration = map.generation;
-      } catch (err) {
-        // A request cut off by the end of the run is no error.
-        if (!this.signal.aborted) fail(this.t, 'map', err);
-      } finally {
-        this.inFlight = null;
-      }
-    })();
-  }
 }
 
 /** Opens `pages` pages against `url` for `durationSec` and resolves with what they measured. */
@@ -297,77 +130,6 @@ export function formatPages(r: PageClientsResult): string {
     `${r.maps} maps of ${r.mapBuckets} buckets (${r.mapBytes} bytes), map latency ms p50 ${l.p50} p99 ${l.p99} max ${l.max}; ` +
     `reconnects ${r.reconnects}, errors ${r.errors}${r.errorSamples.length > 0 ? ` (${r.errorSamples.join('; ')})` : ''}; ${r.clientCores.toFixed(2)} cores`
   );
-}
-
-/** Messages between compare and a page-clients child process. */
-type ChildMessage = { type: 'ready'; opened: number } | { type: 'done'; result: PageClientsResult } | { type: 'failed'; error: string };
-
-/** Every page-clients process running, so an interrupted run can stop them by pid. */
-const running = new Set<ChildProcess>();
-
-/** Kills every page-clients process still running (SIGKILL by pid): for an interrupted run. */
-export function stopAllPageClients(): void {
-  for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }
-  running.clear();
-}
-
-/** Pages running in a child process. */
-export interface PageClientsProcess {
-  /** Resolves once every page has its history (with how many do). */
-  readonly ready: Promise<number>;
-  /** Resolves with the figures once the pages stop. */
-  readonly done: Promise<PageClientsResult>;
-  /** Stops the pages now (they stop by themselves at durationSec). */
-  stop(): void;
-}
-
-/**
- * Runs the pages in a child process of their own (this script, compiled),
- * killed by its pid if it has not reported within its duration and a margin.
- */
-export function runPageClientsProcess(options: Omit<PageClientsOptions, 'onReady' | 'signal'>): PageClientsProcess {
-  const args = ['--url', options.url, '--pages', String(options.pages), '--duration', String(options.durationSec), '--buckets', String(options.mapBuckets ?? DEFAULT_MAP_BUCKETS), '--ipc'];
-  const child = fork(join(LOADTEST_DIST, 'page-clients.js'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  running.add(child);
-  const exited = once(child, 'exit');
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  };
-  const limitMs = options.durationSec * 1000 + 30_000;
-  let onReady: (n: number) => void = () => undefined;
-  let onFail: (err: Error) => void = () => undefined;
-  const ready = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`page clients: not every page open within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    onReady = (n) => {
-      clearTimeout(timer);
-      resolve(n);
-    };
-    onFail = (err) => {
-      clearTimeout(timer);
-      reject(err);
-    };
-  });
-  // Handled here too: a failure after the caller stopped waiting for it is the done promise's to report.
-  ready.catch(() => undefined);
-  const done = new Promise<PageClientsResult>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`page-clients process ${child.pid} sent no result within ${limitMs} ms`)), limitMs);
-    child.on('message', (m: ChildMessage) => {
-      if (m.type === 'ready') onReady(m.opened);
-      else if (m.type === 'done') resolve(m.result);
-      else reject(new Error(`page clients: ${m.error}`));
-    });
-    void exited.then(([code, signal]) => reject(new Error(`page-clients process ${child.pid} exited (${signal ?? code}) without a result`)));
-    // Whatever happened, the child is gone afterwards.
-    void exited.finally(() => clearTimeout(timer));
-  }).finally(async () => {
-    kill();
-    await exited;
-    running.delete(child);
-  });
-  done.catch((err: Error) => onFail(err));
-  return { ready, done, stop: () => child.connected && child.send({ type: 'stop' }) };
 }
 
 async function main(): Promise<void> {
