@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { CommitTimeout } from './postgres-failure.js';
 
 /** Bounds on what a store waits for, in ms. */
 export interface PostgresTimeouts {
@@ -97,6 +98,27 @@ export class PostgresSession {
     if (this.current === client) this.current = undefined;
     // end() cuts the socket at once when a query is still running.
     client.end().catch(() => undefined);
+  }
+
+  /**
+   * `work` on `client`, or a CommitTimeout after commitMs, when the
+   * connection is cut so nothing of it lingers.
+   */
+  async bounded<T>(work: Promise<T>, client: pg.Client): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new CommitTimeout(this.timeouts.commitMs));
+        this.discard(client);
+      }, this.timeouts.commitMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+      // Cutting the connection rejects the abandoned work too: nothing to report.
+      work.catch(() => undefined);
+    }
   }
 
   /** Ends the connection. */

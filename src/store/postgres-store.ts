@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { StoreFailure } from './errors.js';
-import { commitBatch, loggedWriter, type Batch, type CommitProgress } from './postgres-commit.js';
-import { commitFailure, CommitTimeout, connectionLost, reasonOf } from './postgres-failure.js';
+import { commitBatch, type Batch, type CommitProgress } from './postgres-commit.js';
+import { commitFailure, connectionLost, reasonOf } from './postgres-failure.js';
 import { Deposed } from './postgres-lease.js';
+import { askLog } from './postgres-lost-answer.js';
 import { readState } from './postgres-recovery.js';
 import { migrate } from './postgres-schema.js';
 import { DEFAULT_TIMEOUTS, describeTarget, PostgresSession, type Lease, type PostgresTimeouts } from './postgres-session.js';
@@ -21,12 +22,6 @@ export interface PostgresStoreOptions {
  * its own), `leader` at a lease epoch every commit checks, `standby`: none.
  */
 type Role = { readonly kind: 'solo' } | { readonly kind: 'leader'; readonly epoch: number } | { readonly kind: 'standby' };
-
-/** What the change log says of a batch whose answer was lost. */
-type LoggedOutcome = 'committed' | 'absent' | 'another writer' | 'unknown';
-
-/** The first wait between questions about a lost answer; doubles up to a second. */
-const ASK_BACKOFF_MS = 50;
 
 /**
  * The PostgreSQL store: the areas in a table whose exclusion constraint
@@ -177,7 +172,7 @@ export class PostgresStore implements Store {
       }
       const progress: CommitProgress = { commitSent: false };
       try {
-        await this.bounded(commitBatch(lease.client, batch, progress), lease.client);
+        await this.session.bounded(commitBatch(lease.client, batch, progress), lease.client);
         this.logPosition = batch.position;
         return;
       } catch (err) {
@@ -196,7 +191,7 @@ export class PostgresStore implements Store {
   private async afterLostAnswer(batch: Batch, err: unknown): Promise<void> {
     const reason = reasonOf(err);
     this.logger.warn({ position: batch.position, err: reason }, 'the answer to COMMIT was lost; asking PostgreSQL whether the batch committed');
-    const outcome = await this.askLog(batch.position, Date.now() + this.timeouts.doubtMs);
+    const outcome = await askLog(this.session, this.writer, batch.position, Date.now() + this.timeouts.doubtMs, this.logger);
     switch (outcome) {
       case 'committed':
         this.logger.info({ position: batch.position }, 'the batch whose answer was lost did commit');
@@ -220,7 +215,7 @@ export class PostgresStore implements Store {
    * commit. If it did, memory lacks what the database holds.
    */
   private async settleDoubt(position: number): Promise<void> {
-    const outcome = await this.askLog(position, Date.now());
+    const outcome = await askLog(this.session, this.writer, position, Date.now(), this.logger);
     switch (outcome) {
       case 'absent':
         this.logger.info({ position }, 'the batch whose answer was lost did not commit');
@@ -237,25 +232,6 @@ export class PostgresStore implements Store {
         throw this.failed(this.anotherWriter());
       case 'unknown':
         throw this.failed(new StoreFailure(`PostgreSQL ${this.where} is unavailable; whether an earlier batch committed is still not known`, false));
-    }
-  }
-
-  /** Asks the change log who holds `position`, trying again with backoff until `deadline` (epoch ms; at least once). */
-  private async askLog(position: number, deadline: number): Promise<LoggedOutcome> {
-    for (let wait = ASK_BACKOFF_MS; ; wait = Math.min(wait * 2, 1000)) {
-      let lease: Lease | undefined;
-      try {
-        lease = await this.session.acquire();
-        const writer = await this.bounded(loggedWriter(lease.client, position), lease.client);
-        if (writer === undefined) return 'absent';
-        return writer === this.writer ? 'committed' : 'another writer';
-      } catch (err) {
-        if (lease !== undefined) this.session.discard(lease.client);
-        const left = deadline - Date.now();
-        this.logger.debug({ position, err: reasonOf(err) }, 'cannot ask PostgreSQL about the lost answer yet');
-        if (left <= 0) return 'unknown';
-        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
-      }
     }
   }
 
@@ -286,24 +262,6 @@ export class PostgresStore implements Store {
       `another writer committed to ${this.where} since this vmapd loaded it (its log position is taken); writes are off until vmapd restarts and reloads the database`,
       true,
     );
-  }
-
-  /** `work` on `client`, or a CommitTimeout after commitMs, when the connection is cut so nothing of it lingers. */
-  private async bounded<T>(work: Promise<T>, client: Lease['client']): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new CommitTimeout(this.timeouts.commitMs));
-        this.session.discard(client);
-      }, this.timeouts.commitMs);
-    });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-      // Cutting the connection rejects the abandoned work too: nothing to report.
-      work.catch(() => undefined);
-    }
   }
 
   /** Logs `failure`, remembers it when fatal, and returns it to be thrown. */
