@@ -67,16 +67,16 @@ export function encodeAreaBatch(batch: AreaBatch): Buffer {
   const { basePage, areas } = batch;
   const n = areas.length;
   const lengths = new Uint32Array(n);
-  const texts: Buffer[] = new Array<Buffer>(3 * n);
+  // The texts are looked up again while writing: a repeated one costs a comparison.
   const callers = new Utf8Column();
   const owners = new Utf8Column();
   const requestIds = new Utf8Column();
   let total = 0;
   for (let i = 0; i < n; i++) {
     const va: VmapArea = areas[i]!;
-    const caller = (texts[3 * i] = callers.bytes(va.caller));
-    const owner = (texts[3 * i + 1] = owners.bytes(va.owner));
-    const requestId = (texts[3 * i + 2] = requestIds.bytes(va.requestId));
+    const caller = callers.bytes(va.caller);
+    const owner = owners.bytes(va.owner);
+    const requestId = requestIds.bytes(va.requestId);
     const usable = va.guard ? va.pages - 1 : va.pages;
     const len =
       7 + // the seven tags
@@ -106,13 +106,13 @@ export function encodeAreaBatch(batch: AreaBatch): Buffer {
     buf[pos++] = TAG_AREA_SIZE;
     pos = writePageBytes(buf, pos, va.pages);
     buf[pos++] = TAG_CALLER;
-    pos = writeUtf8(buf, pos, texts[3 * i]!);
+    pos = writeUtf8(buf, pos, callers.bytes(va.caller));
     buf[pos++] = TAG_OWNER;
-    pos = writeUtf8(buf, pos, texts[3 * i + 1]!);
+    pos = writeUtf8(buf, pos, owners.bytes(va.owner));
     buf[pos++] = TAG_LAZY;
     buf[pos++] = va.lazy ? 1 : 0;
     buf[pos++] = TAG_REQUEST_ID;
-    pos = writeUtf8(buf, pos, texts[3 * i + 2]!);
+    pos = writeUtf8(buf, pos, requestIds.bytes(va.requestId));
   }
   if (pos !== total) throw new Error(`AllocBatchResponse: wrote ${pos} bytes of ${total}`);
   return buf;
