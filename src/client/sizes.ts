@@ -64,3 +64,28 @@ export function wireSize(value: Size, field: string): string {
 export function wireAddress(value: Address, field: string): string {
   return local(() => parseU64(value, field)).toString();
 }
+
+/** A safe non-negative integer as it is; anything else through `parse` (to bigint). */
+function quick(value: Size, parse: () => bigint): number | bigint {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : local(parse);
+}
+
+/**
+ * `value` in bytes, checked as wireSize checks it, as a number when it is a
+ * safe integer already (the usual case: no bigint made), else as bigint.
+ *
+ * @throws VmapClientError INVALID_ARGUMENT naming `field`
+ */
+export function sizeValue(value: Size, field: string): number | bigint {
+  return quick(value, () => (typeof value === 'string' ? parseSize(value, field) : parseU64(value, field)));
+}
+
+/**
+ * `value` checked as wireAddress checks it, as a number when it is a safe
+ * integer already, else as bigint.
+ *
+ * @throws VmapClientError INVALID_ARGUMENT naming `field`
+ */
+export function addressValue(value: Address, field: string): number | bigint {
+  return quick(value, () => parseU64(value, field));
+}

@@ -5,8 +5,12 @@
  * UNAVAILABLE, going round the list.
  */
 import * as grpc from '@grpc/grpc-js';
-import { VmapClient as VmapServiceClient } from '../grpc/proto.js';
+import { VmapClient as GeneratedClient } from '../grpc/proto.js';
+import { clientAllocBatch } from './alloc-batch-codec.js';
 import { VmapClientError } from './errors.js';
+
+/** vmap.v1.Vmap's client constructor, AllocBatch encoded and decoded by hand (alloc-batch-codec.ts). */
+const VmapServiceClient = grpc.makeClientConstructor(clientAllocBatch(GeneratedClient.service), 'vmap.v1.Vmap');
 
 /** One target and its channel. */
 export interface Target {

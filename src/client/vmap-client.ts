@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { AllocRequest } from '../grpc/generated/vmap/v1/AllocRequest.js';
-import type { AllocBatchResponse__Output } from '../grpc/generated/vmap/v1/AllocBatchResponse.js';
 import type { Area__Output } from '../grpc/generated/vmap/v1/Area.js';
 import type { FreeResponse__Output } from '../grpc/generated/vmap/v1/FreeResponse.js';
 import type { MemInfo__Output } from '../grpc/generated/vmap/v1/MemInfo.js';
 import type { PurgeResponse__Output } from '../grpc/generated/vmap/v1/PurgeResponse.js';
+import { encodeAllocBatch, type WireAllocRequest } from './alloc-batch-codec.js';
 import { areaOf, type Area } from './area.js';
 import { streamAttempt, unaryAttempt } from './attempt.js';
 import { callMetadata, channelCredentials } from './credentials.js';
@@ -19,7 +19,7 @@ import { checkMs, resolveOptions, type CallOptions, type ResolvedOptions, type V
 import { freeResultOf, memInfoOf, purgeResultOf, type FreeResult, type MemInfo, type PurgeResult } from './results.js';
 import type { Idempotence } from './retry.js';
 import { runCall, type CallPlan } from './retrying-call.js';
-import { wireAddress, wireSize, type Address, type Size } from './sizes.js';
+import { addressValue, sizeValue, wireAddress, wireSize, type Address, type Size } from './sizes.js';
 import { Targets } from './targets.js';
 
 /** How to place one allocation, beyond its size. */
@@ -94,10 +94,10 @@ export class VmapClient {
    */
   async allocBatch(requests: readonly AllocSpec[], call: CallOptions = {}): Promise<Area[]> {
     const retry = this.mayRetry(call);
-    const reqs = requests.map((r, i) => allocRequest(r, `requests[${i}].`, retry));
-    const idempotence: Idempotence = reqs.every((r) => r.request_id !== '') ? 'idempotent' : 'unsent-only';
-    const res = await this.unary<AllocBatchResponse__Output>('AllocBatch', { requests: reqs }, call, idempotence);
-    return res.areas.map(areaOf);
+    const reqs = requests.map((r, i) => wireAllocRequest(r, `requests[${i}].`, retry));
+    const idempotence: Idempotence = reqs.every((r) => r.requestId !== '') ? 'idempotent' : 'unsent-only';
+    // Encoded once, whatever the attempts; the reply arrives decoded (alloc-batch-codec.ts).
+    return this.unary<Area[]>('AllocBatch', encodeAllocBatch(reqs), call, idempotence);
   }
 
   /** Lazily frees the area starting at `addr`. Retried only when no attempt reached a server (retry.ts). */
@@ -193,6 +193,19 @@ export class VmapClient {
     const plan = this.plan(call, idempotence);
     return runCall(this.targets, this.options, plan, (t, deadline) => unaryAttempt<T>(t.client, name, request, callMetadata(this.options.token), deadline, plan.signal));
   }
+}
+
+/** allocRequest's fields as numbers or bigints, for encodeAllocBatch: checked alike, named alike. */
+function wireAllocRequest(spec: AllocSpec, prefix: string, retry: boolean): WireAllocRequest {
+  return {
+    size: sizeValue(spec.size, `${prefix}size`),
+    align: sizeValue(spec.align ?? 0, `${prefix}align`),
+    vstart: addressValue(spec.vstart ?? 0, `${prefix}vstart`),
+    vend: addressValue(spec.vend ?? 0, `${prefix}vend`),
+    noGuard: spec.noGuard === true,
+    caller: spec.caller ?? '',
+    requestId: spec.requestId ?? (retry ? randomUUID() : ''),
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import type { VmapService } from '../service/vmap-service.js';
 import { errorData, errorName, NoSuchArea } from '../vmap/errors.js';
 import { hex, parseU64 } from '../vmap/geometry.js';
 import { authorizationOf, deadlineOf, forwardedCall, identify } from './call-context.js';
+import { encodeAreaBatch, type DecodedAllocBatch } from './alloc-batch-codec.js';
 import { areaMessage } from './area-message.js';
 import { decoded } from './decoding.js';
 import type { AllocBatchRequest__Output } from './generated/vmap/v1/AllocBatchRequest.js';
@@ -92,16 +93,14 @@ export function handlers(service: VmapService, options: GrpcOptions): VmapHandle
       },
       counter('alloc'),
     ),
-    AllocBatch: unary<AllocBatchRequest__Output, AllocBatchResponse>(
+    AllocBatch: unary<AllocBatchRequest__Output | DecodedAllocBatch, AllocBatchResponse>(
       logger,
       'AllocBatch',
       async (req, call) => {
         const c = ctx(call);
-        const areas = await service.allocBatch(
-          req.requests.map((r, i) => parseAllocInput(r, c.identity!.owner, `requests[${i}].`)),
-          c,
-        );
-        return { areas: areas.map(areaMessage) };
+        const batch = await service.allocBatchFields(req.requests, c.identity!.owner, c);
+        // Encoded here, passed through by fastAllocBatch's serializer.
+        return encodeAreaBatch(batch) as unknown as AllocBatchResponse;
       },
       counter('alloc'),
     ),

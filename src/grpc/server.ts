@@ -9,6 +9,7 @@ import type { Authenticator } from '../auth/tokens.js';
 import type { ListingSlots } from '../service/listings.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import type { VmapService } from '../service/vmap-service.js';
+import { fastAllocBatch } from './alloc-batch-codec.js';
 import { GuardedServices, tolerantDecoding } from './decoding.js';
 import { handlers } from './handlers.js';
 import { VmapClient } from './proto.js';
@@ -59,7 +60,7 @@ export async function startGrpc(service: VmapService, options: GrpcOptions): Pro
     'grpc.max_connection_idle_ms': 10 * 60_000,
     interceptors: [guarded.interceptor],
   });
-  server.addService(tolerantDecoding(VmapClient.service), handlers(service, options));
+  server.addService(tolerantDecoding(fastAllocBatch(VmapClient.service)), handlers(service, options));
   const standard = addStandardServices(guarded.on(server), service);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {

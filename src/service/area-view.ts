@@ -3,11 +3,13 @@
  * the AreaView (the one place that knows pages and guard pages); the
  * renderings below are the only ones: the area JSON of HTTP and vmapctl and
  * the /proc/vmallocinfo line (the gRPC Area message is src/grpc's
- * areaMessage). Plain data: it crosses threads as it is.
+ * areaMessage). Plain data: it crosses threads as it is. An AllocBatch
+ * answers an AreaBatch instead: its areas in page form, which the gRPC edge
+ * encodes without an address string per area.
  */
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { PAGE_SIZE } from '../vmap/page.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
+import { makeArea, type VmapArea } from '../vmap/vmap-area.js';
 
 /** One area, as shown. */
 export interface AreaView {
@@ -39,6 +41,34 @@ export function areaView(geometry: SpaceGeometry, va: VmapArea): AreaView {
     lazy: va.lazy,
     requestId: va.requestId,
   };
+}
+
+/**
+ * Areas in page form, as AllocBatch answers them: the allocator's records
+ * and the base page of their space (an address is `(basePage + start) *
+ * 4096`, its page number exact in a double). Plain data.
+ */
+export interface AreaBatch {
+  /** Absolute page number of the space's first page. */
+  readonly basePage: number;
+  readonly areas: readonly VmapArea[];
+}
+
+/** The views of `batch`'s areas, in order. */
+export function areaViews(geometry: SpaceGeometry, batch: AreaBatch): AreaView[] {
+  return batch.areas.map((va) => areaView(geometry, va));
+}
+
+/**
+ * The area `v` shows, in the space of `geometry`: the way back from a view
+ * (a standby's forwarded batch comes back as views).
+ *
+ * @throws RangeError when `v` does not start on a page of that space
+ */
+export function areaOfView(geometry: SpaceGeometry, v: AreaView): VmapArea {
+  const start = geometry.pageAt(BigInt(v.addr));
+  if (start === undefined) throw new RangeError(`${v.addr} starts no page of the space`);
+  return makeArea(start, v.areaSize / PAGE_SIZE, v.areaSize !== v.size, v.caller, v.owner, v.lazy, v.requestId);
 }
 
 /** The view of an Area message as it arrives (uint64 fields as decimal strings): vmapctl's side. */

@@ -7,13 +7,13 @@ import { InvalidArgument, messageOf, NoSuchArea } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE } from '../vmap/page.js';
-import type { FreeResult, PurgeResult } from '../vmap/requests.js';
+import type { AllocRequest, FreeResult, PurgeResult } from '../vmap/requests.js';
 import { VmapSpace } from '../vmap/space.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Change, type Store } from '../store/store.js';
-import type { AllocInput } from './alloc-input.js';
-import { areaView, type AreaView, type FreeView, type PurgeView } from './area-view.js';
-import { MAX_BATCH_ALLOCS, toAllocRequest } from './alloc-request.js';
+import { parseAllocInput, type AllocFields, type AllocInput } from './alloc-input.js';
+import { areaOfView, areaView, type AreaBatch, type AreaView, type FreeView, type PurgeView } from './area-view.js';
+import { MAX_BATCH_ALLOCS, quickAllocRequests, toAllocRequest } from './alloc-request.js';
 import type { CallContext } from './call-context.js';
 import { Busy, Unavailable } from './errors.js';
 import type { VmapMetrics } from './metrics.js';
@@ -135,19 +135,25 @@ export class VmapService {
 
   /**
    * Reserves several areas in one write, all or none, placed in order as by
-   * consecutive allocs. Errors name the request: `requests[3].size`.
+   * consecutive allocs. Errors name the request: `requests[3].size`. The
+   * areas come in page form (areaViews() shows them).
    */
-  async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<readonly AreaView[]> {
+  async allocBatch(inputs: readonly AllocInput[], ctx: CallContext = {}): Promise<AreaBatch> {
     if (inputs.length > MAX_BATCH_ALLOCS) throw new InvalidArgument('requests', `at most ${MAX_BATCH_ALLOCS} per batch, got ${inputs.length}`);
     const reqs = inputs.map((input, i) => toAllocRequest(this.geometry, input, `requests[${i}].`));
-    return this.routed(
-      ctx,
-      (f) => f.allocBatch(inputs, ctx),
-      async () => {
-        const made = (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[];
-        return made.map((va) => areaView(this.geometry, va));
-      },
-    );
+    return this.batchOf(() => inputs, reqs, ctx);
+  }
+
+  /**
+   * allocBatch of the requests as an edge received them, for `owner`: a
+   * batch of plain requests goes to the allocator as it is
+   * (quickAllocRequests), any other through parseAllocInput and allocBatch,
+   * which answer exactly as before.
+   */
+  async allocBatchFields(batch: readonly AllocFields[], owner: string, ctx: CallContext = {}): Promise<AreaBatch> {
+    const inputs = (): AllocInput[] => batch.map((f, i) => parseAllocInput(f, owner, `requests[${i}].`));
+    const reqs = batch.length <= MAX_BATCH_ALLOCS ? quickAllocRequests(this.geometry, batch, owner) : undefined;
+    return reqs === undefined ? this.allocBatch(inputs(), ctx) : this.batchOf(inputs, reqs, ctx);
   }
 
   /**
@@ -299,6 +305,16 @@ export class VmapService {
     this.readinessChanged();
     await drained;
     await this.store.close();
+  }
+
+  /** The batch of checked `reqs`, committed here, or `inputs()` forwarded to the leader. */
+  private batchOf(inputs: () => readonly AllocInput[], reqs: readonly AllocRequest[], ctx: CallContext): Promise<AreaBatch> {
+    const { basePage } = this.geometry;
+    return this.routed(
+      ctx,
+      async (f) => ({ basePage, areas: (await f.allocBatch(inputs(), ctx)).map((v) => areaOfView(this.geometry, v)) }),
+      async () => ({ basePage, areas: (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[] }),
+    );
   }
 
   /** A write, committed here or forwarded to the leader (see routeWrite). */

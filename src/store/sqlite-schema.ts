@@ -41,9 +41,17 @@ export function createSchema(db: Database.Database): void {
   `);
 }
 
+/** Rows one `insertMany` statement inserts: one statement call instead of this many. */
+export const INSERT_CHUNK = 100;
+
+/** The values of one inserted row: start, pages, guard, caller, owner, request id. */
+export type InsertRow = [number, number, number, string, string, string | null];
+
 /** The statements a batch commit runs, prepared once. */
 export interface CommitStatements {
-  readonly insert: Database.Statement<[number, number, number, string, string, string | null]>;
+  readonly insert: Database.Statement<InsertRow>;
+  /** INSERT_CHUNK rows at once, their values one after the other. */
+  readonly insertMany: Database.Statement<unknown[]>;
   readonly markLazy: Database.Statement<[number]>;
   readonly remove: Database.Statement<[number]>;
   readonly purge: Database.Statement<[]>;
@@ -53,6 +61,7 @@ export interface CommitStatements {
 export function prepareCommit(db: Database.Database): CommitStatements {
   return {
     insert: db.prepare('INSERT INTO areas (start, pages, guard, lazy, caller, owner, request_id) VALUES (?, ?, ?, 0, ?, ?, ?)'),
+    insertMany: db.prepare(`INSERT INTO areas (start, pages, guard, lazy, caller, owner, request_id) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, 0, ?, ?, ?)').join(', ')}`),
     markLazy: db.prepare('UPDATE areas SET lazy = 1, request_id = NULL WHERE start = ? AND lazy = 0'),
     remove: db.prepare('DELETE FROM areas WHERE start = ? AND lazy = 0'),
     purge: db.prepare('DELETE FROM areas WHERE lazy = 1'),

@@ -14,6 +14,7 @@ import { describeFsError, explainOpenFailure, StoreOpenError } from './store-ope
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
 import { messageOf } from '../vmap/errors.js';
+import { encodeChanges } from '../threads/change-codec.js';
 
 type Row = [start: unknown, pages: unknown, guard: unknown, lazy: unknown, caller: unknown, owner: unknown, requestId: unknown];
 
@@ -162,7 +163,7 @@ export class SqliteStore implements Store {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'commit', id, changes } satisfies WorkerRequest);
+      this.worker.postMessage({ type: 'commit', id, changes: encodeChanges(changes) } satisfies WorkerRequest);
     });
   }
 

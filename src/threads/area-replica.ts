@@ -25,8 +25,10 @@ export class ReplicaOutOfStep extends Error {
   }
 }
 
-/** What a change did to who holds the space, applied to the HolderIndex once its batch is whole. */
-type HolderChange = readonly ['add' | 'freed' | 'remove', VmapArea];
+/** What a change did to who holds the space (HolderIndex's add, freed, remove), applied once its batch is whole. */
+const ADD = 0;
+const FREED = 1;
+const REMOVE = 2;
 
 /** The areas of `tree` as an AreaList and a MapSource; a view when nothing writes to `tree` any more. */
 function listOf(tree: BTree<number, VmapArea>): AreaList & MapSource {
@@ -60,7 +62,9 @@ export class AreaReplica {
   private gen = 0;
   /** Who holds the space as of the last whole batch, and what the batch in progress does to it. */
   private readonly holders = new HolderIndex();
-  private pendingHolders: HolderChange[] = [];
+  /** The batch in progress's holder changes, in two columns (no pair per change): ADD, FREED or REMOVE, and its area. */
+  private pendingKinds: number[] = [];
+  private pendingAreas: VmapArea[] = [];
 
   /** The generation of the last whole batch applied (the writer's snapshot generation). */
   get generation(): number {
@@ -79,7 +83,8 @@ export class AreaReplica {
     this.lazyStarts = lazy;
     this.holders.clear();
     for (const va of areas) this.holders.add(va);
-    this.pendingHolders = [];
+    this.pendingKinds = [];
+    this.pendingAreas = [];
     this.stable = tree.clone();
     this.gen = generation;
   }
@@ -92,32 +97,38 @@ export class AreaReplica {
    */
   apply(changes: readonly Change[], generation: number, last = true): void {
     if (generation !== this.gen + 1) throw new ReplicaOutOfStep(`change batch of generation ${generation} after generation ${this.gen}`);
-    const { tree, lazyStarts, pendingHolders } = this;
+    const { tree, lazyStarts, pendingKinds, pendingAreas } = this;
     for (const c of changes) {
       switch (c.op) {
         case 'insert':
           if (!tree.setIfNotPresent(c.area.start, c.area)) throw new ReplicaOutOfStep(`insert over the area at page ${c.area.start}`);
-          pendingHolders.push(['add', c.area]);
+          pendingKinds.push(ADD);
+          pendingAreas.push(c.area);
           break;
         case 'lazy': {
           const va = tree.get(c.start);
           if (va === undefined || va.lazy) throw new ReplicaOutOfStep(`no busy area at page ${c.start} to mark lazy`);
           tree.set(c.start, lazyCopy(va));
           lazyStarts.add(c.start);
-          pendingHolders.push(['freed', va]);
+          pendingKinds.push(FREED);
+          pendingAreas.push(va);
           break;
         }
         case 'delete': {
           const va = tree.get(c.start);
           if (va === undefined || va.lazy) throw new ReplicaOutOfStep(`no busy area at page ${c.start} to delete`);
           tree.delete(c.start);
-          pendingHolders.push(['remove', va]);
+          pendingKinds.push(REMOVE);
+          pendingAreas.push(va);
           break;
         }
         case 'purge':
           for (const start of lazyStarts) {
             const va = tree.get(start);
-            if (va !== undefined) pendingHolders.push(['remove', va]);
+            if (va !== undefined) {
+              pendingKinds.push(REMOVE);
+              pendingAreas.push(va);
+            }
             tree.delete(start);
           }
           lazyStarts.clear();
@@ -127,8 +138,15 @@ export class AreaReplica {
     if (last) {
       this.stable = tree.clone();
       this.gen = generation;
-      for (const [what, va] of pendingHolders) this.holders[what](va);
-      this.pendingHolders = [];
+      const { holders } = this;
+      for (let i = 0; i < pendingKinds.length; i++) {
+        const va = pendingAreas[i]!;
+        if (pendingKinds[i] === ADD) holders.add(va);
+        else if (pendingKinds[i] === FREED) holders.freed(va);
+        else holders.remove(va);
+      }
+      this.pendingKinds = [];
+      this.pendingAreas = [];
     }
   }
 

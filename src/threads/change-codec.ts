@@ -19,7 +19,9 @@ export interface EncodedChanges {
   readonly pages: Float64Array;
   /** GUARD and LAZY bits of an inserted area. */
   readonly flags: Uint8Array;
-  /** JSON array of caller, owner, request id: three per insert, in order. */
+  /** Caller, owner and request id of each insert, in order, as indexes into `texts`. */
+  readonly textIds: Uint32Array;
+  /** JSON array of the distinct texts. */
   readonly texts: string;
 }
 
@@ -35,29 +37,57 @@ export class ChangeCodecError extends Error {
   }
 }
 
-function encode(n: number, each: (put: (op: number, start: number, area: VmapArea | undefined) => void) => void): EncodedChanges {
+/** The distinct texts of an encoding and each one's index; a text equal to the last one of its column is looked up no further. */
+class TextTable {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly last: (string | undefined)[] = [undefined, undefined, undefined];
+  private readonly lastId = [0, 0, 0];
+
+  /** The index of `s`, the text of column `column` (0 caller, 1 owner, 2 request id). */
+  id(column: number, s: string): number {
+    if (s === this.last[column]) return this.lastId[column]!;
+    let id = this.index.get(s);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push(s);
+      this.index.set(s, id);
+    }
+    this.last[column] = s;
+    this.lastId[column] = id;
+    return id;
+  }
+}
+
+function encode(n: number, inserts: number, each: (put: (op: number, start: number, area: VmapArea | undefined) => void) => void): EncodedChanges {
   const ops = new Uint8Array(n);
   const starts = new Float64Array(n);
   const pages = new Float64Array(n);
   const flags = new Uint8Array(n);
-  const texts: string[] = [];
+  const textIds = new Uint32Array(3 * inserts);
+  const texts = new TextTable();
   let i = 0;
+  let t = 0;
   each((op, start, area) => {
     ops[i] = op;
     starts[i] = start;
     if (area !== undefined) {
       pages[i] = area.pages;
       flags[i] = (area.guard ? GUARD : 0) | (area.lazy ? LAZY : 0);
-      texts.push(area.caller, area.owner, area.requestId);
+      textIds[t++] = texts.id(0, area.caller);
+      textIds[t++] = texts.id(1, area.owner);
+      textIds[t++] = texts.id(2, area.requestId);
     }
     i++;
   });
-  return { ops, starts, pages, flags, texts: JSON.stringify(texts) };
+  return { ops, starts, pages, flags, textIds, texts: JSON.stringify(texts.list) };
 }
 
 /** `changes` in columns. */
 export function encodeChanges(changes: readonly Change[]): EncodedChanges {
-  return encode(changes.length, (put) => {
+  let inserts = 0;
+  for (const c of changes) if (c.op === 'insert') inserts++;
+  return encode(changes.length, inserts, (put) => {
     for (const c of changes) {
       if (c.op === 'insert') put(OP.insert, c.area.start, c.area);
       else if (c.op === 'purge') put(OP.purge, 0, undefined);
@@ -68,44 +98,47 @@ export function encodeChanges(changes: readonly Change[]): EncodedChanges {
 
 /** `areas` (busy and lazy) in columns, as inserts. */
 export function encodeAreas(areas: readonly VmapArea[]): EncodedChanges {
-  return encode(areas.length, (put) => {
+  return encode(areas.length, areas.length, (put) => {
     for (const va of areas) put(OP.insert, va.start, va);
   });
 }
 
-/** The areas of inserts, in order, made as the allocator makes them (one hidden class). */
-function* decoded(e: EncodedChanges): Generator<Change> {
+/** The changes `e` holds; the areas of inserts made as the allocator makes them (one hidden class). */
+export function decodeChanges(e: EncodedChanges): Change[] {
   const texts = JSON.parse(e.texts) as unknown;
   if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new ChangeCodecError('the texts column is not an array of strings');
+  const text = (t: number): string => {
+    const s = (texts as string[])[e.textIds[t]!];
+    if (s === undefined) throw new ChangeCodecError(`text ${t} names no text`);
+    return s;
+  };
+  const n = e.ops.length;
+  const out = new Array<Change>(n);
   let t = 0;
-  for (let i = 0; i < e.ops.length; i++) {
+  for (let i = 0; i < n; i++) {
     const start = e.starts[i]!;
     switch (e.ops[i]) {
       case OP.insert: {
         const f = e.flags[i]!;
-        if (t + 3 > texts.length) throw new ChangeCodecError(`insert ${i} has no texts`);
-        yield { op: 'insert', area: makeArea(start, e.pages[i]!, (f & GUARD) !== 0, texts[t]!, texts[t + 1]!, (f & LAZY) !== 0, texts[t + 2]!) };
+        if (t + 3 > e.textIds.length) throw new ChangeCodecError(`insert ${i} has no texts`);
+        out[i] = { op: 'insert', area: makeArea(start, e.pages[i]!, (f & GUARD) !== 0, text(t), text(t + 1), (f & LAZY) !== 0, text(t + 2)) };
         t += 3;
         break;
       }
       case OP.lazy:
-        yield { op: 'lazy', start };
+        out[i] = { op: 'lazy', start };
         break;
       case OP.delete:
-        yield { op: 'delete', start };
+        out[i] = { op: 'delete', start };
         break;
       case OP.purge:
-        yield { op: 'purge' };
+        out[i] = { op: 'purge' };
         break;
       default:
         throw new ChangeCodecError(`unknown op ${e.ops[i]} at ${i}`);
     }
   }
-}
-
-/** The changes `e` holds. */
-export function decodeChanges(e: EncodedChanges): Change[] {
-  return [...decoded(e)];
+  return out;
 }
 
 /** The areas `e` holds (encoded by encodeAreas). */

@@ -41,6 +41,8 @@ describe('change stream wire form', () => {
     assert.throws(() => decodeChanges({ ...good, ops: Uint8Array.of(9) }), ChangeCodecError);
     assert.throws(() => decodeChanges({ ...good, texts: '[]' }), ChangeCodecError);
     assert.throws(() => decodeChanges({ ...good, texts: '[1,2,3]' }), ChangeCodecError);
+    assert.throws(() => decodeChanges({ ...good, textIds: Uint32Array.of(0, 1) }), ChangeCodecError);
+    assert.throws(() => decodeChanges({ ...good, textIds: Uint32Array.of(0, 1, 7) }), ChangeCodecError);
     assert.throws(() => decodeAreas(encodeChanges([{ op: 'purge' }])), ChangeCodecError);
   });
 });
