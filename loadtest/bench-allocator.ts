@@ -67,6 +67,8 @@ import { GcMeter, collect } from './bench/memory.js';
 import { USAGE, parseBenchOptions } from './bench/options.js';
 import { REF_LIVE, benchReference, benchSize, type SizeResult } from './bench/runs.js';
 import { consumed } from './bench/sink.js';
+import { stopAllServers } from './lib/server-process.js';
+import { benchService, serviceLines, serviceTargets, type ServiceFigures } from './bench/service-figures.js';
 import { SIZE_LEGEND, fmtLive, sizeTable, targetTable } from './bench/tables.js';
 import { summarize, targetsOf } from './bench/targets.js';
 
@@ -114,14 +116,25 @@ async function main(): Promise<void> {
       `first map after the replica filled ${map.coldMs.toFixed(0)} ms; the filled part in ${map.denseBuckets} buckets ${map.denseMedianMs.toFixed(2)} ms`,
   );
 
-  const targets = targetsOf(results, summary, map);
+  let service: ServiceFigures | null = null;
+  if (opts.service) {
+    process.stderr.write('  timing AllocBatch end to end and recovery (vmapd on 127.0.0.1)...\n');
+    try {
+      service = await benchService(opts.quick);
+    } finally {
+      await stopAllServers();
+    }
+    for (const line of serviceLines(service)) console.log(line);
+  }
+
+  const targets = [...targetsOf(results, summary, map), ...(service === null ? [] : serviceTargets(service))];
   console.log('\ntargets:');
   console.log(targetTable(targets));
   const elapsedSeconds = (performance.now() - started) / 1000;
   console.log(`\ntotal ${elapsedSeconds.toFixed(1)} s; load average at end ${loadavg()[0]!.toFixed(2)}`);
 
   if (opts.json !== undefined) {
-    writeFileSync(opts.json, jsonReport({ opts, crossCheck: cc, sizes: results, reference: ref, summary, map, targets, elapsedSeconds }));
+    writeFileSync(opts.json, jsonReport({ opts, crossCheck: cc, sizes: results, reference: ref, summary, map, service, targets, elapsedSeconds }));
     console.log(`figures written to ${opts.json}`);
   }
   gc.disconnect();

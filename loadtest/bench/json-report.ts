@@ -4,6 +4,7 @@ import type { CrossCheck } from './cross-check.js';
 import type { MapFigures } from './map-figures.js';
 import type { BenchOptions } from './options.js';
 import { REF_LIVE, type ReferenceResult, type SizeResult } from './runs.js';
+import type { ServiceFigures } from './service-figures.js';
 import type { Summary, Target } from './targets.js';
 import { LAZY_MAX_PAGES, SPACE_SHAPE } from './workloads.js';
 
@@ -15,6 +16,8 @@ export interface BenchRun {
   readonly reference: ReferenceResult;
   readonly summary: Summary;
   readonly map: MapFigures;
+  /** The service part, null with --skip-service. */
+  readonly service: ServiceFigures | null;
   readonly targets: readonly Target[];
   readonly elapsedSeconds: number;
 }
@@ -38,6 +41,7 @@ export function jsonReport(run: BenchRun): string {
     ratio1Mto1k: summary.ratio,
     meminfoSpread: summary.meminfoSpread,
     spaceMap: run.map,
+    service: run.service,
     targets: run.targets,
     elapsedSeconds: run.elapsedSeconds,
   };

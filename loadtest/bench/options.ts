@@ -29,13 +29,15 @@ export interface BenchOptions {
   readonly json: string | undefined;
   readonly help: boolean;
   readonly timing: Timing;
+  /** Whether to measure the service too (AllocBatch end to end, recovery); --skip-service leaves it out. */
+  readonly service: boolean;
   /** --kernel-tests: run lib/test_vmalloc.c's cases with these parameters instead of the usual benchmark; else null. */
   readonly kernel: KernelParams | null;
 }
 
 /** The one-line usage --help prints. */
 export const USAGE =
-  'usage: bench-allocator [--sizes 1000,10000,...] [--quick] [--json FILE] [--seed N]\n' +
+  'usage: bench-allocator [--sizes 1000,10000,...] [--quick] [--skip-service] [--json FILE] [--seed N]\n' +
   '       bench-allocator --kernel-tests [--mask N] [--loops N] [--nr-pages N] [--threads N] [--repeat N] [--sequential] [--nr-cpus N] [--seed N]';
 
 /**
@@ -80,6 +82,7 @@ export function parseBenchOptions(args: string[] = process.argv.slice(2)): Bench
       json: { type: 'string' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
+      'skip-service': { type: 'boolean', default: false },
       'kernel-tests': { type: 'boolean', default: false },
       mask: { type: 'string' },
       loops: { type: 'string' },
@@ -111,5 +114,5 @@ export function parseBenchOptions(args: string[] = process.argv.slice(2)): Bench
         sequentialTestOrder: values.sequential === true,
         nrCpus: values['nr-cpus'] === undefined ? KERNEL_DEFAULTS.nrCpus : intOption('nr-cpus', values['nr-cpus'], 1, 4096),
       };
-  return { sizes, seed, quick, json: values.json, help: values.help === true, timing: timingOf(quick), kernel };
+  return { sizes, seed, quick, json: values.json, help: values.help === true, timing: timingOf(quick), service: values['skip-service'] !== true, kernel };
 }
