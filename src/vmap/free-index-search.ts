@@ -38,6 +38,7 @@ export class LowestFit {
   find(n: number, align: number, vs: number, ve: number, base: number): number {
     this.pages = n;
     this.found = false;
+    if (align === 1 && vs === 0) return this.first(n, ve);
     const t = this.tree;
     const h = t.height;
     if (h === 0) return this.inLeaf(t.root, n, align, vs, ve, base);
@@ -76,6 +77,38 @@ export class LowestFit {
         j = entry(nf, ncnt, x, low);
       }
     }
+  }
+
+  /**
+   * The search without alignment or a range start, what nearly every
+   * request asks: the first block of `n` pages or more is the fit, so the
+   * walk takes the first big enough child at each level and never comes back.
+   */
+  private first(n: number, ve: number): number {
+    const t = this.tree;
+    const { nf, nc, ncnt, lf, lc } = t.rec;
+    let x = t.root;
+    for (let d = 0; d < t.height; d++) {
+      const b = x * Rec.NODE_STRIDE + Rec.MAX;
+      const cnt = ncnt[x]!;
+      let j = 0;
+      while (j < cnt && nf[b + j]! < n) j++;
+      // Below the root a parent's maximum says some child is big enough.
+      if (j === cnt) return -1;
+      this.pn[d] = x;
+      this.pi[d] = j;
+      x = nc[x * Inner.CAP + j]!;
+    }
+    const b = x * Rec.LEAF_STRIDE;
+    const e = b + lc[x]!;
+    let k = b;
+    while (k < e && lf[k + Rec.SIZE]! < n) k++;
+    if (k === e || lf[k]! + n > ve) return -1;
+    this.found = true;
+    this.start = lf[k]!;
+    this.k = k - b;
+    this.leaf = x;
+    return this.start;
   }
 
   /** Lowest fit in leaf `x`, or -1; on success remembers it. */
