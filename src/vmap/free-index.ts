@@ -35,6 +35,12 @@ export class FreeIndex {
   /** The search, and the fit it last found. */
   private readonly fit: LowestFit;
   private pagesFree = 0;
+  /**
+   * The largest block, or -1 once a change may have altered it: read from
+   * the root (a scan of one record) when next asked, not on every change,
+   * so meminfo() reads a field and a write pays nothing for it.
+   */
+  private top = 0;
 
   /** An empty index with room for about `capacity` blocks before it grows. */
   constructor(capacity = 1024) {
@@ -52,9 +58,10 @@ export class FreeIndex {
     return this.pagesFree;
   }
 
-  /** Size in pages of the largest free block, 0 when nothing is free. O(1): a scan of the root. */
+  /** Size in pages of the largest free block, 0 when nothing is free. O(1): a field, or after a change a scan of the root. */
   get largest(): number {
-    return this.tree.largest;
+    if (this.top < 0) this.top = this.tree.largest;
+    return this.top;
   }
 
   /**
@@ -116,6 +123,7 @@ export class FreeIndex {
       throw new Error(`free index: carve [${start}, ${end}) outside block [${s}, ${e})`);
     }
     this.fit.forget();
+    this.top = -1;
     this.pagesFree -= pages;
     if (start === s && end === e) {
       t.removeAt(k);
@@ -152,6 +160,7 @@ export class FreeIndex {
       throw new Error(`free index: [${start}, ${end}) overlaps free space`);
     }
     this.fit.forget();
+    this.top = -1;
     this.pagesFree += pages;
     if (predEnd === start) {
       const p = b + Rec.SIZE + k - 1;
@@ -216,10 +225,13 @@ export class FreeIndex {
   /**
    * Checks every structural invariant: order, blocks never touching, fill
    * of every record, all leaves at one depth, keys and augmented maxima, and
-   * the maintained counts and totals. Returns a description of the first
-   * violation, or null.
+   * the maintained counts, totals and largest block. Returns a description
+   * of the first violation, or null.
    */
   checkInvariants(): string | null {
-    return checkFreeTree(this.tree, this.pagesFree);
+    const problem = checkFreeTree(this.tree, this.pagesFree);
+    if (problem !== null) return problem;
+    if (this.top >= 0 && this.top !== this.tree.largest) return `largest block remembered as ${this.top}, the tree's is ${this.tree.largest}`;
+    return null;
   }
 }

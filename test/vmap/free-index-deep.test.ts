@@ -109,6 +109,9 @@ describe('FreeIndex.checkInvariants', () => {
     ['a wrong free page total', /free pages/, (idx) => {
       (idx as unknown as { pagesFree: number }).pagesFree++;
     }],
+    ['a wrong largest block remembered', /largest block remembered/, (idx) => {
+      (idx as unknown as { top: number }).top = idx.largest + 1;
+    }],
   ];
   it('holds on a deep index', () => {
     const { idx, t } = deep();
