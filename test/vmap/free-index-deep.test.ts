@@ -126,3 +126,43 @@ describe('FreeIndex.checkInvariants', () => {
     });
   }
 });
+
+describe('FreeIndex draining a deep tree', () => {
+  /** 6000 one- and two-page blocks inserted scrambled: two inner levels, nodes of varying fill. */
+  const build = (): { idx: FreeIndex; blocks: Array<[number, number]> } => {
+    const idx = new FreeIndex();
+    const blocks: Array<[number, number]> = [];
+    for (let i = 0; i < 6000; i++) blocks.push([3 * i, 1 + (i % 2)]);
+    for (let i = 0; i < blocks.length; i++) {
+      const [s, z] = blocks[(i * 7919) % blocks.length]!;
+      idx.insert(s, z);
+    }
+    return { idx, blocks };
+  };
+  // Leaves merge and borrow, then inner nodes do, then the root loses levels:
+  // the check runs after every single change, before a later one could hide a fault.
+  const orders: Array<[string, (n: number) => number[]]> = [
+    ['from the front', (n) => [...Array(n).keys()]],
+    ['from the back', (n) => [...Array(n).keys()].reverse()],
+    ['every other block, then the rest', (n) => [...Array(n).keys()].sort((a, b) => (a % 2) - (b % 2) || a - b)],
+    ['outwards from the middle', (n) => [...Array(n).keys()].sort((a, b) => Math.abs(a - n / 2) - Math.abs(b - n / 2) || a - b)],
+  ];
+  for (const [what, order] of orders) {
+    it(`stays sound reserving every block ${what}, and refilling`, () => {
+      const { idx, blocks } = build();
+      const seq = order(blocks.length);
+      for (const i of seq) {
+        idx.reserve(blocks[i]![0], blocks[i]![1]);
+        assert.equal(idx.checkInvariants(), null);
+      }
+      assert.equal(idx.count, 0);
+      assert.equal(idx.largest, 0);
+      for (const i of seq.reverse()) {
+        idx.insert(blocks[i]![0], blocks[i]![1]);
+        assert.equal(idx.checkInvariants(), null);
+      }
+      sound(idx);
+      assert.deepEqual([...idx.blocks()].map((b) => [b.start, b.pages]), blocks);
+    });
+  }
+});
