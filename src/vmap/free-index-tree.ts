@@ -1,180 +1,225 @@
 /**
- * The AVL mechanics of the free index: linking and unlinking records,
- * rotations, and keeping each node's height and augmented maximum (the
- * kernel's subtree_max_size, maintained there by the rb_augment callbacks)
- * right on the way back up. Nodes are ordered by START; the free index's own
- * descents find which node changes or where a new leaf goes, and this module
- * keeps the tree balanced and its maxima true after each change.
+ * The B+ tree of the free index: blocks ordered by start in the leaves, and
+ * in each inner node, per child, the first start of its subtree (the key)
+ * and its largest block (the kernel's subtree_max_size). Keys are exact, not
+ * mere separators: a child's blocks all end before the next child's key,
+ * which is what lets the search skip children that lie wholly below a
+ * range's start.
+ *
+ * Every change starts from a path, the inner nodes from the root down to one
+ * leaf and the child taken in each, that a descent (here, or the search's)
+ * leaves behind: maxima and keys are put right along it, with no parent
+ * links to keep. Splits and underflow are in free-index-rebalance.ts.
  */
-import { F64, I32, Slot, FreeNodeRecords } from './free-index-records.js';
+import { FreeRecords, Inner, Leaf, Rec } from './free-index-records.js';
+import { mergeOrBorrow, splitLeaf } from './free-index-rebalance.js';
 
-/** A height-balanced binary tree of block records, augmented with subtree maxima. */
+/**
+ * Deepest path: each inner level but the root's holds at least Inner.MIN
+ * children, so this many levels would hold more blocks than a 2^53-page space can have.
+ */
+export const MAX_DEPTH = 64;
+
+/** The tree, and the path its last descent took; see the module comment. */
 export class FreeTree {
-  /** The records the tree links. */
-  readonly nodes: FreeNodeRecords;
-  /** The root record, NIL when the tree is empty. */
-  root: number = Slot.NIL;
+  /** The leaf and inner-node records. */
+  readonly rec: FreeRecords;
+  /** The root: a leaf while `height` is 0, an inner node otherwise. */
+  root: number;
+  /** Inner levels above the leaves. */
+  height = 0;
+  /** Blocks in the tree. */
+  count = 0;
+  /** The path: the inner node at each depth from the root... */
+  readonly pn = new Int32Array(MAX_DEPTH);
+  /** ...and the child taken there. */
+  readonly pi = new Int32Array(MAX_DEPTH);
+  /** The leaf the path ends at. */
+  leaf: number;
 
-  /** An empty tree with room for `capacity` records before its buffer grows. */
+  /** An empty tree with room for about `capacity` blocks before its arrays grow. */
   constructor(capacity: number) {
-    this.nodes = new FreeNodeRecords(capacity);
+    this.rec = new FreeRecords(capacity);
+    this.root = this.rec.takeLeaf();
+    this.leaf = this.root;
   }
 
   /**
-   * Makes the unlinked leaf `n` a child of `parent` (the last node of a
-   * descent by start that fell off the tree), or the root when `parent` is
-   * NIL, and rebalances.
+   * Leads the path to the leaf where start `x` belongs and returns how many
+   * of its blocks start below `x` (`inclusive`: at or below). Keys are first
+   * starts, so unless `x` is below every block that leaf holds the block
+   * just below `x`.
    */
-  link(parent: number, n: number): void {
-    if (parent === Slot.NIL) {
-      this.root = n;
+  descend(x: number, inclusive: boolean): number {
+    const { nf, nc, ncnt, lf, lc } = this.rec;
+    let node = this.root;
+    // Linear scans: over 32 adjacent keys they beat a binary search, whose
+    // halvings the branch predictor cannot guess.
+    for (let d = 0; d < this.height; d++) {
+      const b = node * Rec.NODE_STRIDE;
+      const cnt = ncnt[node]!;
+      let j = 1;
+      if (inclusive) while (j < cnt && nf[b + j]! <= x) j++;
+      else while (j < cnt && nf[b + j]! < x) j++;
+      this.pn[d] = node;
+      this.pi[d] = --j;
+      node = nc[node * Inner.CAP + j]!;
+    }
+    this.leaf = node;
+    const b = node * Rec.LEAF_STRIDE;
+    const c = lc[node]!;
+    let k = 0;
+    if (inclusive) while (k < c && lf[b + k]! <= x) k++;
+    else while (k < c && lf[b + k]! < x) k++;
+    return k;
+  }
+
+  /** First start of the leaf after the path's, Infinity at the last leaf. The keys hold it: no descent. */
+  nextFirst(): number {
+    const { nf, ncnt } = this.rec;
+    for (let d = this.height - 1; d >= 0; d--) {
+      const x = this.pn[d]!;
+      const j = this.pi[d]! + 1;
+      if (j < ncnt[x]!) return nf[x * Rec.NODE_STRIDE + j]!;
+    }
+    return Infinity;
+  }
+
+  /** The leaf after the path's, which the caller knows exists (nextFirst was finite); the path stays. */
+  nextLeaf(): number {
+    const { nc, ncnt } = this.rec;
+    let d = this.height - 1;
+    while (this.pi[d]! + 1 >= ncnt[this.pn[d]!]!) d--;
+    let node = nc[this.pn[d]! * Inner.CAP + this.pi[d]! + 1]!;
+    for (d++; d < this.height; d++) node = nc[node * Inner.CAP]!;
+    return node;
+  }
+
+  /** Moves the path to the next leaf; the caller knows there is one (nextFirst was finite). */
+  toNext(): void {
+    const { nc, ncnt } = this.rec;
+    let d = this.height - 1;
+    while (this.pi[d]! + 1 >= ncnt[this.pn[d]!]!) d--;
+    let node = nc[this.pn[d]! * Inner.CAP + ++this.pi[d]!]!;
+    for (d++; d < this.height; d++) {
+      this.pn[d] = node;
+      this.pi[d] = 0;
+      node = nc[node * Inner.CAP]!;
+    }
+    this.leaf = node;
+  }
+
+  /** Largest block of leaf `x`, 0 when empty. */
+  leafMax(x: number): number {
+    const lf = this.rec.lf;
+    const b = x * Rec.LEAF_STRIDE + Rec.SIZE;
+    const e = b + this.rec.lc[x]!;
+    let m = 0;
+    for (let k = b; k < e; k++) if (lf[k]! > m) m = lf[k]!;
+    return m;
+  }
+
+  /** Largest of inner node `x`'s child maxima. */
+  nodeMax(x: number): number {
+    const nf = this.rec.nf;
+    const b = x * Rec.NODE_STRIDE + Rec.MAX;
+    const e = b + this.rec.ncnt[x]!;
+    let m = 0;
+    for (let j = b; j < e; j++) if (nf[j]! > m) m = nf[j]!;
+    return m;
+  }
+
+  /** The largest block in the tree, 0 when empty: one record's scan. */
+  get largest(): number {
+    return this.height === 0 ? this.leafMax(this.root) : this.nodeMax(this.root);
+  }
+
+  /** The path leaf's block `k` changed size from `was`: puts the maxima above it right. */
+  sizeChanged(was: number, now: number): void {
+    const h = this.height;
+    if (h === 0) return;
+    const cur = this.rec.nf[this.pn[h - 1]! * Rec.NODE_STRIDE + Rec.MAX + this.pi[h - 1]!]!;
+    if (now > was) {
+      if (now > cur) this.setMax(h - 1, now);
+    } else if (was === cur) {
+      this.setMax(h - 1, this.leafMax(this.leaf));
+    }
+  }
+
+  /**
+   * Sets the maximum of the child the path takes at depth `d` to `m`, and
+   * of every node above as far as it changes them: a rise goes up while it
+   * beats the old maximum, a fall while the fallen value was the maximum.
+   */
+  setMax(d: number, m: number): void {
+    const nf = this.rec.nf;
+    for (;;) {
+      const p = this.pn[d]! * Rec.NODE_STRIDE + Rec.MAX + this.pi[d]!;
+      const old = nf[p]!;
+      if (old === m) return;
+      nf[p] = m;
+      if (d === 0) return;
+      const cur = nf[this.pn[d - 1]! * Rec.NODE_STRIDE + Rec.MAX + this.pi[d - 1]!]!;
+      if (m > old) {
+        if (m <= cur) return;
+      } else {
+        if (old < cur) return;
+        m = this.nodeMax(this.pn[d]!);
+      }
+      d--;
+    }
+  }
+
+  /** The path leaf's first start is now `first`: writes it into every key it is. */
+  fixKey(first: number): void {
+    const nf = this.rec.nf;
+    for (let d = this.height - 1; d >= 0; d--) {
+      nf[this.pn[d]! * Rec.NODE_STRIDE + this.pi[d]!] = first;
+      if (this.pi[d] !== 0) return;
+    }
+  }
+
+  /** Puts block `[s, s + z)` at position `k` of the path's leaf, splitting it when full. */
+  insertAt(k: number, s: number, z: number): void {
+    this.count++;
+    const h = this.height;
+    if (h > 0 && z > this.rec.nf[this.pn[h - 1]! * Rec.NODE_STRIDE + Rec.MAX + this.pi[h - 1]!]!) this.setMax(h - 1, z);
+    const x = this.leaf;
+    const c = this.rec.lc[x]!;
+    if (c === Leaf.CAP) {
+      splitLeaf(this, k, s, z);
       return;
     }
-    const i = this.nodes.i;
-    i[n * 16 + I32.PARENT] = parent;
-    if (this.nodes.f[parent * 8 + F64.START]! < this.nodes.f[n * 8 + F64.START]!) i[parent * 16 + I32.RIGHT] = n;
-    else i[parent * 16 + I32.LEFT] = n;
-    this.retrace(parent);
-  }
-
-  /** Adds a block that comes right after node `x` in address order. */
-  insertAfter(x: number, start: number, pages: number): void {
-    const n = this.nodes.take(start, pages);
-    const i = this.nodes.i; // after take: it may have grown the buffer
-    let r = i[x * 16 + I32.RIGHT]!;
-    if (r === Slot.NIL) {
-      i[x * 16 + I32.RIGHT] = n;
-      i[n * 16 + I32.PARENT] = x;
-    } else {
-      while (i[r * 16 + I32.LEFT]! !== Slot.NIL) r = i[r * 16 + I32.LEFT]!;
-      i[r * 16 + I32.LEFT] = n;
-      i[n * 16 + I32.PARENT] = r;
+    const lf = this.rec.lf;
+    const b = x * Rec.LEAF_STRIDE;
+    // Plain loops: for a few dozen doubles copyWithin's call costs more than the copy.
+    for (let i = b + c; i > b + k; i--) {
+      lf[i] = lf[i - 1]!;
+      lf[i + Rec.SIZE] = lf[i + Rec.SIZE - 1]!;
     }
-    this.retrace(i[n * 16 + I32.PARENT]!);
+    lf[b + k] = s;
+    lf[b + Rec.SIZE + k] = z;
+    this.rec.lc[x] = c + 1;
+    if (k === 0) this.fixKey(s);
   }
 
-  /**
-   * Unlinks node `z`'s block and recycles a record. When `z` has two
-   * children its in-order successor's block moves into `z`'s record and the
-   * successor's record goes: every other record keeps its block.
-   */
-  remove(z: number): void {
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    let y = z;
-    if (i[z * 16 + I32.LEFT] !== Slot.NIL && i[z * 16 + I32.RIGHT] !== Slot.NIL) {
-      y = i[z * 16 + I32.RIGHT]!;
-      while (i[y * 16 + I32.LEFT]! !== Slot.NIL) y = i[y * 16 + I32.LEFT]!;
-      f[z * 8 + F64.START] = f[y * 8 + F64.START]!;
-      f[z * 8 + F64.SIZE] = f[y * 8 + F64.SIZE]!;
+  /** Takes block `k` out of the path's leaf, merging or refilling the leaf when it runs low. */
+  removeAt(k: number): void {
+    this.count--;
+    const x = this.leaf;
+    const lf = this.rec.lf;
+    const b = x * Rec.LEAF_STRIDE;
+    const c = this.rec.lc[x]! - 1;
+    const z = lf[b + Rec.SIZE + k]!;
+    for (let i = b + k; i < b + c; i++) {
+      lf[i] = lf[i + 1]!;
+      lf[i + Rec.SIZE] = lf[i + Rec.SIZE + 1]!;
     }
-    const child = i[y * 16 + I32.LEFT] !== Slot.NIL ? i[y * 16 + I32.LEFT]! : i[y * 16 + I32.RIGHT]!;
-    const p = i[y * 16 + I32.PARENT]!;
-    if (child !== Slot.NIL) i[child * 16 + I32.PARENT] = p;
-    this.replaceChild(p, y, child);
-    this.nodes.recycle(y);
-    if (p !== Slot.NIL) this.retrace(p);
-    // z took a new size, and the retrace may have stopped below it (it stops
-    // where a subtree's height and max did not change): fix z's max too.
-    if (y !== z) this.fixMaxUp(z);
-  }
-
-  /** Recomputes the augmented maximum upwards after node `x`'s SIZE changed. */
-  fixMaxUp(x: number): void {
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    while (x !== Slot.NIL) {
-      const l = f[i[x * 16 + I32.LEFT]! * 8 + F64.MAX]!;
-      const r = f[i[x * 16 + I32.RIGHT]! * 8 + F64.MAX]!;
-      const s = f[x * 8 + F64.SIZE]!;
-      const m = s > l ? (s > r ? s : r) : l > r ? l : r;
-      if (m === f[x * 8 + F64.MAX]) return;
-      f[x * 8 + F64.MAX] = m;
-      x = i[x * 16 + I32.PARENT]!;
-    }
-  }
-
-  private replaceChild(p: number, old: number, child: number): void {
-    const i = this.nodes.i;
-    if (p === Slot.NIL) this.root = child;
-    else if (i[p * 16 + I32.LEFT] === old) i[p * 16 + I32.LEFT] = child;
-    else i[p * 16 + I32.RIGHT] = child;
-  }
-
-  /** Node `x`'s height and max from its children's. */
-  private update(x: number): void {
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    const l = i[x * 16 + I32.LEFT]!;
-    const r = i[x * 16 + I32.RIGHT]!;
-    const hl = i[l * 16 + I32.HEIGHT]!;
-    const hr = i[r * 16 + I32.HEIGHT]!;
-    i[x * 16 + I32.HEIGHT] = 1 + (hl > hr ? hl : hr);
-    const ml = f[l * 8 + F64.MAX]!;
-    const mr = f[r * 8 + F64.MAX]!;
-    const s = f[x * 8 + F64.SIZE]!;
-    f[x * 8 + F64.MAX] = s > ml ? (s > mr ? s : mr) : ml > mr ? ml : mr;
-  }
-
-  /**
-   * Walks from `x` towards the root, updating heights and maxima and
-   * rebalancing. Stops as soon as a subtree's root has the height and max
-   * its old root had: nothing above can change then (after an insert that is
-   * usually a level or two up, where the full walk went to the root).
-   */
-  private retrace(x: number): void {
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    while (x !== Slot.NIL) {
-      const oldHeight = i[x * 16 + I32.HEIGHT]!;
-      const oldMax = f[x * 8 + F64.MAX]!;
-      this.update(x);
-      const l = i[x * 16 + I32.LEFT]!;
-      const r = i[x * 16 + I32.RIGHT]!;
-      const bal = i[l * 16 + I32.HEIGHT]! - i[r * 16 + I32.HEIGHT]!;
-      if (bal > 1) {
-        if (i[i[l * 16 + I32.LEFT]! * 16 + I32.HEIGHT]! < i[i[l * 16 + I32.RIGHT]! * 16 + I32.HEIGHT]!) this.rotateLeft(l);
-        x = this.rotateRight(x);
-      } else if (bal < -1) {
-        if (i[i[r * 16 + I32.RIGHT]! * 16 + I32.HEIGHT]! < i[i[r * 16 + I32.LEFT]! * 16 + I32.HEIGHT]!) this.rotateRight(r);
-        x = this.rotateLeft(x);
-      }
-      if (i[x * 16 + I32.HEIGHT] === oldHeight && f[x * 8 + F64.MAX] === oldMax) return;
-      x = i[x * 16 + I32.PARENT]!;
-    }
-  }
-
-  /** Lifts `x`'s right child into its place; returns that child. */
-  private rotateLeft(x: number): number {
-    const i = this.nodes.i;
-    const y = i[x * 16 + I32.RIGHT]!;
-    const b = i[y * 16 + I32.LEFT]!;
-    i[x * 16 + I32.RIGHT] = b;
-    if (b !== Slot.NIL) i[b * 16 + I32.PARENT] = x;
-    const p = i[x * 16 + I32.PARENT]!;
-    i[y * 16 + I32.PARENT] = p;
-    this.replaceChild(p, x, y);
-    i[y * 16 + I32.LEFT] = x;
-    i[x * 16 + I32.PARENT] = y;
-    this.update(x);
-    this.update(y);
-    return y;
-  }
-
-  /** Lifts `x`'s left child into its place; returns that child. */
-  private rotateRight(x: number): number {
-    const i = this.nodes.i;
-    const y = i[x * 16 + I32.LEFT]!;
-    const b = i[y * 16 + I32.RIGHT]!;
-    i[x * 16 + I32.LEFT] = b;
-    if (b !== Slot.NIL) i[b * 16 + I32.PARENT] = x;
-    const p = i[x * 16 + I32.PARENT]!;
-    i[y * 16 + I32.PARENT] = p;
-    this.replaceChild(p, x, y);
-    i[y * 16 + I32.RIGHT] = x;
-    i[x * 16 + I32.PARENT] = y;
-    this.update(x);
-    this.update(y);
-    return y;
+    this.rec.lc[x] = c;
+    const h = this.height;
+    if (h === 0) return;
+    if (k === 0) this.fixKey(lf[b]!);
+    this.sizeChanged(z, 0);
+    if (c < Leaf.MIN) mergeOrBorrow(this, h - 1);
   }
 }

@@ -1,21 +1,23 @@
 /**
- * The free index: every free block of the space in one balanced tree ordered
- * by address and augmented with the largest block of each subtree. It is the
- * kernel's `free_vmap_area_root` with `subtree_max_size`:
+ * The free index: every free block of the space in one B+ tree ordered by
+ * address, each inner node holding the largest block under each child. It
+ * is the kernel's `free_vmap_area_root` with `subtree_max_size`, in wide
+ * records rather than an rbtree:
  *
  * - the lowest block that can hold a request is found by walking down the
- *   tree, skipping every subtree whose largest block is too small;
- * - the root's augmented value is the largest free block (VmallocChunk) in O(1);
+ *   tree, skipping every child whose largest block is too small;
+ * - the root's maxima give the largest free block (VmallocChunk) in O(1);
  * - blocks are coalesced on insert, so no two blocks ever touch and the tree's
  *   content is a pure function of which ranges are reserved.
  *
- * The records live in free-index-records.ts, the AVL mechanics in
- * free-index-tree.ts, the search in free-index-search.ts; this module is the
- * block arithmetic (the kernel's adjust_va_to_fit_type and
- * merge_or_add_vmap_area) and the index's interface.
+ * The records live in free-index-records.ts, the tree and its paths in
+ * free-index-tree.ts (splits and merges in free-index-rebalance.ts), the
+ * search in free-index-search.ts; this module is the block arithmetic (the
+ * kernel's adjust_va_to_fit_type and merge_or_add_vmap_area) and the index's
+ * interface.
  */
 import { checkFreeTree } from './free-index-check.js';
-import { F64, I32, Slot, type FreeNodeRecords } from './free-index-records.js';
+import { Inner, Rec } from './free-index-records.js';
 import { LowestFit } from './free-index-search.js';
 import { FreeTree } from './free-index-tree.js';
 
@@ -27,25 +29,28 @@ export interface FreeBlock {
   readonly pages: number;
 }
 
-/** Augmented AVL tree of free blocks; see the module comment. */
+/** B+ tree of free blocks, augmented with maxima; see the module comment. */
 export class FreeIndex {
   private readonly tree: FreeTree;
-  /** The tree's records, held here too: the index reads the buffers through one field, not two. */
-  private readonly nodes: FreeNodeRecords;
   /** The search, and the fit it last found. */
   private readonly fit: LowestFit;
   private pagesFree = 0;
+  /**
+   * The largest block, or -1 once a change may have altered it: read from
+   * the root (a scan of one record) when next asked, not on every change,
+   * so meminfo() reads a field and a write pays nothing for it.
+   */
+  private top = 0;
 
-  /** An empty index with room for `capacity` blocks before it grows. */
+  /** An empty index with room for about `capacity` blocks before it grows. */
   constructor(capacity = 1024) {
     this.tree = new FreeTree(capacity);
-    this.nodes = this.tree.nodes;
     this.fit = new LowestFit(this.tree);
   }
 
   /** Number of free blocks. */
   get count(): number {
-    return this.nodes.count;
+    return this.tree.count;
   }
 
   /** Total free pages. */
@@ -53,9 +58,10 @@ export class FreeIndex {
     return this.pagesFree;
   }
 
-  /** Size in pages of the largest free block, 0 when nothing is free. O(1). */
+  /** Size in pages of the largest free block, 0 when nothing is free. O(1): a field, or after a change a scan of the root. */
   get largest(): number {
-    return this.nodes.f[this.tree.root * 8 + F64.MAX]!;
+    if (this.top < 0) this.top = this.tree.largest;
+    return this.top;
   }
 
   /**
@@ -81,9 +87,10 @@ export class FreeIndex {
    * @throws Error when that call found nothing, or the index changed since
    */
   carveFit(): void {
-    const x = this.fit.node;
-    if (x === Slot.NIL) throw new Error('free index: carveFit without a fit from findLowest');
-    this.carve(x, this.fit.start, this.fit.pages);
+    const fit = this.fit;
+    if (!fit.found) throw new Error('free index: carveFit without a fit from findLowest');
+    fit.restorePath();
+    this.carve(fit.k, fit.start, fit.pages);
   }
 
   /**
@@ -92,54 +99,45 @@ export class FreeIndex {
    * release or a purge.
    */
   reserve(start: number, pages: number): void {
-    const x = this.blockContaining(start);
-    if (x === Slot.NIL) throw new Error(`free index: page ${start} is not free`);
-    this.carve(x, start, pages);
+    const k = this.tree.descend(start, true) - 1;
+    const lf = this.tree.rec.lf;
+    const b = this.tree.leaf * Rec.LEAF_STRIDE + k;
+    if (k < 0 || start >= lf[b]! + lf[b + Rec.SIZE]!) throw new Error(`free index: page ${start} is not free`);
+    this.carve(k, start, pages);
   }
 
   /**
-   * Takes `[start, start + pages)` out of block `x`, which must contain it
-   * (the kernel's adjust_va_to_fit_type: full, left, right or middle fit).
+   * Takes `[start, start + pages)` out of block `k` of the tree's path leaf,
+   * which must contain it (the kernel's adjust_va_to_fit_type: full, left,
+   * right or middle fit).
    */
-  private carve(x: number, start: number, pages: number): void {
-    const f = this.nodes.f;
-    const s = f[x * 8 + F64.START]!;
-    const e = s + f[x * 8 + F64.SIZE]!;
+  private carve(k: number, start: number, pages: number): void {
+    const t = this.tree;
+    const lf = t.rec.lf;
+    const b = t.leaf * Rec.LEAF_STRIDE + k;
+    const s = lf[b]!;
+    const z = lf[b + Rec.SIZE]!;
+    const e = s + z;
     const end = start + pages;
     if (start < s || end > e || pages <= 0) {
       throw new Error(`free index: carve [${start}, ${end}) outside block [${s}, ${e})`);
     }
     this.fit.forget();
+    this.top = -1;
     this.pagesFree -= pages;
     if (start === s && end === e) {
-      this.tree.remove(x);
+      t.removeAt(k);
     } else if (start === s) {
       // Moving the start keeps the order: nothing lies between the neighbours.
-      f[x * 8 + F64.START] = end;
-      f[x * 8 + F64.SIZE] = e - end;
-      this.tree.fixMaxUp(x);
-    } else if (end === e) {
-      f[x * 8 + F64.SIZE] = start - s;
-      this.tree.fixMaxUp(x);
+      lf[b] = end;
+      lf[b + Rec.SIZE] = e - end;
+      if (k === 0) t.fixKey(end);
+      t.sizeChanged(z, e - end);
     } else {
-      f[x * 8 + F64.SIZE] = start - s;
-      this.tree.fixMaxUp(x);
-      this.tree.insertAfter(x, end, e - end);
+      lf[b + Rec.SIZE] = start - s;
+      t.sizeChanged(z, start - s);
+      if (end !== e) t.insertAt(k + 1, end, e - end);
     }
-  }
-
-  /** The block whose range contains `page`, or NIL. */
-  private blockContaining(page: number): number {
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    let x = this.tree.root;
-    while (x !== Slot.NIL) {
-      const s = f[x * 8 + F64.START]!;
-      if (page < s) x = i[x * 16 + I32.LEFT]!;
-      else if (page >= s + f[x * 8 + F64.SIZE]!) x = i[x * 16 + I32.RIGHT]!;
-      else return x;
-    }
-    return Slot.NIL;
   }
 
   /**
@@ -148,73 +146,92 @@ export class FreeIndex {
    * overlaps free space (a double free would corrupt the space).
    */
   insert(start: number, pages: number): void {
-    if (pages <= 0) throw new Error(`free index: insert of ${pages} pages`);
+    if (!(pages > 0)) throw new Error(`free index: insert of ${pages} pages`);
     const end = start + pages;
-    const f = this.nodes.f;
-    const i = this.nodes.i;
-    let x = this.tree.root;
-    let pred: number = Slot.NIL;
-    let succ: number = Slot.NIL;
-    let last: number = Slot.NIL;
-    while (x !== Slot.NIL) {
-      last = x;
-      if (f[x * 8 + F64.START]! < start) {
-        pred = x;
-        x = i[x * 16 + I32.RIGHT]!;
-      } else {
-        succ = x;
-        x = i[x * 16 + I32.LEFT]!;
-      }
-    }
-    const predEnd = pred === Slot.NIL ? -1 : f[pred * 8 + F64.START]! + f[pred * 8 + F64.SIZE]!;
-    const succStart = succ === Slot.NIL ? Infinity : f[succ * 8 + F64.START]!;
+    const t = this.tree;
+    const k = t.descend(start, false);
+    const lf = t.rec.lf;
+    const b = t.leaf * Rec.LEAF_STRIDE;
+    const c = t.rec.lc[t.leaf]!;
+    // The block below is in this leaf (see descend); the one above may start the next.
+    const predEnd = k > 0 ? lf[b + k - 1]! + lf[b + Rec.SIZE + k - 1]! : -1;
+    const succStart = k < c ? lf[b + k]! : t.nextFirst();
     if (predEnd > start || succStart < end) {
       throw new Error(`free index: [${start}, ${end}) overlaps free space`);
     }
     this.fit.forget();
+    this.top = -1;
     this.pagesFree += pages;
-    const mergeLeft = predEnd === start;
-    const mergeRight = succStart === end;
-    if (mergeLeft && mergeRight) {
-      const total = f[pred * 8 + F64.SIZE]! + pages + f[succ * 8 + F64.SIZE]!;
-      // Removing succ only relinks or copies into succ's own record: pred stays put.
-      this.tree.remove(succ);
-      f[pred * 8 + F64.SIZE] = total;
-      this.tree.fixMaxUp(pred);
-    } else if (mergeLeft) {
-      f[pred * 8 + F64.SIZE] = f[pred * 8 + F64.SIZE]! + pages;
-      this.tree.fixMaxUp(pred);
-    } else if (mergeRight) {
-      f[succ * 8 + F64.START] = start;
-      f[succ * 8 + F64.SIZE] = f[succ * 8 + F64.SIZE]! + pages;
-      this.tree.fixMaxUp(succ);
+    if (predEnd === start) {
+      const p = b + Rec.SIZE + k - 1;
+      const was = lf[p]!;
+      if (succStart !== end) {
+        lf[p] = was + pages;
+        t.sizeChanged(was, was + pages);
+        return;
+      }
+      // Both: the block below takes in the range and the block above, which goes.
+      const q = k < c ? b + Rec.SIZE + k : t.nextLeaf() * Rec.LEAF_STRIDE + Rec.SIZE;
+      lf[p] = was + pages + lf[q]!;
+      t.sizeChanged(was, lf[p]!);
+      if (k < c) {
+        t.removeAt(k);
+      } else {
+        t.toNext();
+        t.removeAt(0);
+      }
+    } else if (succStart === end) {
+      if (k === c) t.toNext();
+      const kk = k === c ? 0 : k;
+      const q = t.leaf * Rec.LEAF_STRIDE + kk;
+      const was = lf[q + Rec.SIZE]!;
+      lf[q] = start;
+      lf[q + Rec.SIZE] = was + pages;
+      if (kk === 0) t.fixKey(start);
+      t.sizeChanged(was, was + pages);
     } else {
-      this.tree.link(last, this.nodes.take(start, pages));
+      t.insertAt(k, start, pages);
     }
   }
 
   /** Free blocks in ascending address order. */
   *blocks(): IterableIterator<FreeBlock> {
-    const nodes = this.nodes;
-    const stack: number[] = [];
-    let x = this.tree.root;
-    while (x !== Slot.NIL || stack.length > 0) {
-      while (x !== Slot.NIL) {
-        stack.push(x);
-        x = nodes.i[x * 16 + I32.LEFT]!;
+    const t = this.tree;
+    const { lf, lc, nc, ncnt } = t.rec;
+    const pn: number[] = [];
+    const pi: number[] = [];
+    let x = t.root;
+    for (;;) {
+      // Down the leftmost path not yet walked.
+      while (pn.length < t.height) {
+        pn.push(x);
+        pi.push(0);
+        x = nc[x * Inner.CAP]!;
       }
-      x = stack.pop()!;
-      yield { start: nodes.f[x * 8 + F64.START]!, pages: nodes.f[x * 8 + F64.SIZE]! };
-      x = nodes.i[x * 16 + I32.RIGHT]!;
+      const b = x * Rec.LEAF_STRIDE;
+      for (let k = 0; k < lc[x]!; k++) yield { start: lf[b + k]!, pages: lf[b + Rec.SIZE + k]! };
+      // Up to the deepest node with a child left, and into that child.
+      while (pn.length > 0 && pi[pi.length - 1]! + 1 >= ncnt[pn[pn.length - 1]!]!) {
+        pn.pop();
+        pi.pop();
+      }
+      if (pn.length === 0) return;
+      const j = pi[pi.length - 1]! + 1;
+      pi[pi.length - 1] = j;
+      x = nc[pn[pn.length - 1]! * Inner.CAP + j]!;
     }
   }
 
   /**
-   * Checks every structural invariant: order, blocks never touching, AVL
-   * balance, parent links, augmented maxima and the maintained totals.
-   * Returns a description of the first violation, or null.
+   * Checks every structural invariant: order, blocks never touching, fill
+   * of every record, all leaves at one depth, keys and augmented maxima, and
+   * the maintained counts, totals and largest block. Returns a description
+   * of the first violation, or null.
    */
   checkInvariants(): string | null {
-    return checkFreeTree(this.tree, this.pagesFree);
+    const problem = checkFreeTree(this.tree, this.pagesFree);
+    if (problem !== null) return problem;
+    if (this.top >= 0 && this.top !== this.tree.largest) return `largest block remembered as ${this.top}, the tree's is ${this.tree.largest}`;
+    return null;
   }
 }
