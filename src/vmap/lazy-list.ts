@@ -35,11 +35,6 @@ export class LazySlice {
   }
 
   /** The slice's areas in ascending start order (sorted once, then cached). */
-  inOrder(): readonly VmapArea[] {
-    return this.sorted();
-  }
-
-  /** The slice's areas in ascending start order (sorted once, then cached). */
   private sorted(): readonly VmapArea[] {
     if (this.sortedAreas === null) this.sortedAreas = this.items.slice(0, this.length).sort(byStart);
     return this.sortedAreas;

@@ -140,10 +140,7 @@ export class VmapSpace {
     const list = s.lazyAreas;
     const result = { areas: list.length, pages: s.lazyPages };
     if (list.length > 0) this.journal?.push({ op: 'purge', list, slice: s.lazySlice, pages: s.lazyPages });
-    // In address order: each insert then descends the free index along much
-    // the same path as the one before, in cache, where the free order sends
-    // each to a random place.
-    for (const va of purgeListNow(s).inOrder()) s.freeIndex.insert(va.start, va.pages);
+    for (const va of list) s.freeIndex.insert(va.start, va.pages);
     // A new array, not a truncation: views still hold slices of the old one.
     s.lazyAreas = [];
     s.lazySlice = new LazySlice(s.lazyAreas, 0);
