@@ -88,7 +88,9 @@ export class VmapService {
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages },
       options.areas ?? [],
     );
-    this.owners = new OwnerIndex(this.space.areas());
+    this.owners = OwnerIndex.of(this.space.view());
+    // The request ids of a restart are indexed once start-up has let go of the thread (or by the first write, if sooner).
+    setImmediate(() => this.owners.settle());
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));
