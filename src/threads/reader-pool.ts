@@ -14,10 +14,11 @@ import { ActivityTally, GRPC_READS_SLOT, WRITES_SLOT, readerSlot } from '../sync
 import type { VmapMetrics } from '../service/metrics.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
+import type { Snapshot } from '../service/snapshot.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { CHANGES_PER_MESSAGE, type ChangeMessage, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
-import { encodeAreas, encodeChanges } from './change-codec.js';
+import { encodeChanges } from './change-codec.js';
+import { encodeAreaList, type EncodedAreaList } from './area-list-codec.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';
 import { probePort } from './port-probe.js';
@@ -88,6 +89,8 @@ export class ReaderPool {
   /** Per reader thread: its calls waiting for the writer (written by the threads). */
   private readonly calls: Int32Array;
   private readonly activity: ActivityTally;
+  /** The last area list encoded for a thread's start, and the snapshot it is of. */
+  private lastList: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList } | undefined;
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
@@ -140,6 +143,8 @@ export class ReaderPool {
     } catch (err) {
       await pool.close(0);
       throw err;
+    } finally {
+      pool.lastList = undefined;
     }
     return pool;
   }
@@ -215,7 +220,7 @@ export class ReaderPool {
     // The stream starts with the whole list at the published generation;
     // every later batch follows on the same port, in order.
     const s = o.service.snapshot();
-    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: encodeAreas(listOf(s.areas)) };
+    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: this.encodedAreas(s) };
     port1.postMessage(areas);
     const data: ReaderData = {
       index,
@@ -310,7 +315,9 @@ export class ReaderPool {
     o.logger.error({ thread: slot.index, code, livedMs: lived, listingSlotsReclaimed: reclaimed }, `HTTP thread ${slot.index} exited with code ${code}; restarting it`);
     setTimeout(() => {
       if (this.closing) return;
-      this.spawn(slot.index, this.boundPort).then(
+      const started = this.spawn(slot.index, this.boundPort);
+      this.lastList = undefined;
+      started.then(
         () => o.logger.info({ thread: slot.index }, `HTTP thread ${slot.index} restarted`),
         (err: unknown) => o.logger.error({ err, thread: slot.index }, `HTTP thread ${slot.index} did not restart`),
       );
@@ -321,11 +328,13 @@ export class ReaderPool {
     slot.worker.postMessage(message);
   }
 
-}
-
-/** The areas of an AreaList as a plain array (what the structured clone of a reset carries). */
-function listOf(areas: AreaList): VmapArea[] {
-  const out: VmapArea[] = [];
-  areas.each((va) => void out.push(va));
-  return out;
+  /**
+   * The area list of `s` in its wire form, encoded once for every thread
+   * started on the same snapshot (the columns are shared memory: posting
+   * them copies nothing). Kept only while the pool starts.
+   */
+  private encodedAreas(s: Snapshot): EncodedAreaList {
+    if (this.lastList?.snapshot !== s) this.lastList = { snapshot: s, areas: encodeAreaList(s.areas, s.meminfo.nrAreas + s.meminfo.nrLazyAreas) };
+    return this.lastList.areas;
+  }
 }
