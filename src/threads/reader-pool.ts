@@ -25,6 +25,7 @@ import { probePort } from './port-probe.js';
 import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
+import { READER_THREAD, type ReaderWarmup } from './reader-warmup.js';
 
 /** A thread that dies sooner than this after its start is restarted only after this long (no crash loop at full speed). */
 const RESTART_BACKOFF_MS = 1000;
@@ -51,6 +52,8 @@ export interface ReaderPoolOptions {
   readonly logger: Logger;
   /** Honour the test-only messages (hold). */
   readonly testControls?: boolean;
+  /** Threads started ahead, taken before any new one is started. */
+  readonly warmup?: ReaderWarmup;
 }
 
 /** One reader thread slot: its worker of the moment and the writer's end of its change stream. */
@@ -246,7 +249,7 @@ export class ReaderPool {
       changes: port2,
       testControls: o.testControls === true,
     };
-    const worker = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
+    const worker = o.warmup !== undefined ? o.warmup.take(data, [port2]) : new Worker(READER_THREAD, { workerData: data, transferList: [port2] });
     let slot = this.slots[index];
     if (slot === undefined) {
       slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false, exited: false };
