@@ -5,10 +5,9 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreFailure } from './errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { configure, createSchema, DB_FILE } from './sqlite-schema.js';
-import { recoverAreas } from './sqlite-recovery.js';
+import { recoverAreas, type RecoveredAreas } from './sqlite-recovery.js';
 import { describeFsError, explainOpenFailure, StoreOpenError } from './store-open-error.js';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
@@ -63,7 +62,7 @@ export class SqliteStore implements Store {
     try {
       const path = join(dir, DB_FILE);
       const started = performance.now();
-      let areas: VmapArea[];
+      let areas: RecoveredAreas;
       let db: Database.Database;
       try {
         db = new Database(path);
