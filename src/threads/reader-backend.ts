@@ -53,14 +53,17 @@ export class ChangeFeed {
 
   /**
    * `outOfStep` is told when the stream no longer fits the replica (a lost
-   * or repeated batch: a bug); it must end the thread. Nothing is taken
-   * yet: the thread may listen first and fill the replica after (`queued`),
-   * since every read catches up before it looks.
+   * or repeated batch: a bug); it must end the thread. The whole list is
+   * taken now, before the thread builds its server: filled after the listen
+   * it would stall the thread's first second, and the load shedding that
+   * watches the event loop would answer 503 to the first reads.
    */
   constructor(
     private readonly port: MessagePort,
     private readonly outOfStep: (err: ReplicaOutOfStep) => never,
-  ) {}
+  ) {
+    this.drain();
+  }
 
   /** New messages are queued: take them in the background, one per turn. */
   queued(): void {

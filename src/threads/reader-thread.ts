@@ -102,6 +102,3 @@ try {
 }
 const address = app.server.address();
 post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : data.port });
-// The replica fills from the list queued on the change port after the listen, not before: a restart
-// with a million areas listens that much sooner, and a read that comes first catches up itself.
-feed.queued();
