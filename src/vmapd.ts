@@ -15,6 +15,7 @@ import { openStore, storeLocation } from './store/open-store.js';
 import { StoreOpenError } from './store/store-open-error.js';
 import { messageOf } from './vmap/errors.js';
 import { ReaderPool } from './threads/reader-pool.js';
+import { ReaderWarmup } from './threads/reader-warmup.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { forwardCredentials, type NodeTls } from './cluster/forward-credentials.js';
 import { PostgresStore } from './store/postgres-store.js';
@@ -58,7 +59,16 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   const auth = new Authenticator(tokens === null ? null : new TokenTable(parseTokens(tokens.text, tokens.source)));
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   const tls = readTls(config);
-  const { store, areas, position } = await openStore(config, geometry, logger);
+  // The HTTP threads load their modules while the store is read (reader-warmup.ts).
+  const warmup = new ReaderWarmup(config.httpThreads);
+  let recovered: Awaited<ReturnType<typeof openStore>>;
+  try {
+    recovered = await openStore(config, geometry, logger);
+  } catch (err) {
+    await warmup.close();
+    throw err;
+  }
+  const { store, areas, position } = recovered;
   // A node on PostgreSQL commits nothing until it holds the lease: a write
   // that reaches the gRPC edge before the lease is read is refused, not
   // committed without an epoch.
@@ -83,6 +93,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     });
   } catch (err) {
     await store.close();
+    await warmup.close();
     const reason = messageOf(err);
     throw new StoreOpenError(`the data in ${storeLocation(config)} does not check out (${reason}); refusing to start`);
   }
@@ -135,13 +146,17 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       metrics,
       logger,
       testControls: options.testControls === true,
+      warmup,
     });
   } catch (err) {
+    await warmup.close();
     grpcEdge?.server.forceShutdown();
     await svc.close();
     await cluster?.close();
     throw err;
   }
+  // Every warm thread is taken by now; a restarted thread starts cold.
+  await warmup.close();
   const httpPort = http.port;
   const edge = grpcEdge;
   const pool = http;
@@ -158,6 +173,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
     'vmapd listening',
   );
+  setImmediate(() => svc.settleIndexes());
   let closed: Promise<void> | undefined;
   return {
     service: svc,

@@ -1,5 +1,5 @@
 import { PAGE_SIZE } from '../vmap/page.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
+import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 
 /** An owner's busy areas and the bytes they reserve. */
 export interface Usage {
@@ -16,18 +16,56 @@ const NONE: Usage = { bytes: 0, areas: 0 };
  * undone is undone here by the same add/remove.
  */
 export class OwnerIndex {
-  /** `owner \n request_id` → start page of the busy area. */
-  private readonly requestIds = new Map<string, number>();
+  /**
+   * Per owner, request id → start page of the busy area. Two levels rather
+   * than one `owner \n request_id` key: a million recovered keys cost a
+   * million concatenated strings to build and hash, where the owner (one
+   * interned string) hashes once and the request id as it came.
+   */
+  private readonly requestIds = new Map<string, Map<string, number>>();
   private readonly usage = new Map<string, { bytes: number; areas: number }>();
+  /**
+   * Busy areas counted in `usage` whose request ids are not in `requestIds`
+   * yet (see `of`): an immutable list, indexed before anything reads or
+   * changes `requestIds`.
+   */
+  private unindexed: Pick<AreaList, 'each'> | null = null;
 
   /** An index of `areas` (lazy ones are skipped: they belong to nobody any more). */
   constructor(areas: Iterable<VmapArea> = []) {
     for (const va of areas) if (!va.lazy) this.add(va);
   }
 
+  /**
+   * An index of the busy areas of `list`, which must never change (a
+   * space's view). The usage is counted at once; the request ids, a Map of
+   * every keyed area (about 0.3 s for a million), on first need or `settle`,
+   * so a restart need not wait for them: no lookup, add or remove runs
+   * before they are in.
+   */
+  static of(list: Pick<AreaList, 'each'>): OwnerIndex {
+    const index = new OwnerIndex();
+    list.each((va) => {
+      if (!va.lazy) index.count(va, 1);
+    });
+    index.unindexed = list;
+    return index;
+  }
+
+  /** Indexes the request ids `of` left for later, if it did. */
+  settle(): void {
+    const list = this.unindexed;
+    if (list === null) return;
+    this.unindexed = null;
+    list.each((va) => {
+      if (!va.lazy && va.requestId !== '') this.key(va);
+    });
+  }
+
   /** The start page of `owner`'s busy area allocated with `requestId`, if any. */
   lookup(owner: string, requestId: string): number | undefined {
-    return this.requestIds.get(`${owner}\n${requestId}`);
+    this.settle();
+    return this.requestIds.get(owner)?.get(requestId);
   }
 
   /** What `owner` holds now. */
@@ -37,23 +75,40 @@ export class OwnerIndex {
 
   /** Counts busy area `va` in (an alloc, or a free undone). */
   add(va: VmapArea): void {
-    if (va.requestId !== '') this.requestIds.set(`${va.owner}\n${va.requestId}`, va.start);
-    let u = this.usage.get(va.owner);
-    if (u === undefined) this.usage.set(va.owner, (u = { bytes: 0, areas: 0 }));
-    u.bytes += va.pages * PAGE_SIZE;
-    u.areas++;
+    this.settle();
+    if (va.requestId !== '') this.key(va);
+    this.count(va, 1);
   }
 
   /** Counts busy area `va` out (a free, a release, or an alloc undone). */
   remove(va: VmapArea): void {
+    this.settle();
     if (va.requestId !== '') {
-      const key = `${va.owner}\n${va.requestId}`;
-      if (this.requestIds.get(key) === va.start) this.requestIds.delete(key);
+      const ids = this.requestIds.get(va.owner);
+      if (ids !== undefined && ids.get(va.requestId) === va.start) {
+        ids.delete(va.requestId);
+        if (ids.size === 0) this.requestIds.delete(va.owner);
+      }
     }
-    const u = this.usage.get(va.owner);
-    if (u === undefined) return;
-    u.bytes -= va.pages * PAGE_SIZE;
-    u.areas--;
+    this.count(va, -1);
+  }
+
+  /** Enters `va`'s request id. */
+  private key(va: VmapArea): void {
+    let ids = this.requestIds.get(va.owner);
+    if (ids === undefined) this.requestIds.set(va.owner, (ids = new Map()));
+    ids.set(va.requestId, va.start);
+  }
+
+  /** Adds (`sign` 1) or takes away (-1) `va` in its owner's usage. */
+  private count(va: VmapArea, sign: 1 | -1): void {
+    let u = this.usage.get(va.owner);
+    if (u === undefined) {
+      if (sign < 0) return;
+      this.usage.set(va.owner, (u = { bytes: 0, areas: 0 }));
+    }
+    u.bytes += sign * va.pages * PAGE_SIZE;
+    u.areas += sign;
     if (u.areas === 0) this.usage.delete(va.owner);
   }
 }

@@ -37,7 +37,7 @@ export interface ServiceOptions {
   /** Where writes become durable; default: nowhere (MemoryStore). */
   readonly store?: Store;
   /** The areas the store recovered, ascending by start; default: none. */
-  readonly areas?: readonly VmapArea[];
+  readonly areas?: Iterable<VmapArea>;
   /** The generation of the recovered state (the change-log position on PostgreSQL); default 0. */
   readonly generation?: number;
 }

@@ -88,7 +88,8 @@ export class VmapService {
       { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages },
       options.areas ?? [],
     );
-    this.owners = new OwnerIndex(this.space.areas());
+    // The request ids of a restart are indexed by settleIndexes, or by the first write if it comes sooner.
+    this.owners = OwnerIndex.of(this.space.view());
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));
@@ -107,6 +108,15 @@ export class VmapService {
   onReadyChange(listener: (reason: string | null) => void): () => void {
     this.readyListeners.add(listener);
     return () => this.readyListeners.delete(listener);
+  }
+
+  /**
+   * Builds now what the constructor left to build on first need: the index
+   * of the recovered request ids (OwnerIndex.of). vmapd calls it once it
+   * listens, so that a restart is not kept from listening by it.
+   */
+  settleIndexes(): void {
+    this.owners.settle();
   }
 
   /** Writes queued for their batch (not counting the batch being applied). */

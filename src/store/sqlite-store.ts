@@ -1,4 +1,3 @@
-import { stringInterner } from './interner.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -6,69 +5,14 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreFailure } from './errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import { hex } from '../vmap/geometry.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { configure, createSchema, DB_FILE, SCHEMA_VERSION } from './sqlite-schema.js';
+import { configure, createSchema, DB_FILE } from './sqlite-schema.js';
+import { recoverAreas, type RecoveredAreas } from './sqlite-recovery.js';
 import { describeFsError, explainOpenFailure, StoreOpenError } from './store-open-error.js';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
 import { messageOf } from '../vmap/errors.js';
 import { encodeChanges } from '../threads/change-codec.js';
-
-type Row = [start: unknown, pages: unknown, guard: unknown, lazy: unknown, caller: unknown, owner: unknown, requestId: unknown];
-
-/**
- * Checks the database's geometry against `geometry` (recording it in a new
- * database) and reads every area, ascending. Runs on the main thread at start,
- * before anything is served, so blocking is fine here.
- */
-function recover(db: Database.Database, geometry: SpaceGeometry, dir: string): VmapArea[] {
-  const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-  const rows = (db.prepare('SELECT count(*) AS n FROM areas').get() as { n: number }).n;
-  if (meta.size === 0) {
-    if (rows > 0) throw new StoreOpenError(`${dir}: the database holds ${rows} areas but no geometry; refusing to guess which space they belong to`);
-    const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-    db.transaction(() => {
-      put.run('schema', SCHEMA_VERSION);
-      put.run('space_base', hex(geometry.base));
-      put.run('space_size', geometry.size.toString());
-    })();
-  } else {
-    if (meta.get('schema') !== SCHEMA_VERSION) {
-      throw new StoreOpenError(`${dir}: database schema ${meta.get('schema')} is not the ${SCHEMA_VERSION} this vmapd reads`);
-    }
-    const base = meta.get('space_base');
-    const size = meta.get('space_size');
-    if (base !== hex(geometry.base) || size !== geometry.size.toString()) {
-      throw new StoreOpenError(
-        `${dir}: the database was made for the space at ${base} of ${size} bytes, not the configured ${hex(geometry.base)} of ${geometry.size} bytes; ` +
-          'start with that --space-base/--space-size or use another --data-dir',
-      );
-    }
-  }
-
-  // Callers and owners repeat across many areas: keep one copy of each string.
-  const intern = stringInterner();
-  const areas: VmapArea[] = [];
-  const select = db.prepare('SELECT start, pages, guard, lazy, caller, owner, request_id FROM areas ORDER BY start').raw(true);
-  for (const row of select.iterate() as Iterable<Row>) {
-    const [start, pages, guard, lazy, caller, owner, requestId] = row;
-    if (typeof start !== 'number' || typeof pages !== 'number' || typeof caller !== 'string' || typeof owner !== 'string') {
-      throw new StoreOpenError(`${dir}: malformed area row at page ${String(start)}`);
-    }
-    areas.push({
-      start,
-      pages,
-      guard: guard === 1,
-      caller: intern(caller),
-      owner: intern(owner),
-      lazy: lazy === 1,
-      requestId: lazy === 1 || typeof requestId !== 'string' ? '' : requestId,
-    });
-  }
-  return areas;
-}
 
 /**
  * The embedded durable store: SQLite (WAL, synchronous=FULL) in --data-dir,
@@ -119,7 +63,7 @@ export class SqliteStore implements Store {
     try {
       const path = join(dir, DB_FILE);
       const started = performance.now();
-      let areas: VmapArea[];
+      let areas: RecoveredAreas;
       let db: Database.Database;
       try {
         db = new Database(path);
@@ -129,7 +73,7 @@ export class SqliteStore implements Store {
       try {
         configure(db);
         createSchema(db);
-        areas = recover(db, geometry, dir);
+        areas = recoverAreas(db, geometry, dir);
       } catch (err) {
         if (err instanceof StoreOpenError) throw err;
         if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN') throw explainOpenFailure(path, err);

@@ -30,8 +30,11 @@ export interface Store {
 /** What a store held when it was opened. */
 export interface Recovered {
   readonly store: Store;
-  /** Busy and lazy areas, ascending by start. */
-  readonly areas: readonly VmapArea[];
+  /**
+   * Busy and lazy areas, ascending by start, and how many. Walked once, to
+   * rebuild the space (the SQLite store makes each area as it is walked).
+   */
+  readonly areas: Iterable<VmapArea> & { readonly length: number };
   /**
    * The change-log position the areas are the state after (the PostgreSQL
    * store's); the service numbers its snapshots from it, so that every node

@@ -11,6 +11,7 @@
  * takes minutes streams the state of its start.
  */
 import { summarizeRange } from '../vmap/area-summary.js';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import { BTree } from '../vmap/btree.js';
 import { HolderIndex, type Holder, type HolderViewer } from '../vmap/holder-index.js';
 import type { MapSource } from '../vmap/space-map.js';
@@ -29,6 +30,10 @@ export class ReplicaOutOfStep extends Error {
 const ADD = 0;
 const FREED = 1;
 const REMOVE = 2;
+
+/** The tree's node size: sorted-btree's default, as the trees made with `new BTree()` have. */
+const NODE_SIZE = 32;
+const byStart = (a: number, b: number): number => a - b;
 
 /** The areas of `tree` as an AreaList and a MapSource; a view when nothing writes to `tree` any more. */
 function listOf(tree: BTree<number, VmapArea>): AreaList & MapSource {
@@ -71,13 +76,25 @@ export class AreaReplica {
     return this.gen;
   }
 
-  /** Replaces everything with `areas` (ascending by start) at `generation`. */
+  /**
+   * Replaces everything with `areas` (strictly ascending by start) at
+   * `generation`. The tree is bulk-loaded, leaves first, in O(n): a million
+   * areas inserted one by one cost about three times as much.
+   *
+   * @throws ReplicaOutOfStep when `areas` are not strictly ascending
+   */
   reset(areas: readonly VmapArea[], generation: number): void {
-    const tree = new BTree<number, VmapArea>();
+    const starts: number[] = [];
     const lazy = new Set<number>();
     for (const va of areas) {
-      tree.set(va.start, va);
+      starts.push(va.start);
       if (va.lazy) lazy.add(va.start);
+    }
+    let tree: BTree<number, VmapArea>;
+    try {
+      tree = bulkLoad(starts, areas as VmapArea[], NODE_SIZE, byStart);
+    } catch (err) {
+      throw new ReplicaOutOfStep(`the area list does not load: ${(err as Error).message}`);
     }
     this.tree = tree;
     this.lazyStarts = lazy;

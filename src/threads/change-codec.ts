@@ -9,7 +9,7 @@
 import type { Change } from '../store/store.js';
 import { makeArea, type VmapArea } from '../vmap/vmap-area.js';
 
-/** Changes, or areas, as columns: the i-th entry of each array belongs to the i-th change. */
+/** Changes as columns: the i-th entry of each array belongs to the i-th change. */
 export interface EncodedChanges {
   /** OP codes. */
   readonly ops: Uint8Array;
@@ -96,13 +96,6 @@ export function encodeChanges(changes: readonly Change[]): EncodedChanges {
   });
 }
 
-/** `areas` (busy and lazy) in columns, as inserts. */
-export function encodeAreas(areas: readonly VmapArea[]): EncodedChanges {
-  return encode(areas.length, areas.length, (put) => {
-    for (const va of areas) put(OP.insert, va.start, va);
-  });
-}
-
 /** The changes `e` holds; the areas of inserts made as the allocator makes them (one hidden class). */
 export function decodeChanges(e: EncodedChanges): Change[] {
   const texts = JSON.parse(e.texts) as unknown;
@@ -139,12 +132,4 @@ export function decodeChanges(e: EncodedChanges): Change[] {
     }
   }
   return out;
-}
-
-/** The areas `e` holds (encoded by encodeAreas). */
-export function decodeAreas(e: EncodedChanges): VmapArea[] {
-  return decodeChanges(e).map((c) => {
-    if (c.op !== 'insert') throw new ChangeCodecError(`an area list holds a ${c.op}`);
-    return c.area;
-  });
 }

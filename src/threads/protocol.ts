@@ -13,6 +13,7 @@ import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { MeminfoRead } from '../service/snapshot.js';
 import type { ErrorData } from '../vmap/errors.js';
+import type { EncodedAreaList } from './area-list-codec.js';
 import type { EncodedChanges } from './change-codec.js';
 
 /** What a reader thread asks the writer to do, and what each answers. */
@@ -69,8 +70,8 @@ export type WriterMessage =
 
 /** Writer → reader thread, on the change port: the committed change stream. */
 export type ChangeMessage =
-  /** The whole list at `generation`: the start of a stream (encodeAreas). */
-  | { readonly type: 'reset'; readonly generation: number; readonly areas: EncodedChanges }
+  /** The whole list at `generation`: the start of a stream (encodeAreaList). */
+  | { readonly type: 'reset'; readonly generation: number; readonly areas: EncodedAreaList }
   /**
    * Changes of the batch that made `generation`, as the store committed
    * them; a big batch comes in parts of CHANGES_PER_MESSAGE, `last` on the last.

@@ -28,7 +28,8 @@ import { spaceMap } from '../vmap/space-map.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
-import { ChangeCodecError, decodeAreas, decodeChanges } from './change-codec.js';
+import { decodeAreaList } from './area-list-codec.js';
+import { ChangeCodecError, decodeChanges } from './change-codec.js';
 import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import type { WriterLink } from './writer-link.js';
@@ -43,10 +44,19 @@ export class ChangeFeed {
   readonly replica = new AreaReplica();
   /** Whether a background slice is scheduled. */
   private scheduled = false;
+  /**
+   * Whether the stream's first message, the whole list, is applied. Until
+   * then the replica's generation says nothing: an empty replica at
+   * generation 0 is not the published generation 0 of a restarted vmapd.
+   */
+  private filled = false;
 
   /**
    * `outOfStep` is told when the stream no longer fits the replica (a lost
-   * or repeated batch: a bug); it must end the thread.
+   * or repeated batch: a bug); it must end the thread. The whole list is
+   * taken now, before the thread builds its server: filled after the listen
+   * it would stall the thread's first second, and the load shedding that
+   * watches the event loop would answer 503 to the first reads.
    */
   constructor(
     private readonly port: MessagePort,
@@ -64,10 +74,10 @@ export class ChangeFeed {
 
   /** Brings the replica to `generation` from what is queued. */
   catchUp(generation: number): AreaReplica {
-    if (this.replica.generation < generation) this.drain();
-    if (this.replica.generation < generation) {
+    if (!this.filled || this.replica.generation < generation) this.drain();
+    if (!this.filled || this.replica.generation < generation) {
       // The writer queues a batch before it publishes it: this cannot happen unless a message was lost.
-      this.outOfStep(new ReplicaOutOfStep(`replica at generation ${this.replica.generation} after draining, published ${generation}`));
+      this.outOfStep(new ReplicaOutOfStep(`${this.filled ? '' : 'no area list: '}replica at generation ${this.replica.generation} after draining, published ${generation}`));
     }
     return this.replica;
   }
@@ -90,8 +100,10 @@ export class ChangeFeed {
     if (received === undefined) return false;
     const m = received.message as ChangeMessage;
     try {
-      if (m.type === 'reset') this.replica.reset(decodeAreas(m.areas), m.generation);
-      else this.replica.apply(decodeChanges(m.changes), m.generation, m.last);
+      if (m.type === 'reset') {
+        this.replica.reset(decodeAreaList(m.areas), m.generation);
+        this.filled = true;
+      } else this.replica.apply(decodeChanges(m.changes), m.generation, m.last);
     } catch (err) {
       if (err instanceof ReplicaOutOfStep) this.outOfStep(err);
       if (err instanceof ChangeCodecError) this.outOfStep(new ReplicaOutOfStep(`change stream unreadable: ${err.message}`));

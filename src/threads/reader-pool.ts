@@ -14,16 +14,18 @@ import { ActivityTally, GRPC_READS_SLOT, WRITES_SLOT, readerSlot } from '../sync
 import type { VmapMetrics } from '../service/metrics.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
+import type { Snapshot } from '../service/snapshot.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
 import { CHANGES_PER_MESSAGE, type ChangeMessage, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
-import { encodeAreas, encodeChanges } from './change-codec.js';
+import { encodeChanges } from './change-codec.js';
+import { encodeAreaList, type EncodedAreaList } from './area-list-codec.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';
 import { probePort } from './port-probe.js';
 import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
+import { READER_THREAD, type ReaderWarmup } from './reader-warmup.js';
 
 /** A thread that dies sooner than this after its start is restarted only after this long (no crash loop at full speed). */
 const RESTART_BACKOFF_MS = 1000;
@@ -50,6 +52,8 @@ export interface ReaderPoolOptions {
   readonly logger: Logger;
   /** Honour the test-only messages (hold). */
   readonly testControls?: boolean;
+  /** Threads started ahead, taken before any new one is started. */
+  readonly warmup?: ReaderWarmup;
 }
 
 /** One reader thread slot: its worker of the moment and the writer's end of its change stream. */
@@ -88,6 +92,8 @@ export class ReaderPool {
   /** Per reader thread: its calls waiting for the writer (written by the threads). */
   private readonly calls: Int32Array;
   private readonly activity: ActivityTally;
+  /** The last area list encoded for a thread's start, and the snapshot it is of. */
+  private lastList: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList } | undefined;
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
@@ -140,6 +146,8 @@ export class ReaderPool {
     } catch (err) {
       await pool.close(0);
       throw err;
+    } finally {
+      pool.lastList = undefined;
     }
     return pool;
   }
@@ -215,7 +223,7 @@ export class ReaderPool {
     // The stream starts with the whole list at the published generation;
     // every later batch follows on the same port, in order.
     const s = o.service.snapshot();
-    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: encodeAreas(listOf(s.areas)) };
+    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: this.encodedAreas(s) };
     port1.postMessage(areas);
     const data: ReaderData = {
       index,
@@ -241,7 +249,7 @@ export class ReaderPool {
       changes: port2,
       testControls: o.testControls === true,
     };
-    const worker = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
+    const worker = o.warmup !== undefined ? o.warmup.take(data, [port2]) : new Worker(READER_THREAD, { workerData: data, transferList: [port2] });
     let slot = this.slots[index];
     if (slot === undefined) {
       slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false, exited: false };
@@ -310,7 +318,9 @@ export class ReaderPool {
     o.logger.error({ thread: slot.index, code, livedMs: lived, listingSlotsReclaimed: reclaimed }, `HTTP thread ${slot.index} exited with code ${code}; restarting it`);
     setTimeout(() => {
       if (this.closing) return;
-      this.spawn(slot.index, this.boundPort).then(
+      const started = this.spawn(slot.index, this.boundPort);
+      this.lastList = undefined;
+      started.then(
         () => o.logger.info({ thread: slot.index }, `HTTP thread ${slot.index} restarted`),
         (err: unknown) => o.logger.error({ err, thread: slot.index }, `HTTP thread ${slot.index} did not restart`),
       );
@@ -321,11 +331,13 @@ export class ReaderPool {
     slot.worker.postMessage(message);
   }
 
-}
-
-/** The areas of an AreaList as a plain array (what the structured clone of a reset carries). */
-function listOf(areas: AreaList): VmapArea[] {
-  const out: VmapArea[] = [];
-  areas.each((va) => void out.push(va));
-  return out;
+  /**
+   * The area list of `s` in its wire form, encoded once for every thread
+   * started on the same snapshot (the columns are shared memory: posting
+   * them copies nothing). Kept only while the pool starts.
+   */
+  private encodedAreas(s: Snapshot): EncodedAreaList {
+    if (this.lastList?.snapshot !== s) this.lastList = { snapshot: s, areas: encodeAreaList(s.areas, s.meminfo.nrAreas + s.meminfo.nrLazyAreas) };
+    return this.lastList.areas;
+  }
 }

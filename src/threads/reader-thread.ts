@@ -20,10 +20,12 @@ import { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import { forwardingStore } from './rate-limit-store.js';
 import { ChangeFeed, ReaderBackend } from './reader-backend.js';
 import { WriterLink } from './writer-link.js';
+import { readerData } from './reader-warmup.js';
 
 if (parentPort === null) throw new Error('reader-thread.js runs as a worker thread of vmapd');
 const port: MessagePort = parentPort;
-const data = workerData as ReaderData;
+// A warm thread (reader-warmup.ts) has loaded its modules ahead and gets its data now.
+const data: ReaderData = await readerData(workerData);
 const post = (m: ReaderMessage): void => port.postMessage(m);
 
 // Log lines go to the writer, which writes them with its own logger (one stream, one format).

@@ -6,7 +6,8 @@ import { ANONYMOUS } from '../../src/auth/tokens.js';
 import type { AllocInput } from '../../src/service/alloc-input.js';
 import { VmapService } from '../../src/service/vmap-service.js';
 import { AreaReplica } from '../../src/threads/area-replica.js';
-import { decodeAreas, decodeChanges, encodeAreas, encodeChanges } from '../../src/threads/change-codec.js';
+import { decodeAreaList, encodeAreaList } from '../../src/threads/area-list-codec.js';
+import { decodeChanges, encodeChanges } from '../../src/threads/change-codec.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { walkMeminfo } from '../../src/vmap/meminfo.js';
 import type { AreaList, VmapArea } from '../../src/vmap/vmap-area.js';
@@ -60,7 +61,7 @@ describe('area replica', () => {
           hooks: { afterApply: (r) => void ((r as { caller?: string }).caller === 'bug' && assert.fail('a bug half way through a write')) },
         });
         const replica = new AreaReplica();
-        replica.reset(decodeAreas(encodeAreas([])), svc.snapshot().generation);
+        replica.reset(decodeAreaList(encodeAreaList(svc.snapshot().areas, 0)), svc.snapshot().generation);
         // Batches come in parts, as the writer posts big ones: between parts reads see the last whole batch.
         let published = listed(svc.snapshot().areas);
         svc.onPublish((snapshot, changes) => {
@@ -102,7 +103,7 @@ describe('area replica', () => {
           views.push({ view, areas: listed(view) });
           // A thread started now gets the whole list through the wire form, and holds the same.
           const fresh = new AreaReplica();
-          fresh.reset(decodeAreas(encodeAreas(listed(s.areas))), s.generation);
+          fresh.reset(decodeAreaList(structuredClone(encodeAreaList(s.areas, s.meminfo.nrAreas + s.meminfo.nrLazyAreas))), s.generation);
           assert.deepEqual(listed(fresh.view()), listed(s.areas));
         }
         for (const { view, areas } of views) assert.deepEqual(listed(view), areas, 'a view never changes');
