@@ -5,11 +5,14 @@
  * inside the space.
  */
 import { CorruptAreas } from './restore-error.js';
-import { addBusy, type SpaceState } from './space-state.js';
+import { BusyTree } from './busy-tree.js';
+import { FreeIndex } from './free-index.js';
+import type { SpaceState } from './space-state.js';
 import { makeArea, type VmapArea } from './vmap-area.js';
 
 /**
- * Reserves every area of `areas` in `s`, an empty space of `pages` pages,
+ * Reserves every area of `areas` in `s`, an empty space of `pages` pages
+ * (its indexes are replaced),
  * rebuilt as the allocator makes areas (a lazy one keeps no request id).
  * Lazy areas stay lazy and are not purged, whatever their total.
  *
@@ -17,6 +20,12 @@ import { makeArea, type VmapArea } from './vmap-area.js';
  *   previous one's end, or runs past the end of the space
  */
 export function restoreAreas(s: SpaceState, areas: Iterable<VmapArea>, pages: number): void {
+  // Built in order rather than area by area: the busy index bottom up, the
+  // free index from the gaps, ascending (each insert lands at its right
+  // edge), where reserving each area out of one block that spans the space
+  // carves and re-maximizes the same path a million times.
+  const free = new FreeIndex();
+  const busy: VmapArea[] = [];
   let prevEnd = 0;
   for (const va of areas) {
     if (!Number.isSafeInteger(va.start) || !Number.isSafeInteger(va.pages) || va.pages <= 0) {
@@ -24,14 +33,20 @@ export function restoreAreas(s: SpaceState, areas: Iterable<VmapArea>, pages: nu
     }
     if (va.start < prevEnd) throw new CorruptAreas(va.start, `area at page ${va.start} overlaps or precedes the area ending at page ${prevEnd}`);
     if (va.start + va.pages > pages) throw new CorruptAreas(va.start, `area at page ${va.start} (${va.pages} pages) runs past the end of the space`);
+    if (va.start > prevEnd) free.insert(prevEnd, va.start - prevEnd);
     prevEnd = va.start + va.pages;
-    s.freeIndex.reserve(va.start, va.pages);
-    const area = makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy, va.lazy ? '' : (va.requestId ?? ''));
+    // Kept as it is when it already is what the allocator would make; a lazy area keeps no request id.
+    const area = typeof va.requestId === 'string' && (!va.lazy || va.requestId === '') ? va : makeArea(va.start, va.pages, va.guard, va.caller, va.owner, va.lazy, va.lazy ? '' : (va.requestId ?? ''));
     if (area.lazy) {
       s.lazyAreas.push(area);
       s.lazyPages += area.pages;
     } else {
-      addBusy(s, area);
+      busy.push(area);
+      s.usedPages += area.pages;
     }
   }
+  if (prevEnd < pages) free.insert(prevEnd, pages - prevEnd);
+  s.freeIndex = free;
+  s.busy = BusyTree.fromAscending(busy);
+  s.nrBusy = busy.length;
 }

@@ -14,11 +14,12 @@ export interface SpaceState {
   /**
    * Busy (not lazily freed) areas by start page: the busy rbtree and
    * vmap_area_list in one. As in the kernel, free takes an area out of it and
-   * onto the purge list, so a purge only touches the free index.
+   * onto the purge list, so a purge only touches the free index. Replaced
+   * only by restore (space-restore.ts), which builds it whole.
    */
-  readonly busy: BusyTree;
-  /** Free blocks: free_vmap_area_root. */
-  readonly freeIndex: FreeIndex;
+  busy: BusyTree;
+  /** Free blocks: free_vmap_area_root. Replaced only by restore, as `busy`. */
+  freeIndex: FreeIndex;
   /**
    * Lazily freed areas awaiting purge, in free order: the kernel's purge
    * list. Only ever appended to; a purge replaces the array, so a LazySlice
