@@ -6,26 +6,33 @@
  * Spawns vmapd on 127.0.0.1; every process is stopped by its pid.
  */
 import { benchBulk, type BulkFigures } from './bulk-figures.js';
+import { benchRecovery, type RecoveryFigures } from './recovery-figures.js';
 import { fmtInt } from './tables.js';
 import type { Target } from './targets.js';
 
 /** AllocBatch allocs/s wanted end to end, per store. */
 const BULK_TARGETS = { memory: 300_000, sqlite: 200_000 } as const;
+/** Areas of the recovery target, and the most ms it may take from spawn to listening. */
+const RECOVERY_AREAS = 1_000_000;
+const RECOVERY_TARGET_MS = 1000;
 
 /** Every figure of the service part. */
 export interface ServiceFigures {
   readonly bulk: BulkFigures;
+  /** Spawn to listening on a SQLite data directory of RECOVERY_AREAS areas. */
+  readonly recovery: RecoveryFigures;
 }
 
 /** Runs the service part; `quick` makes fewer calls. */
 export async function benchService(quick: boolean): Promise<ServiceFigures> {
   const bulk = await benchBulk(quick ? { calls: 8, warmup: 2 } : {});
-  return { bulk };
+  const [recovery] = await benchRecovery([RECOVERY_AREAS], { runs: quick ? 1 : 3 });
+  return { bulk, recovery: recovery! };
 }
 
 /** The service part's lines of the target table. */
 export function serviceTargets(f: ServiceFigures): Target[] {
-  return (['memory', 'sqlite'] as const).map((store) => {
+  const bulk = (['memory', 'sqlite'] as const).map((store) => {
     const s = f.bulk.stores.find((x) => x.store === store);
     const want = BULK_TARGETS[store];
     return {
@@ -35,13 +42,21 @@ export function serviceTargets(f: ServiceFigures): Target[] {
       pass: s === undefined ? null : s.allocsPerSec >= want,
     };
   });
+  const r = f.recovery;
+  return [
+    ...bulk,
+    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite, spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.medianMs), pass: r.medianMs < RECOVERY_TARGET_MS },
+  ];
 }
 
 /** One line per store for the report above the table. */
 export function serviceLines(f: ServiceFigures): string[] {
-  return f.bulk.stores.map(
+  const r = f.recovery;
+  const recovery = `recovery of ${fmtInt(r.areas)} areas (${fmtInt(r.lazy)} lazy) from SQLite: median ${fmtInt(r.medianMs)} ms from spawn to listening (runs ${r.runsMs.map(fmtInt).join(', ')} ms)`;
+  const bulk = f.bulk.stores.map(
     (s) =>
       `AllocBatch end to end, ${s.store}: ${fmtInt(s.allocsPerSec)} allocs/s over ${s.calls} calls of ${f.bulk.options.batch} ` +
       `(median call ${s.medianCallMs.toFixed(1)} ms, worst ${s.maxCallMs.toFixed(1)} ms)`,
   );
+  return [...bulk, recovery];
 }
