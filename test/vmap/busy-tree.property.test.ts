@@ -17,14 +17,12 @@ type Op = { kind: 'set' | 'take' | 'clone'; key: number; tag: number };
 
 const area = (start: number, tag: number): VmapArea => makeArea(start, 1 + (tag % 7), true, `c${tag}`, '', false, '');
 
-/** The model's floor: the area with the greatest start at or below `page`. */
-function floorOf(model: Map<number, VmapArea>, sorted: number[], page: number): VmapArea | undefined {
-  let best: number | undefined;
-  for (const k of sorted) if (k <= page) best = k;
-  return best === undefined ? undefined : model.get(best);
-}
-
-/** Everything `tree` answers, checked against `model`. */
+/**
+ * Everything `tree` answers, checked against `model`: its walks whole, get
+ * and floor at every page from -1 to just past the greatest key (the floor
+ * of a page between two leaves is where stale inner keys matter), and
+ * `from` at each of `probes`.
+ */
 function agrees(tree: BusyTree, model: Map<number, VmapArea>, probes: readonly number[]): void {
   const sorted = [...model.keys()].sort((a, b) => a - b);
   assert.equal(tree.size, model.size);
@@ -32,9 +30,14 @@ function agrees(tree: BusyTree, model: Map<number, VmapArea>, probes: readonly n
   const seen: VmapArea[] = [];
   tree.each((va) => seen.push(va));
   assert.deepEqual(seen, sorted.map((k) => model.get(k)));
-  for (const p of probes) {
+  const last = sorted.length === 0 ? 0 : sorted[sorted.length - 1]!;
+  let below: VmapArea | undefined;
+  for (let p = -1, i = 0; p <= last + 1; p++) {
+    if (i < sorted.length && sorted[i] === p) below = model.get(sorted[i++]!);
     assert.equal(tree.get(p), model.get(p), `get(${p})`);
-    assert.equal(tree.floor(p), floorOf(model, sorted, p), `floor(${p})`);
+    assert.equal(tree.floor(p), below, `floor(${p})`);
+  }
+  for (const p of probes) {
     assert.deepEqual(
       [...tree.from(p)].map((va) => va.start),
       sorted.filter((k) => k >= p),
