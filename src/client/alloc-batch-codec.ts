@@ -1,17 +1,18 @@
 /**
- * AllocBatch's messages on the client, field by field on protobufjs's
- * Writer and Reader (see src/grpc/alloc-batch-codec.ts for why): the
- * request written straight from the AllocSpecs, byte for byte what
- * protobufjs writes for the AllocRequest objects the client used to build
- * (every field present, in field order); the reply read straight into
- * Areas, uint64 fields into bigint, exact.
+ * AllocBatch's messages on the client (see src/grpc/alloc-batch-codec.ts
+ * for why): the request written straight from the AllocSpecs into one
+ * buffer (src/grpc/varint-writer.ts), byte for byte what protobufjs writes
+ * for the AllocRequest objects the client used to build (every field
+ * present, in field order); the reply read field by field on protobufjs's
+ * Reader straight into Areas, uint64 fields into bigint, exact.
  */
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { RepeatedStrings, Utf8Column } from '../grpc/repeated-strings.js';
+import { varint32Size, varint64Size, writeBytes, writeVarint32, writeVarint64 } from '../grpc/varint-writer.js';
 import type { Area } from './area.js';
 
-const { Reader, Writer } = protobuf;
+const { Reader } = protobuf;
 
 // Reader.uint64 answers a Long (its low and high words) only with long.js, a
 // dependency of protobufjs; without it, a lossy number.
@@ -33,30 +34,76 @@ const VARINT = 0;
 const LEN = 2;
 
 const MASK32 = 0xffffffffn;
+/** 2^32. */
+const WORD = 0x100000000;
 
-/** A uint64 as Writer.uint64 takes it exactly: a safe integer as it is, a bigint as its two 32-bit halves. */
-function u64(v: number | bigint): number | protobuf.Long {
-  return typeof v === 'number' ? v : { low: Number(v & MASK32), high: Number((v >> 32n) & MASK32), unsigned: true };
+/** The low 32 bits of a uint64 (a safe integer or a bigint below 2^64). */
+function lowWord(v: number | bigint): number {
+  return typeof v === 'number' ? v >>> 0 : Number(v & MASK32);
 }
 
-/** The AllocBatchRequest of `requests`. */
+/** The high 32 bits of a uint64. */
+function highWord(v: number | bigint): number {
+  return typeof v === 'number' ? Math.floor(v / WORD) : Number((v >> 32n) & MASK32);
+}
+
+function u64Size(v: number | bigint): number {
+  return varint64Size(lowWord(v), highWord(v));
+}
+
+function writeU64(buf: Buffer, pos: number, v: number | bigint): number {
+  return writeVarint64(buf, pos, lowWord(v), highWord(v));
+}
+
+/** The AllocBatchRequest of `requests`, written into one buffer sized first (see src/grpc/varint-writer.ts). */
 export function encodeAllocBatch(requests: readonly WireAllocRequest[]): Buffer {
-  const w = Writer.create();
+  const n = requests.length;
+  const lengths = new Uint32Array(n);
+  // The texts are looked up again while writing: a repeated one costs a comparison.
   const callers = new Utf8Column();
   const requestIds = new Utf8Column();
-  for (let i = 0; i < requests.length; i++) {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
     const r = requests[i]!;
-    w.uint32((1 << 3) | LEN).fork();
-    w.uint32((1 << 3) | VARINT).uint64(u64(r.size));
-    w.uint32((2 << 3) | VARINT).uint64(u64(r.align));
-    w.uint32((3 << 3) | VARINT).uint64(u64(r.vstart));
-    w.uint32((4 << 3) | VARINT).uint64(u64(r.vend));
-    w.uint32((5 << 3) | VARINT).bool(r.noGuard);
-    w.uint32((6 << 3) | LEN).bytes(callers.bytes(r.caller));
-    w.uint32((7 << 3) | LEN).bytes(requestIds.bytes(r.requestId));
-    w.ldelim();
+    const caller = callers.bytes(r.caller).length;
+    const requestId = requestIds.bytes(r.requestId).length;
+    const len =
+      7 + // the seven tags
+      u64Size(r.size) +
+      u64Size(r.align) +
+      u64Size(r.vstart) +
+      u64Size(r.vend) +
+      1 + // no_guard
+      varint32Size(caller) +
+      caller +
+      varint32Size(requestId) +
+      requestId;
+    lengths[i] = len;
+    total += 1 + varint32Size(len) + len;
   }
-  return w.finish() as Buffer;
+  const buf = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const r = requests[i]!;
+    buf[pos++] = (1 << 3) | LEN;
+    pos = writeVarint32(buf, pos, lengths[i]!);
+    buf[pos++] = (1 << 3) | VARINT;
+    pos = writeU64(buf, pos, r.size);
+    buf[pos++] = (2 << 3) | VARINT;
+    pos = writeU64(buf, pos, r.align);
+    buf[pos++] = (3 << 3) | VARINT;
+    pos = writeU64(buf, pos, r.vstart);
+    buf[pos++] = (4 << 3) | VARINT;
+    pos = writeU64(buf, pos, r.vend);
+    buf[pos++] = (5 << 3) | VARINT;
+    buf[pos++] = r.noGuard ? 1 : 0;
+    buf[pos++] = (6 << 3) | LEN;
+    pos = writeBytes(buf, pos, callers.bytes(r.caller));
+    buf[pos++] = (7 << 3) | LEN;
+    pos = writeBytes(buf, pos, requestIds.bytes(r.requestId));
+  }
+  if (pos !== total) throw new Error(`AllocBatchRequest: wrote ${pos} bytes of ${total}`);
+  return buf;
 }
 
 /** A uint64 as read, as bigint. */
