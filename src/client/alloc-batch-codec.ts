@@ -1,27 +1,22 @@
 /**
- * AllocBatch's messages on the client, written and read by hand (see
- * src/grpc/alloc-batch-codec.ts for why): the request encoded straight from
- * the AllocSpecs, byte for byte what protobufjs writes for the AllocRequest
- * objects the client used to build (every field present, in field order);
- * the reply read straight into Areas, uint64 fields into bigint, exact.
+ * AllocBatch's messages on the client (see src/grpc/alloc-batch-codec.ts
+ * for why): the request written straight from the AllocSpecs into one
+ * buffer (src/grpc/varint-writer.ts), byte for byte what protobufjs writes
+ * for the AllocRequest objects the client used to build (every field
+ * present, in field order); the reply read field by field on protobufjs's
+ * Reader straight into Areas, uint64 fields into bigint, exact.
  */
 import type * as grpc from '@grpc/grpc-js';
-import {
-  highWord,
-  lowWord,
-  RepeatedStrings,
-  Utf8Column,
-  tag,
-  varint32Size,
-  varint64Size,
-  WIRE,
-  WireReader,
-  WireSurprise,
-  writeUtf8,
-  writeVarint32,
-  writeVarint64,
-} from '../grpc/protobuf-wire.js';
+import protobuf from 'protobufjs/minimal.js';
+import { RepeatedStrings, Utf8Column } from '../grpc/repeated-strings.js';
+import { varint32Size, varint64Size, writeBytes, writeVarint32, writeVarint64 } from '../grpc/varint-writer.js';
 import type { Area } from './area.js';
+
+const { Reader } = protobuf;
+
+// Reader.uint64 answers a Long (its low and high words) only with long.js, a
+// dependency of protobufjs; without it, a lossy number.
+if (!protobuf.util.Long) throw new Error('protobufjs has no long.js: uint64 fields would read inexactly');
 
 /** One AllocRequest, checked: uint64 fields as safe integers or bigint. */
 export interface WireAllocRequest {
@@ -34,28 +29,44 @@ export interface WireAllocRequest {
   readonly requestId: string;
 }
 
+/** Wire types (the low three bits of a tag). */
+const VARINT = 0;
+const LEN = 2;
+
 const MASK32 = 0xffffffffn;
+/** 2^32. */
+const WORD = 0x100000000;
+
+/** The low 32 bits of a uint64 (a safe integer or a bigint below 2^64). */
+function lowWord(v: number | bigint): number {
+  return typeof v === 'number' ? v >>> 0 : Number(v & MASK32);
+}
+
+/** The high 32 bits of a uint64. */
+function highWord(v: number | bigint): number {
+  return typeof v === 'number' ? Math.floor(v / WORD) : Number((v >> 32n) & MASK32);
+}
 
 function u64Size(v: number | bigint): number {
-  return typeof v === 'number' ? varint64Size(lowWord(v), highWord(v)) : varint64Size(Number(v & MASK32), Number(v >> 32n));
+  return varint64Size(lowWord(v), highWord(v));
 }
 
 function writeU64(buf: Buffer, pos: number, v: number | bigint): number {
-  return typeof v === 'number' ? writeVarint64(buf, pos, lowWord(v), highWord(v)) : writeVarint64(buf, pos, Number(v & MASK32), Number(v >> 32n));
+  return writeVarint64(buf, pos, lowWord(v), highWord(v));
 }
 
-/** The AllocBatchRequest of `requests`. */
+/** The AllocBatchRequest of `requests`, written into one buffer sized first (see src/grpc/varint-writer.ts). */
 export function encodeAllocBatch(requests: readonly WireAllocRequest[]): Buffer {
   const n = requests.length;
   const lengths = new Uint32Array(n);
-  const texts: Buffer[] = new Array<Buffer>(2 * n);
+  // The texts are looked up again while writing: a repeated one costs a comparison.
   const callers = new Utf8Column();
   const requestIds = new Utf8Column();
   let total = 0;
   for (let i = 0; i < n; i++) {
     const r = requests[i]!;
-    const caller = (texts[2 * i] = callers.bytes(r.caller)).length;
-    const requestId = (texts[2 * i + 1] = requestIds.bytes(r.requestId)).length;
+    const caller = callers.bytes(r.caller).length;
+    const requestId = requestIds.bytes(r.requestId).length;
     const len =
       7 + // the seven tags
       u64Size(r.size) +
@@ -74,31 +85,32 @@ export function encodeAllocBatch(requests: readonly WireAllocRequest[]): Buffer 
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const r = requests[i]!;
-    buf[pos++] = tag(1, WIRE.len);
+    buf[pos++] = (1 << 3) | LEN;
     pos = writeVarint32(buf, pos, lengths[i]!);
-    buf[pos++] = tag(1, WIRE.varint);
+    buf[pos++] = (1 << 3) | VARINT;
     pos = writeU64(buf, pos, r.size);
-    buf[pos++] = tag(2, WIRE.varint);
+    buf[pos++] = (2 << 3) | VARINT;
     pos = writeU64(buf, pos, r.align);
-    buf[pos++] = tag(3, WIRE.varint);
+    buf[pos++] = (3 << 3) | VARINT;
     pos = writeU64(buf, pos, r.vstart);
-    buf[pos++] = tag(4, WIRE.varint);
+    buf[pos++] = (4 << 3) | VARINT;
     pos = writeU64(buf, pos, r.vend);
-    buf[pos++] = tag(5, WIRE.varint);
+    buf[pos++] = (5 << 3) | VARINT;
     buf[pos++] = r.noGuard ? 1 : 0;
-    buf[pos++] = tag(6, WIRE.len);
-    pos = writeUtf8(buf, pos, texts[2 * i]!);
-    buf[pos++] = tag(7, WIRE.len);
-    pos = writeUtf8(buf, pos, texts[2 * i + 1]!);
+    buf[pos++] = (6 << 3) | LEN;
+    pos = writeBytes(buf, pos, callers.bytes(r.caller));
+    buf[pos++] = (7 << 3) | LEN;
+    pos = writeBytes(buf, pos, requestIds.bytes(r.requestId));
   }
   if (pos !== total) throw new Error(`AllocBatchRequest: wrote ${pos} bytes of ${total}`);
   return buf;
 }
 
-/** The uint64 just read, as bigint. */
-function big(r: WireReader): bigint {
-  const n = r.safe();
-  return n >= 0 ? BigInt(n) : (BigInt(r.hi) << 32n) | BigInt(r.lo);
+/** A uint64 as read, as bigint. */
+function big(v: protobuf.Long): bigint {
+  const hi = v.high >>> 0;
+  const lo = v.low >>> 0;
+  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /**
@@ -111,19 +123,24 @@ class Addresses {
   private lo = 0;
   private ref: bigint | undefined;
 
-  /** The uint64 just read, as bigint. */
-  of(r: WireReader): bigint {
-    if (r.hi < 0x200000) return BigInt(r.hi * 2 ** 32 + r.lo);
-    const d = (r.hi - this.hi) * 2 ** 32 + (r.lo - this.lo);
+  /** The uint64 `v`, as bigint. */
+  of(v: protobuf.Long): bigint {
+    const hi = v.high >>> 0;
+    const lo = v.low >>> 0;
+    if (hi < 0x200000) return BigInt(hi * 0x100000000 + lo);
+    const d = (hi - this.hi) * 0x100000000 + (lo - this.lo);
     if (this.ref !== undefined && Number.isSafeInteger(d)) return this.ref + BigInt(d);
-    this.hi = r.hi;
-    this.lo = r.lo;
-    this.ref = (BigInt(r.hi) << 32n) | BigInt(r.lo);
+    this.hi = hi;
+    this.lo = lo;
+    this.ref = (BigInt(hi) << 32n) | BigInt(lo);
     return this.ref;
   }
 }
 
-function readArea(r: WireReader, end: number, callers: RepeatedStrings, owners: RepeatedStrings, addrs: Addresses): Area {
+/** Each field's wire type in an Area (index: field number). */
+const AREA_WIRE = [-1, VARINT, VARINT, VARINT, LEN, LEN, VARINT, LEN];
+
+function readArea(r: protobuf.Reader, end: number, callers: RepeatedStrings, owners: RepeatedStrings, addrs: Addresses): Area {
   let addr = 0n;
   let size = 0n;
   let areaSize = 0n;
@@ -131,24 +148,24 @@ function readArea(r: WireReader, end: number, callers: RepeatedStrings, owners: 
   let owner = '';
   let lazy = false;
   let requestId = '';
+  // As protobufjs's decoder does: the reader ends with the message while reading it.
+  const len = r.len;
+  r.len = end;
   while (r.pos < end) {
-    const t = r.varint32();
+    const t = r.uint32();
     const wire = t & 7;
     const field = t >>> 3;
-    const expected = field === 4 || field === 5 || field === 7 ? WIRE.len : field >= 1 && field <= 6 ? WIRE.varint : wire;
-    if (wire !== expected) throw new WireSurprise(`Area field ${field} with wire type ${wire}`);
+    const expected = field >= 1 && field <= 7 ? AREA_WIRE[field] : wire;
+    if (wire !== expected) throw new Error(`AllocBatchResponse: Area field ${field} with wire type ${wire}`);
     switch (field) {
       case 1:
-        r.varint64();
-        addr = addrs.of(r);
+        addr = addrs.of(r.uint64());
         break;
       case 2:
-        r.varint64();
-        size = big(r);
+        size = big(r.uint64());
         break;
       case 3:
-        r.varint64();
-        areaSize = big(r);
+        areaSize = big(r.uint64());
         break;
       case 4:
         caller = callers.string(r);
@@ -157,39 +174,40 @@ function readArea(r: WireReader, end: number, callers: RepeatedStrings, owners: 
         owner = owners.string(r);
         break;
       case 6:
-        r.varint64();
-        lazy = r.lo !== 0;
+        lazy = r.bool();
         break;
       case 7:
         requestId = r.string();
         break;
       default:
-        r.skip(wire);
+        r.skipType(wire);
     }
   }
-  if (r.pos !== end) throw new WireSurprise('field beyond its message');
+  if (r.pos !== end) throw new Error('AllocBatchResponse: a field beyond its Area');
+  r.len = len;
   return { addr, size, areaSize, caller, owner, lazy, requestId };
 }
 
 /**
  * The Areas of an AllocBatchResponse, in order.
  *
- * @throws WireSurprise for bytes that are no AllocBatchResponse
+ * @throws for bytes that are no AllocBatchResponse
  */
 export function decodeAreas(bytes: Buffer): Area[] {
-  const r = new WireReader(bytes, 0, bytes.length);
+  const r = Reader.create(bytes);
   const areas: Area[] = [];
-  const callers = new RepeatedStrings();
-  const owners = new RepeatedStrings();
+  const callers = new RepeatedStrings(bytes);
+  const owners = new RepeatedStrings(bytes);
   const addrs = new Addresses();
-  while (r.more) {
-    const t = r.varint32();
+  while (r.pos < r.len) {
+    const t = r.uint32();
     if (t >>> 3 !== 1) {
-      r.skip(t & 7);
+      r.skipType(t & 7);
       continue;
     }
-    if ((t & 7) !== WIRE.len) throw new WireSurprise(`areas with wire type ${t & 7}`);
-    const end = r.lengthEnd();
+    if ((t & 7) !== LEN) throw new Error(`AllocBatchResponse: areas with wire type ${t & 7}`);
+    const end = r.uint32() + r.pos;
+    if (end > r.len) throw new Error('AllocBatchResponse: an Area beyond the message');
     areas.push(readArea(r, end, callers, owners, addrs));
   }
   return areas;

@@ -1,32 +1,27 @@
 /**
- * AllocBatch's messages on the server, written and read by hand: 10,000
- * areas through protobufjs cost an address string, a decimal string and a
- * Long per uint64 field, both ways. The reply is encoded straight from the
- * areas' page numbers, byte for byte what protobufjs writes for the
- * AllocBatchResponse the Area messages of areaMessage make (every field
- * present, in field order); requests are read into plain numbers where
- * protobufjs would give decimal strings (decimal strings above 2^53). Any
- * request the reader does not expect goes to protobufjs, so odd bytes are
- * answered exactly as before.
+ * AllocBatch's messages on the server: 10,000 areas through the reflection
+ * codec cost an address string, a decimal string and a Long per uint64
+ * field, both ways. The reply is written straight from the areas' page
+ * numbers into one buffer (varint-writer.ts), byte for byte what protobufjs
+ * writes for the AllocBatchResponse the Area messages of areaMessage make
+ * (every field present, in field order); requests are read field by field
+ * on protobufjs's Reader into plain numbers where protobufjs would give
+ * decimal strings (decimal strings above 2^53). Any request the reader does
+ * not expect goes to the reflection codec, so odd bytes are answered exactly
+ * as before.
  */
 import type * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs/minimal.js';
 import type { AreaBatch } from '../service/area-view.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
-import {
-  pageBytesHi,
-  pageBytesLo,
-  RepeatedStrings,
-  Utf8Column,
-  tag,
-  varint32Size,
-  varint64Size,
-  WIRE,
-  WireReader,
-  WireSurprise,
-  writeVarint32,
-  writeUtf8,
-  writeVarint64,
-} from './protobuf-wire.js';
+import { RepeatedStrings, Utf8Column } from './repeated-strings.js';
+import { varint32Size, varint64Size, writeBytes, writeVarint32, writeVarint64 } from './varint-writer.js';
+
+const { Reader } = protobuf;
+
+// Reader.uint64 answers a Long (its low and high words) only with long.js, a
+// dependency of protobufjs; without it, a lossy number.
+if (!protobuf.util.Long) throw new Error('protobufjs has no long.js: uint64 fields would read inexactly');
 
 /** One AllocRequest as read: every field present (proto3 defaults), uint64 fields as numbers, or decimal strings above 2^53. */
 export interface DecodedAllocRequest {
@@ -44,16 +39,35 @@ export interface DecodedAllocBatch {
   readonly requests: DecodedAllocRequest[];
 }
 
-const TAG_AREA = tag(1, WIRE.len);
-const TAG_ADDR = tag(1, WIRE.varint);
-const TAG_SIZE = tag(2, WIRE.varint);
-const TAG_AREA_SIZE = tag(3, WIRE.varint);
-const TAG_CALLER = tag(4, WIRE.len);
-const TAG_OWNER = tag(5, WIRE.len);
-const TAG_LAZY = tag(6, WIRE.varint);
-const TAG_REQUEST_ID = tag(7, WIRE.len);
+/** Wire types (the low three bits of a tag). */
+const VARINT = 0;
+const LEN = 2;
 
-/** Bytes of page count `pages` as a uint64 field's varint (its byte count, pages * 4096). */
+/** The Area message's tags, fields 1 to 7. */
+const TAG_AREA = (1 << 3) | LEN;
+const TAG_ADDR = (1 << 3) | VARINT;
+const TAG_SIZE = (2 << 3) | VARINT;
+const TAG_AREA_SIZE = (3 << 3) | VARINT;
+const TAG_CALLER = (4 << 3) | LEN;
+const TAG_OWNER = (5 << 3) | LEN;
+const TAG_LAZY = (6 << 3) | VARINT;
+const TAG_REQUEST_ID = (7 << 3) | LEN;
+
+/** 2^20: a page number's low 20 bits times the page size fill exactly 32 bits. */
+const PAGES_PER_WORD = 0x100000;
+
+/** The low 32 bits of `pages * 4096` (pages < 2^52: the byte count is below 2^64, exact). */
+function pageBytesLo(pages: number): number {
+  // `>>> 0` takes a double's low 32 bits exactly, without the fmod a `%` of a double costs.
+  return ((pages >>> 0) & (PAGES_PER_WORD - 1)) * 4096;
+}
+
+/** The high 32 bits of `pages * 4096`. */
+function pageBytesHi(pages: number): number {
+  return Math.floor(pages / PAGES_PER_WORD);
+}
+
+/** Bytes of `pages * 4096` as a uint64 field's varint. */
 function pageBytesSize(pages: number): number {
   return varint64Size(pageBytesLo(pages), pageBytesHi(pages));
 }
@@ -62,7 +76,10 @@ function writePageBytes(buf: Buffer, pos: number, pages: number): number {
   return writeVarint64(buf, pos, pageBytesLo(pages), pageBytesHi(pages));
 }
 
-/** The AllocBatchResponse of `batch`: what `{ areas: batch's views.map(areaMessage) }` encodes to. */
+/**
+ * The AllocBatchResponse of `batch`: what `{ areas: batch's views.map(areaMessage) }`
+ * encodes to, written into one buffer sized first (see varint-writer.ts).
+ */
 export function encodeAreaBatch(batch: AreaBatch): Buffer {
   const { basePage, areas } = batch;
   const n = areas.length;
@@ -74,22 +91,21 @@ export function encodeAreaBatch(batch: AreaBatch): Buffer {
   let total = 0;
   for (let i = 0; i < n; i++) {
     const va: VmapArea = areas[i]!;
-    const caller = callers.bytes(va.caller);
-    const owner = owners.bytes(va.owner);
-    const requestId = requestIds.bytes(va.requestId);
-    const usable = va.guard ? va.pages - 1 : va.pages;
+    const caller = callers.bytes(va.caller).length;
+    const owner = owners.bytes(va.owner).length;
+    const requestId = requestIds.bytes(va.requestId).length;
     const len =
       7 + // the seven tags
       pageBytesSize(basePage + va.start) +
-      pageBytesSize(usable) +
+      pageBytesSize(va.guard ? va.pages - 1 : va.pages) +
       pageBytesSize(va.pages) +
-      varint32Size(caller.length) +
-      caller.length +
-      varint32Size(owner.length) +
-      owner.length +
+      varint32Size(caller) +
+      caller +
+      varint32Size(owner) +
+      owner +
       1 + // lazy
-      varint32Size(requestId.length) +
-      requestId.length;
+      varint32Size(requestId) +
+      requestId;
     lengths[i] = len;
     total += 1 + varint32Size(len) + len;
   }
@@ -106,52 +122,54 @@ export function encodeAreaBatch(batch: AreaBatch): Buffer {
     buf[pos++] = TAG_AREA_SIZE;
     pos = writePageBytes(buf, pos, va.pages);
     buf[pos++] = TAG_CALLER;
-    pos = writeUtf8(buf, pos, callers.bytes(va.caller));
+    pos = writeBytes(buf, pos, callers.bytes(va.caller));
     buf[pos++] = TAG_OWNER;
-    pos = writeUtf8(buf, pos, owners.bytes(va.owner));
+    pos = writeBytes(buf, pos, owners.bytes(va.owner));
     buf[pos++] = TAG_LAZY;
     buf[pos++] = va.lazy ? 1 : 0;
     buf[pos++] = TAG_REQUEST_ID;
-    pos = writeUtf8(buf, pos, requestIds.bytes(va.requestId));
+    pos = writeBytes(buf, pos, requestIds.bytes(va.requestId));
   }
   if (pos !== total) throw new Error(`AllocBatchResponse: wrote ${pos} bytes of ${total}`);
   return buf;
 }
 
-/** The uint64 just read: a number up to 2^53, else its decimal string (as protobufjs would give it). */
-function u64(r: WireReader): number | string {
-  const n = r.safe();
-  return n >= 0 ? n : ((BigInt(r.hi) << 32n) | BigInt(r.lo)).toString();
+/** A uint64 as read: a number up to 2^53, else its decimal string (as protobufjs would give it). */
+function u64(v: protobuf.Long): number | string {
+  const hi = v.high >>> 0;
+  const lo = v.low >>> 0;
+  return hi < 0x200000 ? hi * 0x100000000 + lo : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
-function readAllocRequest(r: WireReader, end: number, callers: RepeatedStrings): DecodedAllocRequest {
+/** The bytes are not the plain encoding: the reflection codec reads them instead. */
+class Unexpected extends Error {}
+
+function readAllocRequest(r: protobuf.Reader, end: number, callers: RepeatedStrings): DecodedAllocRequest {
   const m: DecodedAllocRequest = { size: 0, align: 0, vstart: 0, vend: 0, no_guard: false, caller: '', request_id: '' };
+  // As protobufjs's decoder does: the reader ends with the message while reading it.
+  const len = r.len;
+  r.len = end;
   while (r.pos < end) {
-    const t = r.varint32();
+    const t = r.uint32();
     const wire = t & 7;
     const field = t >>> 3;
-    if (field >= 1 && field <= 5 && wire !== WIRE.varint) throw new WireSurprise(`field ${field} with wire type ${wire}`);
-    if ((field === 6 || field === 7) && wire !== WIRE.len) throw new WireSurprise(`field ${field} with wire type ${wire}`);
+    if (field >= 1 && field <= 5 && wire !== VARINT) throw new Unexpected(`field ${field} with wire type ${wire}`);
+    if ((field === 6 || field === 7) && wire !== LEN) throw new Unexpected(`field ${field} with wire type ${wire}`);
     switch (field) {
       case 1:
-        r.varint64();
-        m.size = u64(r);
+        m.size = u64(r.uint64());
         break;
       case 2:
-        r.varint64();
-        m.align = u64(r);
+        m.align = u64(r.uint64());
         break;
       case 3:
-        r.varint64();
-        m.vstart = u64(r);
+        m.vstart = u64(r.uint64());
         break;
       case 4:
-        r.varint64();
-        m.vend = u64(r);
+        m.vend = u64(r.uint64());
         break;
       case 5:
-        r.varint64();
-        m.no_guard = r.lo !== 0; // protobufjs reads a bool as its low 32 bits
+        m.no_guard = r.bool();
         break;
       case 6:
         m.caller = callers.string(r);
@@ -160,30 +178,32 @@ function readAllocRequest(r: WireReader, end: number, callers: RepeatedStrings):
         m.request_id = r.string();
         break;
       default:
-        r.skip(wire);
+        r.skipType(wire);
     }
   }
-  if (r.pos !== end) throw new WireSurprise('field beyond its message');
+  if (r.pos !== end) throw new Unexpected('field beyond its message');
+  r.len = len;
   return m;
 }
 
 /**
- * An AllocBatchRequest read by hand.
+ * An AllocBatchRequest read field by field.
  *
- * @throws WireSurprise for anything but the plain encoding (the caller falls back to protobufjs)
+ * @throws for anything but the plain encoding (the caller hands the bytes to the reflection codec)
  */
 export function decodeAllocBatch(bytes: Buffer): DecodedAllocBatch {
-  const r = new WireReader(bytes, 0, bytes.length);
+  const r = Reader.create(bytes);
   const requests: DecodedAllocRequest[] = [];
-  const callers = new RepeatedStrings();
-  while (r.more) {
-    const t = r.varint32();
+  const callers = new RepeatedStrings(bytes);
+  while (r.pos < r.len) {
+    const t = r.uint32();
     if (t >>> 3 !== 1) {
-      r.skip(t & 7);
+      r.skipType(t & 7);
       continue;
     }
-    if ((t & 7) !== WIRE.len) throw new WireSurprise(`requests with wire type ${t & 7}`);
-    const end = r.lengthEnd();
+    if ((t & 7) !== LEN) throw new Unexpected(`requests with wire type ${t & 7}`);
+    const end = r.uint32() + r.pos;
+    if (end > r.len) throw new Unexpected('request beyond the message');
     requests.push(readAllocRequest(r, end, callers));
   }
   return { requests };
@@ -191,8 +211,9 @@ export function decodeAllocBatch(bytes: Buffer): DecodedAllocBatch {
 
 /**
  * `definition` (vmap.v1.Vmap) with AllocBatch's request read by
- * decodeAllocBatch (protobufjs for whatever it does not expect) and its
- * reply passed through when the handler encoded it already (a Buffer).
+ * decodeAllocBatch (the reflection codec for whatever it throws on: its own
+ * checks, or protobufjs's Reader on truncated bytes) and its reply passed
+ * through when the handler encoded it already (a Buffer).
  */
 export function fastAllocBatch(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const method = definition.AllocBatch as grpc.MethodDefinition<unknown, unknown> | undefined;
@@ -206,9 +227,8 @@ export function fastAllocBatch(definition: grpc.ServiceDefinition): grpc.Service
       requestDeserialize: (bytes: Buffer): unknown => {
         try {
           return decodeAllocBatch(bytes);
-        } catch (err) {
-          if (err instanceof WireSurprise) return slowRequest(bytes);
-          throw err;
+        } catch {
+          return slowRequest(bytes);
         }
       },
       responseSerialize: (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : slowResponse(value)),

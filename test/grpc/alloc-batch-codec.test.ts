@@ -147,6 +147,15 @@ describe('AllocBatch codecs', () => {
     assert.equal(decodeAllocBatch(Buffer.from([0x0a, 0x0c, 0x32, 0x00, 0x08, 0x80, 0x20, 0x60, 0x05, 0x08, 0x81, 0x20, 0x28, 0x01])).requests[0]!.size, 4097);
   });
 
+  it('read a bool varint longer than five bytes on the server as protobufjs does (its Reader takes ten bytes)', () => {
+    // no_guard as a seven-byte varint, then caller "c": protobufjs's bool reads past the caller.
+    const inner = [0x28, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x32, 0x01, 0x63];
+    const bytes = Buffer.from([0x0a, inner.length, ...inner]);
+    const slow = (method.requestDeserialize(bytes) as AllocBatchRequest__Output).requests[0]!;
+    const fast = decodeAllocBatch(bytes).requests[0]!;
+    assert.deepEqual([fast.no_guard, fast.caller], [slow.no_guard, slow.caller]);
+  });
+
   it('check plain requests as parseAllocInput and toAllocRequest do, and leave the others to them', () => {
     const g = new SpaceGeometry();
     const plain = { size: 4096, align: 0, vstart: 0, vend: 0, no_guard: false, caller: 'c', request_id: 'r' };
