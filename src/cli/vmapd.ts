@@ -190,6 +190,25 @@ const exit = (code: number): never => {
   process.exit(code);
 };
 
+// The handlers are in place before anything starts: a SIGTERM sent as soon
+// as "vmapd listening" is read (or during the start) must stop vmapd cleanly,
+// not find no handler and end it with the signal. One that comes during the
+// start stops it once it has started; a second one ends the start at once.
+let started: ((signal: string) => void) | undefined;
+let early: string | undefined;
+const onSignal = (signal: string): void => {
+  if (started !== undefined) return started(signal);
+  if (early === undefined) {
+    early = signal;
+    log.logger.info({ signal }, 'stopping once started (a second signal stops the start now)');
+    return;
+  }
+  log.logger.warn({ signal }, 'second signal during the start: exiting');
+  exit(1);
+};
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));
+
 try {
   const vmapd = await startVmapd(config, {
     logger: log.logger,
@@ -218,8 +237,8 @@ try {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  started = stop;
+  if (early !== undefined) stop(early);
 } catch (err) {
   const message = messageOf(err);
   log.logger.fatal({ err }, `cannot start: ${message}`);

@@ -3,9 +3,12 @@
  * reader that stopped reading or went away.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { call, grpcClient, projectRoot, spawnVmapd, stopChild, type ChildServer } from '../helpers/server.js';
+import { call, cliPath, grpcClient, projectRoot, spawnVmapd, stopChild, type ChildServer } from '../helpers/server.js';
 
 /** Whether a process with `pid` exists (a zombie counts as gone once reaped). */
 function alive(pid: number): boolean {
@@ -78,6 +81,30 @@ describe('signals', () => {
       assert.equal(await exitAfterSigterm(server, 2000 + 1000 + 2000), 0);
     } finally {
       await stopChild(server);
+    }
+  });
+
+  it('SIGTERM during the start stops vmapd cleanly (exit 0), not by the signal', async () => {
+    const child = spawn(process.execPath, [cliPath('vmapd'), '--host', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--store', 'memory', '--http-threads', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
+    const msgs: string[] = [];
+    try {
+      // The first line (the open-mode warning) comes before the store and the threads start.
+      for await (const line of createInterface({ input: child.stdout })) {
+        const msg = (JSON.parse(line) as { msg?: string }).msg ?? '';
+        if (msgs.length === 0) child.kill('SIGTERM');
+        msgs.push(msg);
+      }
+      const [code, signal] = await exited;
+      assert.equal(signal, null, `ended by ${signal}; log ${JSON.stringify(msgs)}`);
+      assert.equal(code, 0, JSON.stringify(msgs));
+      assert.ok(msgs.includes('shutting down'), JSON.stringify(msgs));
+    } finally {
+      clearTimeout(killer);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 
