@@ -23,6 +23,7 @@ import type { ReadMode } from './read-modes.js';
 import type { ServiceHooks, ServiceOptions } from './service-options.js';
 import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
 import { areasOf, findArea } from './snapshot-reads.js';
+import { Readiness } from './readiness.js';
 import { StoreHealth } from './store-health.js';
 import { WriteBatch } from './write-batch.js';
 import type { WriteForwarder } from './write-forwarder.js';
@@ -64,16 +65,12 @@ export class VmapService {
   private readonly health = new StoreHealth();
   /** Whether per-write debug lines are logged (fixed at start, like the level). */
   private readonly debug: boolean;
-  /** Told whenever notReadyReason changes (the health service follows it). */
-  private readonly readyListeners = new Set<(reason: string | null) => void>();
   /** Told of each published snapshot (the HTTP threads follow them). */
   private readonly publishListeners = new Set<PublishListener>();
-  /** notReadyReason as the listeners last heard it. */
-  private lastReadyReason: string | null = null;
   /** Set while this node does not lead: its writes go there instead of the store. */
   private forwarder: WriteForwarder | null = null;
-  /** What this node is in a group of nodes (role, epoch, log position, lag), for /readyz; null alone. */
-  private roleOf: (() => string) | null = null;
+  /** Who hears that notReadyReason or the role changed (the health service, /readyz). */
+  private readonly readiness = new Readiness(() => this.notReadyReason);
 
   /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
@@ -106,8 +103,7 @@ export class VmapService {
    * time it changes. Returns a function that stops the calls.
    */
   onReadyChange(listener: (reason: string | null) => void): () => void {
-    this.readyListeners.add(listener);
-    return () => this.readyListeners.delete(listener);
+    return this.readiness.onChange(listener);
   }
 
   /**
@@ -262,7 +258,7 @@ export class VmapService {
 
   /** This node's role in a group of nodes as one line (`role leader epoch 3 position 120 lag 0 …`), or null for a vmapd on its own. */
   get roleLine(): string | null {
-    return this.roleOf?.() ?? null;
+    return this.readiness.roleLine;
   }
 
   /**
@@ -270,14 +266,12 @@ export class VmapService {
    * again (role, epoch and leading with it) each time `roleChanged` is called.
    */
   describeRole(describe: (() => string) | null): void {
-    this.roleOf = describe;
-    this.roleChanged();
+    this.readiness.describeRole(describe);
   }
 
   /** The role changed (a takeover, a step down): readiness listeners hear it even when notReadyReason did not change. */
   roleChanged(): void {
-    this.lastReadyReason = this.notReadyReason;
-    for (const listener of this.readyListeners) listener(this.lastReadyReason);
+    this.readiness.roleChanged();
   }
 
   /**
@@ -312,7 +306,7 @@ export class VmapService {
   /** Refuses new writes and waits until every accepted write has been answered. */
   async close(): Promise<void> {
     const drained = this.writes.close();
-    this.readinessChanged();
+    this.readiness.changed();
     await drained;
     await this.store.close();
   }
@@ -362,13 +356,13 @@ export class VmapService {
       // A node that stood down meanwhile (the commit found the lease taken)
       // forwards its writes now: that failure says nothing of its store.
       const answer = this.forwarder === null ? this.health.failed(error) : new Unavailable(`write not applied: ${messageOf(error)}`);
-      this.readinessChanged();
+      this.readiness.changed();
       throw answer;
     } finally {
       batch.close();
     }
     this.health.committed();
-    this.readinessChanged();
+    this.readiness.changed();
     this.metrics?.batch(ops.length);
     this.publish(this.snapshot().generation + 1, batch.changes);
     return batch.outcomes;
@@ -381,11 +375,4 @@ export class VmapService {
     for (const listener of this.publishListeners) listener(snapshot, changes);
   }
 
-  /** Tells the listeners if notReadyReason changed since they last heard. */
-  private readinessChanged(): void {
-    const reason = this.notReadyReason;
-    if (reason === this.lastReadyReason) return;
-    this.lastReadyReason = reason;
-    for (const listener of this.readyListeners) listener(reason);
-  }
 }

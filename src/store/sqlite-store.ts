@@ -12,7 +12,7 @@ import { describeFsError, explainOpenFailure, StoreOpenError } from './store-ope
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
 import { messageOf } from '../vmap/errors.js';
-import { encodeChanges } from '../threads/change-codec.js';
+import { encodeChanges } from './change-codec.js';
 
 /**
  * The embedded durable store: SQLite (WAL, synchronous=FULL) in --data-dir,

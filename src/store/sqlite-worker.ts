@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Change } from './store.js';
 import { configure, INSERT_CHUNK, prepareCommit, type InsertRow } from './sqlite-schema.js';
-import { decodeChanges, type EncodedChanges } from '../threads/change-codec.js';
+import { decodeChanges, type EncodedChanges } from './change-codec.js';
 import { messageOf } from '../vmap/errors.js';
 import { OutOfStep } from './errors.js';
 

@@ -13,7 +13,7 @@
  * decoding.
  */
 import { makeArea, type AreaList, type VmapArea } from '../vmap/vmap-area.js';
-import { ChangeCodecError } from './change-codec.js';
+import { ChangeCodecError } from '../store/change-codec.js';
 
 /** An area list in columns: the i-th entry of each column belongs to the i-th area, ascending by start. */
 export interface EncodedAreaList {

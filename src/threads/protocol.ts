@@ -14,7 +14,7 @@ import type { ReadMode } from '../service/read-modes.js';
 import type { MeminfoRead } from '../service/snapshot.js';
 import type { ErrorData } from '../vmap/errors.js';
 import type { EncodedAreaList } from './area-list-codec.js';
-import type { EncodedChanges } from './change-codec.js';
+import type { EncodedChanges } from '../store/change-codec.js';
 
 /** What a reader thread asks the writer to do, and what each answers. */
 export interface WriterCalls {

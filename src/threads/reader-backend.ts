@@ -29,7 +29,7 @@ import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
 import { decodeAreaList } from './area-list-codec.js';
-import { ChangeCodecError, decodeChanges } from './change-codec.js';
+import { ChangeCodecError, decodeChanges } from '../store/change-codec.js';
 import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import type { WriterLink } from './writer-link.js';

@@ -17,7 +17,7 @@ import type { VmapService } from '../service/vmap-service.js';
 import type { Snapshot } from '../service/snapshot.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { CHANGES_PER_MESSAGE, type ChangeMessage, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
-import { encodeChanges } from './change-codec.js';
+import { encodeChanges } from '../store/change-codec.js';
 import { encodeAreaList, type EncodedAreaList } from './area-list-codec.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';

@@ -20,7 +20,7 @@
  * so a floor lookup that finds nothing in its leaf finds its answer at the
  * end of the subtree to the left.
  */
-import { BusyNode, CAP, MIN, childIndex, lowerBound, upperBound } from './busy-tree-node.js';
+import { BusyNode, CAP, MIN, childIndex, eachIn, forEachGroup, lowerBound, upperBound } from './busy-tree-node.js';
 import type { VmapArea } from './vmap-area.js';
 
 /** Generations are unique across trees: a node is written only by the tree whose generation it carries. */
@@ -278,25 +278,4 @@ export class BusyTree {
     }
     while (this.root.kids !== null && this.root.n === 1) this.root = this.root.kids[0]!;
   }
-}
-
-/** Bulk loads fill nodes to this, leaving room for inserts. */
-const FILL = (CAP * 3) / 4;
-
-/**
- * Splits `n` items into the fewest runs of at most FILL, of sizes as even as
- * can be (so each holds at least FILL / 2 >= MIN when there are several),
- * and calls `run` on each [from, to).
- */
-function forEachGroup(n: number, run: (from: number, to: number) => void): void {
-  const groups = Math.ceil(n / FILL);
-  for (let g = 0; g < groups; g++) run(Math.floor((g * n) / groups), Math.floor(((g + 1) * n) / groups));
-}
-
-function eachIn(x: BusyNode, visit: (va: VmapArea) => void): void {
-  if (x.kids === null) {
-    for (let i = 0; i < x.n; i++) visit(x.vals[i]!);
-    return;
-  }
-  for (let j = 0; j < x.n; j++) eachIn(x.kids[j]!, visit);
 }

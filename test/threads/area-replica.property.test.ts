@@ -7,7 +7,7 @@ import type { AllocInput } from '../../src/service/alloc-input.js';
 import { VmapService } from '../../src/service/vmap-service.js';
 import { AreaReplica } from '../../src/threads/area-replica.js';
 import { decodeAreaList, encodeAreaList } from '../../src/threads/area-list-codec.js';
-import { decodeChanges, encodeChanges } from '../../src/threads/change-codec.js';
+import { decodeChanges, encodeChanges } from '../../src/store/change-codec.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { walkMeminfo } from '../../src/vmap/meminfo.js';
 import type { AreaList, VmapArea } from '../../src/vmap/vmap-area.js';

@@ -1,12 +1,13 @@
 /**
- * The change stream's wire form between threads: columns, not objects.
+ * The store's change records in their wire form between threads (to the
+ * SQLite store's thread and to the HTTP reader threads): columns, not objects.
  * Structured clone copies an array of 10,000 change objects in about 35 ms
  * (half on the writer, half on the reader thread, measured on Node 24); the
  * same changes as typed arrays plus one JSON string of their texts take
  * about 4 ms, encoding and decoding included. The writer encodes a slice
  * once for every reader thread; each reader decodes only what it receives.
  */
-import type { Change } from '../store/store.js';
+import type { Change } from './store.js';
 import { makeArea, type VmapArea } from '../vmap/vmap-area.js';
 
 /** Changes as columns: the i-th entry of each array belongs to the i-th change. */
