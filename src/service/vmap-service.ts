@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { GroupCommit, type Outcome } from '../sync/group-commit.js';
+import { GroupCommit } from '../sync/group-commit.js';
 import { Published } from '../sync/published.js';
 import { WriterMutex } from '../sync/writer-mutex.js';
 import { ANONYMOUS, type Identity } from '../auth/tokens.js';
-import { InvalidArgument, messageOf, NoSuchArea } from '../vmap/errors.js';
+import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE } from '../vmap/page.js';
@@ -23,16 +23,15 @@ import type { ReadMode } from './read-modes.js';
 import type { ServiceHooks, ServiceOptions } from './service-options.js';
 import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
 import { areasOf, findArea } from './snapshot-reads.js';
+import { BatchRunner, type PublishListener } from './batch-runner.js';
 import { Readiness } from './readiness.js';
 import { StoreHealth } from './store-health.js';
-import { WriteBatch } from './write-batch.js';
 import type { WriteForwarder } from './write-forwarder.js';
 import { routeWrite } from './write-route.js';
 import { replayChanges, ReplayOutOfStep } from './change-replay.js';
 import type { WriteOp, WriteResult } from './write-op.js';
 
-/** Told of each published snapshot and the committed changes that made it. */
-export type PublishListener = (snapshot: Snapshot, changes: readonly Change[]) => void;
+export type { PublishListener } from './batch-runner.js';
 
 /** What a write refused before its batch is told. */
 const WRITE_REFUSALS = {
@@ -65,8 +64,8 @@ export class VmapService {
   private readonly health = new StoreHealth();
   /** Whether per-write debug lines are logged (fixed at start, like the level). */
   private readonly debug: boolean;
-  /** Told of each published snapshot (the HTTP threads follow them). */
-  private readonly publishListeners = new Set<PublishListener>();
+  /** Applies, commits and publishes each batch. */
+  private readonly batches: BatchRunner;
   /** Set while this node does not lead: its writes go there instead of the store. */
   private forwarder: WriteForwarder | null = null;
   /** Who hears that notReadyReason or the role changed (the health service, /readyz). */
@@ -90,7 +89,22 @@ export class VmapService {
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));
-    this.writes = new GroupCommit(this.mutex, (ops) => this.runBatch(ops), WRITE_REFUSALS, { maxPending: options.maxPendingWrites });
+    this.batches = new BatchRunner({
+      space: this.space,
+      owners: this.owners,
+      quotas: this.quotas,
+      geometry: this.geometry,
+      logger: this.logger,
+      debug: this.debug,
+      hooks: this.hooks,
+      store: this.store,
+      health: this.health,
+      readiness: this.readiness,
+      metrics: this.metrics,
+      published: this.published,
+      forwarding: () => this.forwarder !== null,
+    });
+    this.writes = new GroupCommit(this.mutex, (ops) => this.batches.run(ops), WRITE_REFUSALS, { maxPending: options.maxPendingWrites });
   }
 
   /** Why writes are not expected to succeed now (shutting down, the store failed or full), or null. */
@@ -247,8 +261,7 @@ export class VmapService {
    * that stops the calls.
    */
   onPublish(listener: PublishListener): () => void {
-    this.publishListeners.add(listener);
-    return () => this.publishListeners.delete(listener);
+    return this.batches.onPublish(listener);
   }
 
   /** Whether this node commits its writes itself (no forwarder): the leader, or a vmapd on its own. */
@@ -299,7 +312,7 @@ export class VmapService {
       if (position <= generation) return;
       if (position !== generation + 1) throw new ReplayOutOfStep(`change log position ${position} after generation ${generation}: a batch is missing`);
       replayChanges(this.space, this.owners, changes);
-      this.publish(position, changes);
+      this.batches.publish(position, changes);
     });
   }
 
@@ -330,49 +343,6 @@ export class VmapService {
   private async submit(op: WriteOp): Promise<WriteResult> {
     this.health.check();
     return this.writes.submit(op);
-  }
-
-  /**
-   * Applies one batch under the writer mutex (GroupCommit holds it for us),
-   * commits it and publishes it; whatever goes wrong is undone in O(the
-   * batch) (see WriteBatch).
-   */
-  private async runBatch(ops: readonly WriteOp[]): Promise<Outcome<WriteResult>[]> {
-    // Queued before the store was known full: refused without trying it.
-    const refusal = this.health.refusal();
-    if (refusal !== null) return ops.map(() => ({ ok: false, error: refusal }));
-    const batch = new WriteBatch({ space: this.space, owners: this.owners, quotas: this.quotas, geometry: this.geometry, logger: this.logger, debug: this.debug, afterApply: this.hooks.afterApply }, ops);
-    try {
-      if (batch.changes.length === 0) return batch.outcomes; // nothing changed: nothing to commit or publish
-      await this.hooks.beforeCommit?.(ops.length, ops.flatMap((op) => (op.deadline === undefined ? [] : [op.deadline])));
-      // The deadlines once more, just before the commit: a write whose client
-      // gave up meanwhile is left out.
-      batch.dropLate();
-      if (batch.changes.length === 0) return batch.outcomes;
-      await this.store.commit(batch.changes);
-    } catch (error) {
-      batch.undo();
-      this.logger.error({ err: error }, 'write batch not committed; undone');
-      // A node that stood down meanwhile (the commit found the lease taken)
-      // forwards its writes now: that failure says nothing of its store.
-      const answer = this.forwarder === null ? this.health.failed(error) : new Unavailable(`write not applied: ${messageOf(error)}`);
-      this.readiness.changed();
-      throw answer;
-    } finally {
-      batch.close();
-    }
-    this.health.committed();
-    this.readiness.changed();
-    this.metrics?.batch(ops.length);
-    this.publish(this.snapshot().generation + 1, batch.changes);
-    return batch.outcomes;
-  }
-
-  /** Publishes the space as it is now as `generation`, made by `changes`, and tells the listeners. */
-  private publish(generation: number, changes: readonly Change[]): void {
-    const snapshot = takeSnapshot(this.space, generation);
-    this.published.publish(snapshot);
-    for (const listener of this.publishListeners) listener(snapshot, changes);
   }
 
 }
