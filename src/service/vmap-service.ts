@@ -19,7 +19,7 @@ import { Busy, Unavailable } from './errors.js';
 import type { VmapMetrics } from './metrics.js';
 import { OwnerIndex } from './owner-index.js';
 import { Quotas } from './quotas.js';
-import type { ReadMode } from './read-modes.js';
+import { readInMode, type MeminfoReads, type ReadMode } from './read-modes.js';
 import type { ServiceHooks, ServiceOptions } from './service-options.js';
 import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
 import { areasOf, findArea } from './snapshot-reads.js';
@@ -231,17 +231,18 @@ export class VmapService {
    * a walk of the published list (`rcu-walk`), or a walk of the live list
    * under the writer mutex (`locked-walk`). All three agree on the same state.
    */
+  /** The three meminfo reads, made once: readMeminfo is the hot path. */
+  private readonly reads: MeminfoReads<MeminfoRead> = {
+    published: () => this.snapshot(),
+    walk: () => {
+      const s = this.snapshot();
+      return meminfoRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
+    },
+    locked: () => this.lockedMeminfo(),
+  };
+
   readMeminfo(): MeminfoRead | Promise<MeminfoRead> {
-    switch (this.readMode) {
-      case 'snapshot':
-        return this.snapshot();
-      case 'rcu-walk': {
-        const s = this.snapshot();
-        return meminfoRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
-      }
-      case 'locked-walk':
-        return this.lockedMeminfo();
-    }
+    return readInMode(this.readMode, this.reads);
   }
 
   /**

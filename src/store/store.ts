@@ -57,3 +57,10 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 }
+
+/** The allocations and frees `changes` commit: a delete takes back an insert of a failed AllocBatch, and a purge is neither. */
+export function writesIn(changes: readonly Change[]): number {
+  let n = 0;
+  for (const c of changes) n += c.op === 'insert' || c.op === 'lazy' ? 1 : c.op === 'delete' ? -1 : 0;
+  return n;
+}

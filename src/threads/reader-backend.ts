@@ -19,7 +19,7 @@ import type { AllocInput } from '../service/alloc-input.js';
 import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
 import type { CallContext } from '../service/call-context.js';
 import { MAP_TOP_HOLDERS, mapQuery, renderMap, type MapRequest, type MapViewer } from '../service/map-view.js';
-import type { ReadMode } from '../service/read-modes.js';
+import { readInMode, type MeminfoReads, type ReadMode } from '../service/read-modes.js';
 import { meminfoRead, type MeminfoRead } from '../service/snapshot.js';
 import { areasOf, findArea } from '../service/snapshot-reads.js';
 import { ANONYMOUS } from '../auth/tokens.js';
@@ -135,18 +135,19 @@ export class ReaderBackend implements HttpBackend {
     return this.meminfo.read();
   }
 
+  /** The three meminfo reads, made once: readMeminfo is the hot path. */
+  private readonly reads: MeminfoReads<MeminfoRead> = {
+    published: () => this.published(),
+    // The seed's RCU walk: the whole ordered list, on this thread, while the writer writes.
+    walk: () => {
+      const replica = this.current();
+      return meminfoRead(walkMeminfo(replica.view(), this.geometry.pages), replica.generation);
+    },
+    locked: () => this.writer.call('lockedMeminfo', {}),
+  };
+
   readMeminfo(): MeminfoRead | Promise<MeminfoRead> {
-    switch (this.readMode) {
-      case 'snapshot':
-        return this.published();
-      case 'rcu-walk': {
-        // The seed's RCU walk: the whole ordered list, on this thread, while the writer writes.
-        const replica = this.current();
-        return meminfoRead(walkMeminfo(replica.view(), this.geometry.pages), replica.generation);
-      }
-      case 'locked-walk':
-        return this.writer.call('lockedMeminfo', {});
-    }
+    return readInMode(this.readMode, this.reads);
   }
 
   areas(from: bigint, includeLazy: boolean, identity: Identity): IterableIterator<AreaView> {

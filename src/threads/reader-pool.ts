@@ -9,16 +9,15 @@ import { once } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ListingSlots } from '../service/listings.js';
-import type { Change } from '../store/store.js';
+import { writesIn } from '../store/store.js';
 import { ActivityTally, GRPC_READS_SLOT, WRITES_SLOT, readerSlot } from '../sync/activity-tally.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
-import type { Snapshot } from '../service/snapshot.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import { CHANGES_PER_MESSAGE, type ChangeMessage, type ReaderData, type ReaderMessage, type WriterMessage } from './protocol.js';
-import { encodeChanges } from '../store/change-codec.js';
-import { encodeAreaList, type EncodedAreaList } from './area-list-codec.js';
+import type { ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
+import { ChangeMessages } from './change-messages.js';
+import { readerData } from './reader-data.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';
 import { probePort } from './port-probe.js';
@@ -71,13 +70,6 @@ interface Slot {
 /** What the pool needs the thread to say on start. */
 type Started = { readonly port: number };
 
-/** The allocations and frees `changes` commit: a delete takes back an insert of a failed AllocBatch, and a purge is neither. */
-function writesIn(changes: readonly Change[]): number {
-  let n = 0;
-  for (const c of changes) n += c.op === 'insert' || c.op === 'lazy' ? 1 : c.op === 'delete' ? -1 : 0;
-  return n;
-}
-
 export class ReaderPool {
   private readonly slots: Slot[] = [];
   private readonly meminfo: MeminfoPublisher;
@@ -92,8 +84,8 @@ export class ReaderPool {
   /** Per reader thread: its calls waiting for the writer (written by the threads). */
   private readonly calls: Int32Array;
   private readonly activity: ActivityTally;
-  /** The last area list encoded for a thread's start, and the snapshot it is of. */
-  private lastList: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList } | undefined;
+  /** The change stream's messages, each encoded once for every thread. */
+  private readonly feed = new ChangeMessages();
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
@@ -107,23 +99,17 @@ export class ReaderPool {
     this.readiness = new ReadinessPublisher(service.notReadyReason, service.roleLine);
     this.metricsAggregation = new MetricsAggregation(options.metrics.registry);
     // This thread's metrics and every listening reader thread's, summed (the reads of all threads).
-    const listening = () => this.slots.filter((s) => s.listening).map((slot) => ({ post: (m: WriterMessage) => this.post(slot, m) }));
+    const listening = () => this.slots.filter((s) => s.listening).map((slot) => ({ post: (m: WriterMessage) => slot.worker.postMessage(m) }));
     this.endpoint = new WriterEndpoint({ service, rateLimits: new RateLimitTable(), metrics: () => this.metricsAggregation.collect(listening()), logger: options.logger });
     // Changes first, then the seqlock: a reader that sees a generation finds its changes queued.
     this.unsubscribe.push(
       service.onPublish((snapshot, changes) => {
-        const { generation } = snapshot;
-        for (let at = 0; at < changes.length || at === 0; at += CHANGES_PER_MESSAGE) {
-          // Encoded once, for every thread.
-          const part = encodeChanges(changes.slice(at, at + CHANGES_PER_MESSAGE));
-          const message: ChangeMessage = { type: 'changes', generation, changes: part, last: at + CHANGES_PER_MESSAGE >= changes.length };
-          for (const slot of this.slots) slot.changes.postMessage(message);
-        }
+        for (const message of this.feed.changes(snapshot.generation, changes)) for (const slot of this.slots) slot.changes.postMessage(message);
         this.activity.add(WRITES_SLOT, writesIn(changes));
         this.meminfo.publish(snapshot, snapshot.publishedAt);
         // The role line carries the log position: it moves with every batch.
         if (service.roleLine !== null) this.readiness.publish(service.notReadyReason, service.roleLine);
-        for (const slot of this.slots) this.post(slot, { type: 'changesQueued' });
+        for (const slot of this.slots) slot.worker.postMessage({ type: 'changesQueued' } satisfies WriterMessage);
       }),
       service.onReadyChange((reason) => this.readiness.publish(reason, service.roleLine)),
     );
@@ -147,7 +133,7 @@ export class ReaderPool {
       await pool.close(0);
       throw err;
     } finally {
-      pool.lastList = undefined;
+      pool.feed.forget();
     }
     return pool;
   }
@@ -186,7 +172,7 @@ export class ReaderPool {
 
   /** Test-only: keeps every reader thread's event loop busy for `ms` (with testControls). */
   hold(ms: number): void {
-    for (const slot of this.slots) this.post(slot, { type: 'hold', ms });
+    for (const slot of this.slots) slot.worker.postMessage({ type: 'hold', ms } satisfies WriterMessage);
   }
 
   /** Publishes that vmapd no longer takes writes (before the service is told). */
@@ -206,7 +192,7 @@ export class ReaderPool {
       this.slots.map(async (slot) => {
         if (slot.exited) return;
         const exited = once(slot.worker, 'exit');
-        this.post(slot, { type: 'close' });
+        slot.worker.postMessage({ type: 'close' } satisfies WriterMessage);
         const timer = setTimeout(() => void slot.worker.terminate(), graceMs);
         await exited;
         clearTimeout(timer);
@@ -222,33 +208,9 @@ export class ReaderPool {
     const { port1, port2 } = new MessageChannel();
     // The stream starts with the whole list at the published generation;
     // every later batch follows on the same port, in order.
-    const s = o.service.snapshot();
-    const areas: ChangeMessage = { type: 'reset', generation: s.generation, areas: this.encodedAreas(s) };
-    port1.postMessage(areas);
-    const data: ReaderData = {
-      index,
-      host: o.host,
-      port,
-      reusePort: o.threads > 1,
-      readMode: o.readMode,
-      spaceBase: o.geometry.base,
-      spaceSize: o.geometry.size,
-      logLevel: o.logLevel,
-      tokens: o.tokens,
-      protectReads: o.protectReads,
-      rateLimit: o.rateLimit,
-      maxEventLoopDelayMs: o.maxEventLoopDelayMs,
-      stallTimeoutMs: o.stallTimeoutMs,
-      maxListings: o.listings.max,
-      ...(o.tls === undefined ? {} : { tls: { cert: o.tls.cert, key: o.tls.key } }),
-      meminfoBuffer: this.meminfo.buffer,
-      readinessBuffer: this.readiness.buffer,
-      callsBuffer: this.callsBuffer,
-      listingsBuffer: o.listings.buffer,
-      activityBuffer: this.activity.buffer,
-      changes: port2,
-      testControls: o.testControls === true,
-    };
+    port1.postMessage(this.feed.reset(o.service.snapshot()));
+    const buffers = { meminfo: this.meminfo.buffer, readiness: this.readiness.buffer, calls: this.callsBuffer, activity: this.activity.buffer };
+    const data = readerData(o, buffers, index, port, port2);
     const worker = o.warmup !== undefined ? o.warmup.take(data, [port2]) : new Worker(READER_THREAD, { workerData: data, transferList: [port2] });
     let slot = this.slots[index];
     if (slot === undefined) {
@@ -319,7 +281,7 @@ export class ReaderPool {
     setTimeout(() => {
       if (this.closing) return;
       const started = this.spawn(slot.index, this.boundPort);
-      this.lastList = undefined;
+      this.feed.forget();
       started.then(
         () => o.logger.info({ thread: slot.index }, `HTTP thread ${slot.index} restarted`),
         (err: unknown) => o.logger.error({ err, thread: slot.index }, `HTTP thread ${slot.index} did not restart`),
@@ -327,17 +289,4 @@ export class ReaderPool {
     }, delay).unref();
   }
 
-  private post(slot: Slot, message: WriterMessage): void {
-    slot.worker.postMessage(message);
-  }
-
-  /**
-   * The area list of `s` in its wire form, encoded once for every thread
-   * started on the same snapshot (the columns are shared memory: posting
-   * them copies nothing). Kept only while the pool starts.
-   */
-  private encodedAreas(s: Snapshot): EncodedAreaList {
-    if (this.lastList?.snapshot !== s) this.lastList = { snapshot: s, areas: encodeAreaList(s.areas, s.meminfo.nrAreas + s.meminfo.nrLazyAreas) };
-    return this.lastList.areas;
-  }
 }
