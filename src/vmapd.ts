@@ -46,6 +46,8 @@ export interface StartOptions {
   readonly hooks?: ServiceHooks;
   /** Let tests make the HTTP threads' event loops lag (ReaderPool.hold). */
   readonly testControls?: boolean;
+  /** Reader threads already loading their modules (the CLI starts them before importing this); startVmapd ends the ones it does not take. Default: started here. */
+  readonly warmup?: ReaderWarmup;
   /** This node cannot go on (a standby out of step with the log): the CLI exits for a supervisor to restart it. Default: log and throw. */
   readonly onFatal?: (reason: string) => void;
 }
@@ -60,7 +62,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   const tls = readTls(config);
   // The HTTP threads load their modules while the store is read (reader-warmup.ts).
-  const warmup = new ReaderWarmup(config.httpThreads);
+  const warmup = options.warmup ?? new ReaderWarmup(config.httpThreads);
   let recovered: Awaited<ReturnType<typeof openStore>>;
   try {
     recovered = await openStore(config, geometry, logger);

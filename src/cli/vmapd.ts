@@ -3,11 +3,12 @@
  * vmapd: the server. Every option also comes from an environment variable
  * (VMAPD_GRPC_PORT, …); the command line wins.
  */
+import { enableCompileCache, getCompileCacheDir } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG, STORE_KINDS, type StoreKind, type VmapdConfig } from '../config.js';
 import { READ_MODES, type ReadMode } from '../service/read-modes.js';
 import { createProcessLogger } from '../logger.js';
-import { startVmapd } from '../vmapd.js';
+import { ReaderWarmup } from '../threads/reader-warmup.js';
 import { formatSize, parseSize } from '../client/sizes.js';
 import { packageVersion } from '../version.js';
 import { messageOf } from '../vmap/errors.js';
@@ -209,9 +210,22 @@ const onSignal = (signal: string): void => {
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 process.on('SIGINT', () => onSignal('SIGINT'));
 
+// The server's modules (gRPC, the store, the allocator) load while the HTTP
+// threads load theirs, each from V8's code cache after the first start
+// (NODE_COMPILE_CACHE: os.tmpdir()/node-compile-cache unless set;
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off). Nothing else starts a vmapd
+// this early: the options are read, the handlers are in, the threads go.
+enableCompileCache();
+const cacheDir = getCompileCacheDir();
+// The reader threads inherit it through their environment.
+if (cacheDir !== undefined) process.env.NODE_COMPILE_CACHE = cacheDir;
+const warmup = new ReaderWarmup(config.httpThreads);
+
 try {
+  const { startVmapd } = await import('../vmapd.js');
   const vmapd = await startVmapd(config, {
     logger: log.logger,
+    warmup,
     // A node whose memory no longer matches the database's log: a supervisor's restart reloads it.
     onFatal: (reason) => {
       log.logger.fatal(`${reason}; exiting`);
