@@ -11,6 +11,7 @@ import type { AllocRequest, FreeResult, PurgeResult } from '../vmap/requests.js'
 import { VmapSpace } from '../vmap/space.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
 import { MemoryStore, type Change, type Store } from '../store/store.js';
+import { encodeAreaList } from '../store/area-list-codec.js';
 import { parseAllocInput, type AllocFields, type AllocInput } from './alloc-input.js';
 import { areaOfView, areaView, type AreaBatch, type AreaView, type FreeView, type PurgeView } from './area-view.js';
 import { MAX_BATCH_ALLOCS, quickAllocRequests, toAllocRequest } from './alloc-request.js';
@@ -322,7 +323,11 @@ export class VmapService {
     const drained = this.writes.close();
     this.readiness.changed();
     await drained;
-    await this.store.close();
+    // The areas as they are left, for a store that keeps an image of them.
+    await this.store.close(() => {
+      const s = this.snapshot();
+      return encodeAreaList(s.areas, s.meminfo.nrAreas + s.meminfo.nrLazyAreas);
+    });
   }
 
   /** The batch of checked `reqs`, committed here, or `inputs()` forwarded to the leader. */

@@ -8,11 +8,30 @@
  */
 import type Database from 'better-sqlite3';
 
-/** Bumped when the layout changes incompatibly. */
-export const SCHEMA_VERSION = '1';
+/**
+ * Bumped when the layout changes. 2 added the area image (IMAGE_FILE, named
+ * by meta's IMAGE_KEY): a vmapd of schema 1 would commit without unnaming
+ * it, and the next start would read a stale image, so a database of schema 2
+ * is refused by it; one of schema 1 is read as it is and marked 2.
+ */
+export const SCHEMA_VERSION = '2';
+
+/** Schemas this vmapd reads and brings up to SCHEMA_VERSION. */
+export const UPGRADABLE_SCHEMAS: readonly string[] = ['1'];
 
 /** The file inside --data-dir. */
 export const DB_FILE = 'vmapd.db';
+
+/** The area image beside it (area-image.ts), written at a clean stop. */
+export const IMAGE_FILE = 'vmapd.image';
+
+/**
+ * The meta key naming the image that matches the areas table: its token, in
+ * hex. Set after the image file is written whole (at a clean stop, the last
+ * transaction); deleted by the first commit after a start, in that commit's
+ * own transaction. An image the database does not name is never read.
+ */
+export const IMAGE_KEY = 'image';
 
 /** Opens settings every connection needs: WAL, and an fsync at every commit. */
 export function configure(db: Database.Database): void {
@@ -55,6 +74,10 @@ export interface CommitStatements {
   readonly markLazy: Database.Statement<[number]>;
   readonly remove: Database.Statement<[number]>;
   readonly purge: Database.Statement<[]>;
+  /** Unnames the area image: the commit that runs it makes it stale. */
+  readonly dropImage: Database.Statement<[]>;
+  /** Names the area image of token `hex` as the table's. */
+  readonly nameImage: Database.Statement<[string]>;
 }
 
 /** Prepares the commit statements on `db`. */
@@ -65,5 +88,7 @@ export function prepareCommit(db: Database.Database): CommitStatements {
     markLazy: db.prepare('UPDATE areas SET lazy = 1, request_id = NULL WHERE start = ? AND lazy = 0'),
     remove: db.prepare('DELETE FROM areas WHERE start = ? AND lazy = 0'),
     purge: db.prepare('DELETE FROM areas WHERE lazy = 1'),
+    dropImage: db.prepare(`DELETE FROM meta WHERE key = '${IMAGE_KEY}'`),
+    nameImage: db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('${IMAGE_KEY}', ?)`),
   };
 }

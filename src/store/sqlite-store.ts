@@ -6,10 +6,11 @@ import type { Logger } from 'pino';
 import { StoreFailure } from './errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { configure, createSchema, DB_FILE } from './sqlite-schema.js';
-import { recoverAreas, type RecoveredAreas } from './sqlite-recovery.js';
+import { configure, createSchema, DB_FILE, IMAGE_FILE } from './sqlite-schema.js';
+import { recoverAreas, type StoredAreas } from './sqlite-recovery.js';
+import type { EncodedAreaList } from './area-list-codec.js';
 import { describeFsError, explainOpenFailure, StoreOpenError } from './store-open-error.js';
-import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
+import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
 import { messageOf } from '../vmap/errors.js';
 import { encodeChanges } from './change-codec.js';
@@ -63,7 +64,7 @@ export class SqliteStore implements Store {
     try {
       const path = join(dir, DB_FILE);
       const started = performance.now();
-      let areas: RecoveredAreas;
+      let stored: StoredAreas;
       let db: Database.Database;
       try {
         db = new Database(path);
@@ -73,7 +74,7 @@ export class SqliteStore implements Store {
       try {
         configure(db);
         createSchema(db);
-        areas = recoverAreas(db, geometry, dir);
+        stored = recoverAreas(db, geometry, dir);
       } catch (err) {
         if (err instanceof StoreOpenError) throw err;
         if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN') throw explainOpenFailure(path, err);
@@ -81,9 +82,13 @@ export class SqliteStore implements Store {
       } finally {
         db.close();
       }
-      logger.info({ dataDir: dir, areas: areas.length, ms: Math.round(performance.now() - started) }, 'store recovered');
+      const { areas, list, from, imageRefused } = stored;
+      if (imageRefused !== undefined) logger.warn({ dataDir: dir }, `the area image is not used (${imageRefused}); reading the rows`);
+      logger.info({ dataDir: dir, areas: areas.length, from, ms: Math.round(performance.now() - started) }, 'store recovered');
 
-      const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path } });
+      const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), {
+        workerData: { path, imagePath: join(dir, IMAGE_FILE), imageNamed: stored.imageNamed, imageRead: from === 'image' } satisfies WorkerData,
+      });
       await new Promise<void>((resolve, reject) => {
         const onMessage = (m: WorkerReply): void => {
           if (m.type === 'ready') {
@@ -94,7 +99,7 @@ export class SqliteStore implements Store {
         worker.once('message', onMessage);
         worker.once('error', reject);
       });
-      return { store: new SqliteStore(worker, logger, lock), areas };
+      return { store: new SqliteStore(worker, logger, lock), areas, ...(list === undefined ? {} : { list }) };
     } catch (err) {
       lock.release();
       throw err;
@@ -112,8 +117,8 @@ export class SqliteStore implements Store {
   }
 
   /** @inheritdoc */
-  async close(): Promise<void> {
-    if (this.failure === null) this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+  async close(finalList?: () => EncodedAreaList): Promise<void> {
+    if (this.failure === null) this.worker.postMessage({ type: 'close', ...(finalList === undefined ? {} : { image: finalList() }) } satisfies WorkerRequest);
     else await this.worker.terminate();
     await this.exited;
     this.lock.release();
@@ -121,6 +126,14 @@ export class SqliteStore implements Store {
 
   private onReply(reply: WorkerReply): void {
     if (reply.type === 'ready') return;
+    if (reply.type === 'imageWritten') {
+      this.logger.info({ areas: reply.areas, bytes: reply.bytes, ms: reply.ms }, 'area image written');
+      return;
+    }
+    if (reply.type === 'imageFailed') {
+      this.logger.warn(`the area image was not written (${reply.message}); the next start reads the rows`);
+      return;
+    }
     const waiter = this.pending.get(reply.id);
     if (waiter === undefined) return;
     this.pending.delete(reply.id);

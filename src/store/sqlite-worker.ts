@@ -10,14 +10,41 @@ import { configure, INSERT_CHUNK, prepareCommit, type InsertRow } from './sqlite
 import { decodeChanges, type EncodedChanges } from './change-codec.js';
 import { messageOf } from '../vmap/errors.js';
 import { OutOfStep } from './errors.js';
+import type { EncodedAreaList } from './area-list-codec.js';
+import { encodeAreaImage, IMAGE_TOKEN_BYTES } from './area-image.js';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
-/** A request from the main thread: a commit's changes in columns (copied between threads as a few arrays, not 10,000 objects). */
-export type WorkerRequest = { readonly type: 'commit'; readonly id: number; readonly changes: EncodedChanges } | { readonly type: 'close' };
+/**
+ * A request from the main thread: a commit's changes in columns (copied
+ * between threads as a few arrays, not 10,000 objects), or the close, with
+ * the areas as vmapd leaves them when it stops cleanly (written as the
+ * area image before the connection closes).
+ */
+export type WorkerRequest =
+  | { readonly type: 'commit'; readonly id: number; readonly changes: EncodedChanges }
+  | { readonly type: 'close'; readonly image?: EncodedAreaList };
+
+/** What the worker starts with. */
+export interface WorkerData {
+  /** The database file. */
+  readonly path: string;
+  /** The area image file beside it. */
+  readonly imagePath: string;
+  /** Whether the database names an area image now: the first commit unnames it. */
+  readonly imageNamed: boolean;
+  /** Whether that image was read at this start (so, until a commit, it is still what the table holds). */
+  readonly imageRead: boolean;
+}
 
 /** The answer to one commit. */
 export type WorkerReply =
   | { readonly type: 'ready' }
   | { readonly type: 'committed'; readonly id: number }
+  /** The area image was written at the close (or not, and why). */
+  | { readonly type: 'imageWritten'; readonly areas: number; readonly bytes: number; readonly ms: number }
+  | { readonly type: 'imageFailed'; readonly message: string }
   | { readonly type: 'failed'; readonly id: number; readonly message: string; readonly code: string; readonly fatal: boolean };
 
 /**
@@ -31,7 +58,11 @@ function isFatal(code: string): boolean {
 }
 
 const port = parentPort!;
-const { path } = workerData as { path: string };
+const { path, imagePath, imageNamed, imageRead } = workerData as WorkerData;
+/** Whether the database names an area image: it is stale from the first commit on, which unnames it. */
+let named = imageNamed;
+/** Whether the named image is the table as it is (read at this start, nothing committed since): the close need not write it again. */
+let current = imageRead;
 const db = new Database(path);
 configure(db);
 const st = prepareCommit(db);
@@ -50,6 +81,7 @@ function insertRows(values: unknown[]): void {
 }
 
 const apply = db.transaction((changes: readonly Change[]) => {
+  if (named) st.dropImage.run();
   const values: unknown[] = [];
   for (const c of changes) {
     if (c.op === 'insert') {
@@ -76,6 +108,7 @@ const apply = db.transaction((changes: readonly Change[]) => {
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'close') {
+    if (usable && msg.image !== undefined && !current) writeImage(msg.image);
     if (usable) db.close();
     port.close();
     return;
@@ -86,6 +119,12 @@ port.on('message', (msg: WorkerRequest) => {
   }
   try {
     apply(decodeChanges(msg.changes));
+    if (named) {
+      named = false;
+      current = false;
+      // Unnamed, it is never read again: the file goes too, if it will.
+      rmSync(imagePath, { force: true });
+    }
     port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
   } catch (err) {
     const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
@@ -103,5 +142,41 @@ port.on('message', (msg: WorkerRequest) => {
     port.postMessage({ type: 'failed', id: msg.id, message, code, fatal } satisfies WorkerReply);
   }
 });
+
+/**
+ * Writes `list` as the area image and names it. Nothing is committed after
+ * it (the close follows), so it is what the areas table holds. The file is
+ * written whole (a temporary file, synced, renamed, its directory synced)
+ * before the database names it, so a crash on the way leaves an image the
+ * database does not name, which is never read. A failure (a full disk)
+ * costs only the next start's speed: it reads the rows.
+ */
+function writeImage(list: EncodedAreaList): void {
+  const started = performance.now();
+  const tmp = `${imagePath}.tmp`;
+  try {
+    const token = randomBytes(IMAGE_TOKEN_BYTES);
+    const data = encodeAreaImage(list, token);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, imagePath);
+    const dirFd = openSync(dirname(imagePath), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    st.nameImage.run(token.toString('hex'));
+    port.postMessage({ type: 'imageWritten', areas: list.starts.length, bytes: data.length, ms: Math.round(performance.now() - started) } satisfies WorkerReply);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    port.postMessage({ type: 'imageFailed', message: messageOf(err) } satisfies WorkerReply);
+  }
+}
 
 port.postMessage({ type: 'ready' } satisfies WorkerReply);

@@ -1,4 +1,5 @@
 import type { VmapArea } from '../vmap/vmap-area.js';
+import type { EncodedAreaList } from './area-list-codec.js';
 
 /**
  * One change to the durable state, in the order the allocator made it. A
@@ -23,8 +24,12 @@ export interface Store {
    * rejects (StoreFailure) if they may not be, leaving the store as it was.
    */
   commit(changes: readonly Change[]): Promise<void>;
-  /** Waits for nothing in flight, then releases the store. */
-  close(): Promise<void>;
+  /**
+   * Waits for nothing in flight, then releases the store. `finalList` gives
+   * the areas as vmapd leaves them, every write answered: a store that keeps
+   * an image of them (SQLite's area image) writes it from that.
+   */
+  close(finalList?: () => EncodedAreaList): Promise<void>;
 }
 
 /** What a store held when it was opened. */
@@ -35,6 +40,8 @@ export interface Recovered {
    * rebuild the space (the SQLite store makes each area as it is walked).
    */
   readonly areas: Iterable<VmapArea> & { readonly length: number };
+  /** The same areas in columns, when the store read them so (SQLite's area image): the reader threads start from it as it is. */
+  readonly list?: EncodedAreaList;
   /**
    * The change-log position the areas are the state after (the PostgreSQL
    * store's); the service numbers its snapshots from it, so that every node

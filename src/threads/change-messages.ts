@@ -8,13 +8,18 @@
 import type { Snapshot } from '../service/snapshot.js';
 import { encodeChanges } from '../store/change-codec.js';
 import type { Change } from '../store/store.js';
-import { encodeAreaList, type EncodedAreaList } from './area-list-codec.js';
+import { encodeAreaList, type EncodedAreaList } from '../store/area-list-codec.js';
 import { CHANGES_PER_MESSAGE, type ChangeMessage } from './protocol.js';
 
 /** Makes the stream's messages; see the module comment. */
 export class ChangeMessages {
   /** The last list encoded, reused by every thread started on the same snapshot. */
   private last: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList } | undefined;
+
+  /** `first`: the list of a snapshot already in columns (as the store read it), used while that snapshot is the one published. */
+  constructor(first?: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList }) {
+    this.last = first;
+  }
 
   /** The reset a thread starting now begins with: the area list of `s` at its generation. */
   reset(s: Snapshot): ChangeMessage {

@@ -13,7 +13,7 @@ import type { AreaView, FreeView, PurgeView } from '../service/area-view.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { MeminfoRead } from '../service/snapshot.js';
 import type { ErrorData } from '../vmap/errors.js';
-import type { EncodedAreaList } from './area-list-codec.js';
+import type { EncodedAreaList } from '../store/area-list-codec.js';
 import type { EncodedChanges } from '../store/change-codec.js';
 
 /** What a reader thread asks the writer to do, and what each answers. */

@@ -28,7 +28,7 @@ import { spaceMap } from '../vmap/space-map.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
-import { decodeAreaList } from './area-list-codec.js';
+import { decodeAreaList } from '../store/area-list-codec.js';
 import { ChangeCodecError, decodeChanges } from '../store/change-codec.js';
 import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';

@@ -17,6 +17,8 @@ import type { VmapService } from '../service/vmap-service.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import type { ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
 import { ChangeMessages } from './change-messages.js';
+import type { EncodedAreaList } from '../store/area-list-codec.js';
+import type { Snapshot } from '../service/snapshot.js';
 import { readerData } from './reader-data.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';
@@ -53,6 +55,8 @@ export interface ReaderPoolOptions {
   readonly testControls?: boolean;
   /** Threads started ahead, taken before any new one is started. */
   readonly warmup?: ReaderWarmup;
+  /** The area list of a snapshot, already in columns (as the store read it): threads started while that snapshot is the published one begin from it. */
+  readonly firstList?: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList };
 }
 
 /** One reader thread slot: its worker of the moment and the writer's end of its change stream. */
@@ -85,7 +89,7 @@ export class ReaderPool {
   private readonly calls: Int32Array;
   private readonly activity: ActivityTally;
   /** The change stream's messages, each encoded once for every thread. */
-  private readonly feed = new ChangeMessages();
+  private readonly feed: ChangeMessages;
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
@@ -95,6 +99,7 @@ export class ReaderPool {
     options.metrics.tallyReads(this.activity.counter(GRPC_READS_SLOT));
     options.metrics.callsWaiting(() => this.callsWaiting);
     const s = service.snapshot();
+    this.feed = new ChangeMessages(options.firstList);
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
     this.readiness = new ReadinessPublisher(service.notReadyReason, service.roleLine);
     this.metricsAggregation = new MetricsAggregation(options.metrics.registry);

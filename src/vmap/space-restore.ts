@@ -10,6 +10,9 @@ import { FreeIndex } from './free-index.js';
 import type { SpaceState } from './space-state.js';
 import { makeArea, type VmapArea } from './vmap-area.js';
 
+/** Areas to restore from: any iterable, walked by its `each` when it has one (a plain loop, cheaper than an iterator over a million areas). */
+export type RestoreSource = Iterable<VmapArea> & { each?(visit: (va: VmapArea) => void): void };
+
 /**
  * Reserves every area of `areas` in `s`, an empty space of `pages` pages
  * (its indexes are replaced),
@@ -19,7 +22,7 @@ import { makeArea, type VmapArea } from './vmap-area.js';
  * @throws CorruptAreas at the first area that is malformed, starts below the
  *   previous one's end, or runs past the end of the space
  */
-export function restoreAreas(s: SpaceState, areas: Iterable<VmapArea>, pages: number): void {
+export function restoreAreas(s: SpaceState, areas: RestoreSource, pages: number): void {
   // Built in order rather than area by area: the busy index bottom up, the
   // free index from the gaps, ascending (each insert lands at its right
   // edge), where reserving each area out of one block that spans the space
@@ -27,7 +30,7 @@ export function restoreAreas(s: SpaceState, areas: Iterable<VmapArea>, pages: nu
   const free = new FreeIndex();
   const busy: VmapArea[] = [];
   let prevEnd = 0;
-  for (const va of areas) {
+  const restore = (va: VmapArea): void => {
     if (!Number.isSafeInteger(va.start) || !Number.isSafeInteger(va.pages) || va.pages <= 0) {
       throw new CorruptAreas(va.start, `area at page ${va.start}: malformed (pages ${va.pages})`);
     }
@@ -44,7 +47,9 @@ export function restoreAreas(s: SpaceState, areas: Iterable<VmapArea>, pages: nu
       busy.push(area);
       s.usedPages += area.pages;
     }
-  }
+  };
+  if ('each' in areas && typeof areas.each === 'function') areas.each(restore);
+  else for (const va of areas) restore(va);
   if (prevEnd < pages) free.insert(prevEnd, pages - prevEnd);
   s.freeIndex = free;
   s.busy = BusyTree.fromAscending(busy);

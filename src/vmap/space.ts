@@ -5,7 +5,7 @@ import { PAGE_SIZE } from './page.js';
 import { checkedAlignPages, checkedPages, checkedVend, checkedVstart, type AllocRequest, type AllocResult, type FreeResult, type PurgeResult } from './requests.js';
 import { checkSpace } from './space-check.js';
 import { undoChange, type Undo } from './space-journal.js';
-import { restoreAreas } from './space-restore.js';
+import { restoreAreas, type RestoreSource } from './space-restore.js';
 import { checkedShape, type SpaceShape } from './space-shape.js';
 import { addBusy, emptySpace, purgeListNow, removeBusy, type SpaceState } from './space-state.js';
 import { areaList } from './space-view.js';
@@ -201,7 +201,7 @@ export class VmapSpace {
    *
    * @throws CorruptAreas when areas overlap, leave the space, or are not ascending
    */
-  static fromAreas(shape: SpaceShape, areas: Iterable<VmapArea>): VmapSpace {
+  static fromAreas(shape: SpaceShape, areas: RestoreSource): VmapSpace {
     const space = new VmapSpace(shape);
     restoreAreas(space.s, areas, space.pages);
     return space;

@@ -5,6 +5,7 @@
  * test needs to change it behind vmapd's back.
  */
 import { SCHEMA_VERSION } from '../../src/store/postgres-schema.js';
+import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ function sqliteTarget(): StoreTarget {
   return {
     name: 'sqlite',
     skip: false,
-    newerSchema: /database schema 99 is not the 1 this vmapd reads/,
+    newerSchema: new RegExp(`database schema 99 is not the ${SQLITE_SCHEMA_VERSION} this vmapd reads`),
     setUp: () => Promise.resolve(),
     fresh() {
       const dir = mkdtempSync(join(tmpdir(), 'vmapd-store-'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Change } from '../../src/store/store.js';
-import { decodeAreaList, encodeAreaList } from '../../src/threads/area-list-codec.js';
+import { decodeAreaList, encodeAreaList } from '../../src/store/area-list-codec.js';
 import { ChangeCodecError, decodeChanges, encodeChanges } from '../../src/store/change-codec.js';
 import { makeArea, type VmapArea } from '../../src/vmap/vmap-area.js';
 

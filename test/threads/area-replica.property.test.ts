@@ -6,7 +6,7 @@ import { ANONYMOUS } from '../../src/auth/tokens.js';
 import type { AllocInput } from '../../src/service/alloc-input.js';
 import { VmapService } from '../../src/service/vmap-service.js';
 import { AreaReplica } from '../../src/threads/area-replica.js';
-import { decodeAreaList, encodeAreaList } from '../../src/threads/area-list-codec.js';
+import { decodeAreaList, encodeAreaList } from '../../src/store/area-list-codec.js';
 import { decodeChanges, encodeChanges } from '../../src/store/change-codec.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { walkMeminfo } from '../../src/vmap/meminfo.js';

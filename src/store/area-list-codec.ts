@@ -13,7 +13,7 @@
  * decoding.
  */
 import { makeArea, type AreaList, type VmapArea } from '../vmap/vmap-area.js';
-import { ChangeCodecError } from '../store/change-codec.js';
+import { ChangeCodecError } from './change-codec.js';
 
 /** An area list in columns: the i-th entry of each column belongs to the i-th area, ascending by start. */
 export interface EncodedAreaList {
@@ -93,27 +93,62 @@ function textAt(texts: readonly string[], i: number, what: string, area: number)
 }
 
 /**
- * The areas `e` holds, made as the allocator makes them (one hidden class),
- * ascending as encoded. @throws ChangeCodecError when `e` is not well formed
+ * The areas an encoded list holds, made one at a time as they are walked,
+ * as the allocator makes them (one hidden class), ascending as encoded. The
+ * columns are checked on construction, each text as its area is made.
  */
-export function decodeAreaList(e: EncodedAreaList): VmapArea[] {
-  const n = e.starts.length;
-  if (e.pages.length !== n || e.flags.length !== n || e.callers.length !== n || e.owners.length !== n) throw new ChangeCodecError('the area list columns differ in length');
-  const ids = JSON.parse(e.requestIds) as unknown;
-  if (!Array.isArray(ids) || ids.length !== e.keyed.length || !ids.every((t) => typeof t === 'string')) throw new ChangeCodecError('the request ids do not match the keyed areas');
-  const { starts, pages, flags, callers, owners, texts, keyed } = e;
-  const out: VmapArea[] = [];
-  let k = 0;
-  let nextKeyed = keyed.length > 0 ? keyed[0]! : -1;
-  for (let i = 0; i < n; i++) {
-    let requestId = '';
-    if (i === nextKeyed) {
-      requestId = ids[k++] as string;
-      nextKeyed = k < keyed.length ? keyed[k]! : -1;
-    }
-    const f = flags[i]!;
-    out.push(makeArea(starts[i]!, pages[i]!, (f & GUARD) !== 0, textAt(texts, callers[i]!, 'caller', i), textAt(texts, owners[i]!, 'owner', i), (f & LAZY) !== 0, requestId));
+export class EncodedAreas implements Iterable<VmapArea> {
+  /** How many areas there are. */
+  readonly length: number;
+  private readonly ids: readonly string[];
+
+  /** @throws ChangeCodecError when the columns of `e` do not line up */
+  constructor(readonly list: EncodedAreaList) {
+    const n = list.starts.length;
+    if (list.pages.length !== n || list.flags.length !== n || list.callers.length !== n || list.owners.length !== n) throw new ChangeCodecError('the area list columns differ in length');
+    const ids = JSON.parse(list.requestIds) as unknown;
+    if (!Array.isArray(ids) || ids.length !== list.keyed.length || !ids.every((t) => typeof t === 'string')) throw new ChangeCodecError('the request ids do not match the keyed areas');
+    this.ids = ids as string[];
+    this.length = n;
   }
-  if (k !== keyed.length) throw new ChangeCodecError('keyed areas out of order or out of range');
-  return out;
+
+  /**
+   * Visits every area in order: a plain loop, which costs about half what a
+   * generator does over a million areas.
+   *
+   * @throws ChangeCodecError when an area names a text the table lacks, or the keyed areas are out of order
+   */
+  each(visit: (va: VmapArea) => void): void {
+    const { starts, pages, flags, callers, owners, texts, keyed } = this.list;
+    const { ids, length: n } = this;
+    let k = 0;
+    let nextKeyed = keyed.length > 0 ? keyed[0]! : -1;
+    for (let i = 0; i < n; i++) {
+      let requestId = '';
+      if (i === nextKeyed) {
+        requestId = ids[k++]!;
+        nextKeyed = k < keyed.length ? keyed[k]! : -1;
+      }
+      const f = flags[i]!;
+      visit(makeArea(starts[i]!, pages[i]!, (f & GUARD) !== 0, textAt(texts, callers[i]!, 'caller', i), textAt(texts, owners[i]!, 'owner', i), (f & LAZY) !== 0, requestId));
+    }
+    if (k !== keyed.length) throw new ChangeCodecError('keyed areas out of order or out of range');
+  }
+
+  /** The areas, all made at once (see each). */
+  [Symbol.iterator](): IterableIterator<VmapArea> {
+    return this.toArray()[Symbol.iterator]();
+  }
+
+  /** Every area, made at once. */
+  toArray(): VmapArea[] {
+    const out: VmapArea[] = [];
+    this.each((va) => out.push(va));
+    return out;
+  }
+}
+
+/** Every area `e` holds, made at once (see EncodedAreas). @throws ChangeCodecError when `e` is not well formed */
+export function decodeAreaList(e: EncodedAreaList): VmapArea[] {
+  return new EncodedAreas(e).toArray();
 }

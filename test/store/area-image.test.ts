@@ -1,0 +1,208 @@
+/**
+ * The SQLite store's area image (vmapd.image): written at a clean stop, read
+ * by the next start instead of the rows, and never read once it may be
+ * stale. vmapd runs as a child process, stopped by signals to its pid:
+ * SIGTERM (a clean stop, which writes the image) and SIGKILL (a crash).
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { buildRecoveryData } from '../../loadtest/bench/recovery-data.js';
+import { decodeAreaImage, encodeAreaImage, IMAGE_TOKEN_BYTES } from '../../src/store/area-image.js';
+import { decodeAreaList, encodeAreaList } from '../../src/store/area-list-codec.js';
+import { ChangeCodecError } from '../../src/store/change-codec.js';
+import { DB_FILE, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { makeArea, type VmapArea } from '../../src/vmap/vmap-area.js';
+import { call, grpcClient, spawnVmapd, stopChild, type ChildServer } from '../helpers/server.js';
+
+const AREAS = 20_000;
+
+/** `bytes` copied into shared memory, as the store reads an image file. */
+function shared(bytes: Uint8Array): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(sab).set(bytes);
+  return sab;
+}
+
+const sample: VmapArea[] = [
+  makeArea(0, 3, true, 'a', 'alice', false, 'r-1'),
+  makeArea(5, 1, false, 'b', 'bob', true, ''),
+  makeArea(2 ** 40, 2 ** 20, true, 'a', 'bob', false, ''),
+  makeArea(2 ** 52 - 10, 9, true, 'ünï', 'alice', false, 'r-2'),
+];
+const listOf = (areas: readonly VmapArea[]) => encodeAreaList({ each: (visit) => areas.forEach((va) => visit(va)) }, areas.length);
+const token = new Uint8Array(IMAGE_TOKEN_BYTES).fill(7);
+
+describe('area image codec', () => {
+  it('gives back the areas and the token it was written with', () => {
+    const image = decodeAreaImage(shared(encodeAreaImage(listOf(sample), token)));
+    assert.deepEqual(image.token, token);
+    assert.deepEqual(decodeAreaList(image.list), sample);
+    assert.deepEqual(decodeAreaList(decodeAreaImage(shared(encodeAreaImage(listOf([]), token))).list), []);
+  });
+
+  it('refuses what is not a whole image of its format', () => {
+    const bytes = encodeAreaImage(listOf(sample), token);
+    assert.throws(() => decodeAreaImage(shared(bytes.subarray(0, bytes.length - 1))), (err: unknown) => err instanceof ChangeCodecError && /bytes, not the/.test(err.message));
+    const badMagic = Buffer.from(bytes);
+    badMagic[0] = 0x58;
+    assert.throws(() => decodeAreaImage(shared(badMagic)), /not an area image/);
+    // Area 0's caller index (after the header and the two f64 columns) pointing past the text table.
+    const badText = Buffer.from(bytes);
+    badText.writeUInt32LE(99, 48 + 16 * sample.length);
+    assert.throws(() => decodeAreaImage(shared(badText)), /names a text the table lacks/);
+    assert.throws(() => encodeAreaImage(listOf(sample), new Uint8Array(3)), RangeError);
+  });
+});
+
+/** The "store recovered" line's `from`. */
+const recoveredFrom = (server: ChildServer): unknown => server.logs.find((l) => l.msg === 'store recovered')?.from;
+
+/** The meta row naming the image, or undefined. */
+function imageName(dir: string): string | undefined {
+  const db = new Database(join(dir, DB_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true).get(IMAGE_KEY) as string | undefined) ?? undefined;
+  } finally {
+    db.close();
+  }
+}
+
+describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, across clean stops and crashes`, () => {
+  let dir: string;
+  let listing: string;
+  const args = (): string[] => ['--data-dir', dir];
+  const vmallocinfo = async (server: ChildServer): Promise<string> => {
+    const res = await fetch(`http://127.0.0.1:${server.httpPort}/vmallocinfo`);
+    assert.equal(res.status, 200);
+    return res.text();
+  };
+  /** Starts vmapd on the directory, checks where it read the areas from and that it lists `want`, and gives it to `fn`. */
+  async function run(from: 'image' | 'rows', want: string | undefined, stop: 'SIGTERM' | 'SIGKILL', fn?: (server: ChildServer) => Promise<void>): Promise<ChildServer> {
+    const server = await spawnVmapd(args());
+    try {
+      assert.equal(recoveredFrom(server), from, `read from the ${from}`);
+      if (want !== undefined) assert.equal(await vmallocinfo(server), want);
+      await fn?.(server);
+    } finally {
+      if (stop === 'SIGKILL') {
+        server.child.kill('SIGKILL');
+        await server.exited;
+      } else assert.equal(await stopChild(server), 0);
+    }
+    return server;
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vmapd-image-test-'));
+    await buildRecoveryData(dir, AREAS, 3);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is written at a clean stop, named by the database, and read by the next start', async () => {
+    assert.equal(existsSync(join(dir, IMAGE_FILE)), false);
+    let keyed = '';
+    const first = await run('rows', undefined, 'SIGTERM', async (server) => {
+      const client = grpcClient(server.grpcPort);
+      try {
+        keyed = (await call<{ addr: string }>(client, 'Alloc', { size: '12288', caller: 'keyed', request_id: 'idem-1' })).addr;
+      } finally {
+        client.close();
+      }
+      listing = await vmallocinfo(server);
+    });
+    assert.ok(first.logs.some((l) => l.msg === 'area image written' && l.areas === AREAS + 1), 'the stop says it wrote the image');
+    assert.ok(existsSync(join(dir, IMAGE_FILE)));
+    assert.match(imageName(dir) ?? '', /^[0-9a-f]{32}$/);
+    // Read from the image: the same listing, and a request id still names its area.
+    await run('image', listing, 'SIGTERM', async (server) => {
+      const client = grpcClient(server.grpcPort);
+      try {
+        const before = await call<{ nr_areas: string }>(client, 'MemInfo', {});
+        const again = await call<{ addr: string }>(client, 'Alloc', { size: '12288', caller: 'keyed', request_id: 'idem-1' });
+        assert.equal(again.addr, keyed, 'the retried alloc got its area back');
+        assert.equal((await call<{ nr_areas: string }>(client, 'MemInfo', {})).nr_areas, before.nr_areas, 'nothing new was reserved');
+      } finally {
+        client.close();
+      }
+    });
+    // Nothing was committed: the image is still the one named, and the stop did not write it again.
+    assert.match(imageName(dir) ?? '', /^[0-9a-f]{32}$/);
+  });
+
+  it('is unnamed and removed by the first commit after a start: a crash then recovers from the rows, losing nothing acknowledged', async () => {
+    let addr = '';
+    await run('image', undefined, 'SIGKILL', async (server) => {
+      const client = grpcClient(server.grpcPort);
+      try {
+        addr = (await call<{ addr: string }>(client, 'Alloc', { size: '8192', caller: 'after-image', request_id: 'after-image-1' })).addr;
+      } finally {
+        client.close();
+      }
+      // Acknowledged means committed, and the commit unnamed the image.
+      assert.equal(imageName(dir), undefined);
+      assert.equal(existsSync(join(dir, IMAGE_FILE)), false);
+    });
+    const third = await run('rows', undefined, 'SIGTERM', async (server) => {
+      const text = await vmallocinfo(server);
+      assert.ok(text.includes(`0x${BigInt(addr).toString(16)}-`), 'the alloc acknowledged before the crash is there');
+      listing = text;
+    });
+    assert.ok(third.logs.some((l) => l.msg === 'area image written'));
+    await run('image', listing, 'SIGTERM');
+  });
+
+  it('is not read when it is not the image the database names, or not whole: the rows are, with a warning', async () => {
+    const stale = join(dir, 'stale.image');
+    copyFileSync(join(dir, IMAGE_FILE), stale);
+    // A write and a clean stop: a new image under a new name.
+    await run('image', listing, 'SIGTERM', async (server) => {
+      const client = grpcClient(server.grpcPort);
+      try {
+        await call(client, 'Alloc', { size: '4096', caller: 'newer', request_id: 'newer-1' });
+        listing = await vmallocinfo(server);
+      } finally {
+        client.close();
+      }
+    });
+    // The older image put back (same size, older token): refused.
+    copyFileSync(stale, join(dir, IMAGE_FILE));
+    let server = await run('rows', listing, 'SIGTERM');
+    assert.ok(server.logs.some((l) => l.level === 40 && /area image is not used \(it is not the image the database names\)/.test(String(l.msg))), JSON.stringify(server.logs.slice(0, 4)));
+    // Cut short: refused; missing: refused.
+    truncateSync(join(dir, IMAGE_FILE), 1000);
+    server = await run('rows', listing, 'SIGTERM');
+    assert.ok(server.logs.some((l) => /area image is not used/.test(String(l.msg))));
+    rmSync(join(dir, IMAGE_FILE));
+    await run('rows', listing, 'SIGTERM');
+    await run('image', listing, 'SIGTERM');
+  });
+
+  it('is refused when the table no longer has the rows it was written for', async () => {
+    const db = new Database(join(dir, DB_FILE));
+    db.prepare("DELETE FROM areas WHERE caller = 'newer'").run();
+    db.close();
+    const server = await run('rows', undefined, 'SIGTERM', async (s) => {
+      assert.ok(!(await vmallocinfo(s)).includes('newer'));
+    });
+    assert.ok(server.logs.some((l) => /area image is not used \(it holds \d+ areas, the table \d+\)/.test(String(l.msg))));
+  });
+
+  it('comes with schema 2: a schema 1 database is read and marked 2, an unknown schema refused', async () => {
+    const db = new Database(join(dir, DB_FILE));
+    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
+    db.prepare('DELETE FROM meta WHERE key = ?').run(IMAGE_KEY);
+    db.close();
+    await run('rows', undefined, 'SIGTERM');
+    const check = new Database(join(dir, DB_FILE), { readonly: true });
+    assert.equal(check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck(true).get(), SCHEMA_VERSION);
+    check.close();
+    const db3 = new Database(join(dir, DB_FILE));
+    db3.prepare("UPDATE meta SET value = '3' WHERE key = 'schema'").run();
+    db3.close();
+    await assert.rejects(spawnVmapd(args()), /database schema 3 is not the 2 this vmapd reads/);
+  });
+});
