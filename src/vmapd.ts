@@ -71,6 +71,10 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     throw err;
   }
   const { store, areas, position, list } = recovered;
+  // Areas already in columns (the SQLite area image): the warm HTTP threads
+  // fill their replicas from them while the space is rebuilt below. They
+  // are the list at the service's first generation.
+  if (list !== undefined) warmup.prime({ type: 'reset', generation: position ?? 0, areas: list });
   // A node on PostgreSQL commits nothing until it holds the lease: a write
   // that reaches the gRPC edge before the lease is read is refused, not
   // committed without an epoch.
@@ -99,9 +103,6 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     const reason = messageOf(err);
     throw new StoreOpenError(`the data in ${storeLocation(config)} does not check out (${reason}); refusing to start`);
   }
-  // The store's columns are the list of the service's first snapshot (taken
-  // before any edge can write): the HTTP threads start from them as they are.
-  const firstList = list === undefined ? undefined : { snapshot: svc.snapshot(), areas: list };
   // One count for the gRPC edge (holder 0) and every HTTP thread (holder i + 1).
   const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);
   let grpcEdge: GrpcEdge | undefined;
@@ -152,7 +153,6 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       logger,
       testControls: options.testControls === true,
       warmup,
-      ...(firstList === undefined ? {} : { firstList }),
     });
   } catch (err) {
     await warmup.close();

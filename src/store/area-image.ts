@@ -13,8 +13,8 @@
  *   8  16 bytes                         the token the database names it by
  *  24  u32 n, u32 k, u32 t, u32 r       areas, keyed areas, bytes of the texts, bytes of the request ids
  *  40  u64 0                            (reserved)
- *  48  f64 starts[n], f64 pages[n], u32 callers[n], u32 owners[n], u32 keyed[k], u8 flags[n],
- *      texts (JSON array, UTF-8, t bytes), request ids (JSON array, UTF-8, r bytes)
+ *  48  f64 starts[n], f64 pages[n], u32 callers[n], u32 owners[n], u32 keyed[k], u32 idEnds[k],
+ *      u8 flags[n], texts (JSON array, UTF-8, t bytes), request ids (end to end, UTF-8, r bytes)
  *
  * all little-endian. Whether it still describes the table is the store's
  * business (sqlite-schema.ts: the database names the image it matches by
@@ -35,7 +35,7 @@ export function encodeAreaImage(list: EncodedAreaList, token: Uint8Array): Buffe
   const k = list.keyed.length;
   const texts = Buffer.from(JSON.stringify(list.texts), 'utf8');
   const ids = Buffer.from(list.requestIds, 'utf8');
-  const out = Buffer.alloc(HEADER_BYTES + 8 * n * 2 + 4 * n * 2 + 4 * k + n + texts.length + ids.length);
+  const out = Buffer.alloc(HEADER_BYTES + 8 * n * 2 + 4 * n * 2 + 8 * k + n + texts.length + ids.length);
   out.write(MAGIC, 0, 'latin1');
   out.set(token, 8);
   out.writeUInt32LE(n, 24);
@@ -43,7 +43,7 @@ export function encodeAreaImage(list: EncodedAreaList, token: Uint8Array): Buffe
   out.writeUInt32LE(texts.length, 32);
   out.writeUInt32LE(ids.length, 36);
   let at = HEADER_BYTES;
-  for (const column of [list.starts, list.pages, list.callers, list.owners, list.keyed, list.flags]) {
+  for (const column of [list.starts, list.pages, list.callers, list.owners, list.keyed, list.idEnds, list.flags]) {
     out.set(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), at);
     at += column.byteLength;
   }
@@ -74,7 +74,7 @@ export function decodeAreaImage(image: SharedArrayBuffer): AreaImage {
   const k = view.getUint32(28, true);
   const t = view.getUint32(32, true);
   const r = view.getUint32(36, true);
-  const size = HEADER_BYTES + 16 * n + 8 * n + 4 * k + n + t + r;
+  const size = HEADER_BYTES + 16 * n + 8 * n + 8 * k + n + t + r;
   if (bytes.length !== size) throw new ChangeCodecError(`the area image is ${bytes.length} bytes, not the ${size} its header says`);
   let at = HEADER_BYTES;
   const starts = new Float64Array(image, at, n);
@@ -82,6 +82,7 @@ export function decodeAreaImage(image: SharedArrayBuffer): AreaImage {
   const callers = new Uint32Array(image, (at += 8 * n), n);
   const owners = new Uint32Array(image, (at += 4 * n), n);
   const keyed = new Uint32Array(image, (at += 4 * n), k);
+  const idEnds = new Uint32Array(image, (at += 4 * k), k);
   const flags = new Uint8Array(image, (at += 4 * k), n);
   at += n;
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -102,5 +103,5 @@ export function decodeAreaImage(image: SharedArrayBuffer): AreaImage {
   for (let i = 0; i < k; i++) {
     if (keyed[i]! >= n || (i > 0 && keyed[i]! <= keyed[i - 1]!)) throw new ChangeCodecError("the area image's keyed areas are out of order or out of range");
   }
-  return { token: bytes.slice(8, 8 + IMAGE_TOKEN_BYTES), list: { starts, pages, flags, callers, owners, texts: texts as string[], keyed, requestIds } };
+  return { token: bytes.slice(8, 8 + IMAGE_TOKEN_BYTES), list: { starts, pages, flags, callers, owners, texts: texts as string[], keyed, requestIds, idEnds } };
 }

@@ -71,11 +71,15 @@ export class SqliteStore implements Store {
       } catch (err) {
         throw explainOpenFailure(path, err);
       }
+      let worker: Worker | undefined;
       try {
         configure(db);
         createSchema(db);
+        // The committing worker loads and opens its connection while this one reads.
+        worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path, imagePath: join(dir, IMAGE_FILE) } satisfies WorkerData });
         stored = recoverAreas(db, geometry, dir);
       } catch (err) {
+        await worker?.terminate();
         if (err instanceof StoreOpenError) throw err;
         if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN') throw explainOpenFailure(path, err);
         throw new StoreOpenError(`cannot read the store ${resolve(path)}: ${messageOf(err)}`);
@@ -85,19 +89,18 @@ export class SqliteStore implements Store {
       const { areas, list, from, imageRefused } = stored;
       if (imageRefused !== undefined) logger.warn({ dataDir: dir }, `the area image is not used (${imageRefused}); reading the rows`);
       logger.info({ dataDir: dir, areas: areas.length, from, ms: Math.round(performance.now() - started) }, 'store recovered');
-
-      const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), {
-        workerData: { path, imagePath: join(dir, IMAGE_FILE), imageNamed: stored.imageNamed, imageRead: from === 'image' } satisfies WorkerData,
-      });
+      // Before any commit: the first one unnames a named image.
+      worker.postMessage({ type: 'image', named: stored.imageNamed, read: from === 'image' } satisfies WorkerRequest);
+      const ready = worker;
       await new Promise<void>((resolve, reject) => {
         const onMessage = (m: WorkerReply): void => {
           if (m.type === 'ready') {
-            worker.off('error', reject);
+            ready.off('error', reject);
             resolve();
           }
         };
-        worker.once('message', onMessage);
-        worker.once('error', reject);
+        ready.once('message', onMessage);
+        ready.once('error', reject);
       });
       return { store: new SqliteStore(worker, logger, lock), areas, ...(list === undefined ? {} : { list }) };
     } catch (err) {

@@ -23,6 +23,8 @@ import { randomBytes } from 'node:crypto';
  * area image before the connection closes).
  */
 export type WorkerRequest =
+  /** Sent first, once the store is read: whether the database names an area image, and whether it was read at this start (so is still what the table holds until a commit). */
+  | { readonly type: 'image'; readonly named: boolean; readonly read: boolean }
   | { readonly type: 'commit'; readonly id: number; readonly changes: EncodedChanges }
   | { readonly type: 'close'; readonly image?: EncodedAreaList };
 
@@ -32,10 +34,6 @@ export interface WorkerData {
   readonly path: string;
   /** The area image file beside it. */
   readonly imagePath: string;
-  /** Whether the database names an area image now: the first commit unnames it. */
-  readonly imageNamed: boolean;
-  /** Whether that image was read at this start (so, until a commit, it is still what the table holds). */
-  readonly imageRead: boolean;
 }
 
 /** The answer to one commit. */
@@ -58,11 +56,11 @@ function isFatal(code: string): boolean {
 }
 
 const port = parentPort!;
-const { path, imagePath, imageNamed, imageRead } = workerData as WorkerData;
+const { path, imagePath } = workerData as WorkerData;
 /** Whether the database names an area image: it is stale from the first commit on, which unnames it. */
-let named = imageNamed;
+let named = false;
 /** Whether the named image is the table as it is (read at this start, nothing committed since): the close need not write it again. */
-let current = imageRead;
+let current = false;
 const db = new Database(path);
 configure(db);
 const st = prepareCommit(db);
@@ -107,6 +105,11 @@ const apply = db.transaction((changes: readonly Change[]) => {
 });
 
 port.on('message', (msg: WorkerRequest) => {
+  if (msg.type === 'image') {
+    named = msg.named;
+    current = msg.read;
+    return;
+  }
   if (msg.type === 'close') {
     if (usable && msg.image !== undefined && !current) writeImage(msg.image);
     if (usable) db.close();

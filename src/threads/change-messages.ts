@@ -16,11 +16,6 @@ export class ChangeMessages {
   /** The last list encoded, reused by every thread started on the same snapshot. */
   private last: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList } | undefined;
 
-  /** `first`: the list of a snapshot already in columns (as the store read it), used while that snapshot is the one published. */
-  constructor(first?: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList }) {
-    this.last = first;
-  }
-
   /** The reset a thread starting now begins with: the area list of `s` at its generation. */
   reset(s: Snapshot): ChangeMessage {
     if (this.last?.snapshot !== s) this.last = { snapshot: s, areas: encodeAreaList(s.areas, s.meminfo.nrAreas + s.meminfo.nrLazyAreas) };

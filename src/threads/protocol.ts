@@ -116,8 +116,8 @@ export interface ReaderData {
   readonly listingsBuffer: SharedArrayBuffer;
   /** The running counts of writes and reads (src/sync/activity-tally.ts). */
   readonly activityBuffer: SharedArrayBuffer;
-  /** The change stream's receiving end (transferred). */
-  readonly changes: MessagePort;
+  /** The change stream's receiving end (transferred); absent when the thread was given its stream ahead, while warm (reader-warmup.ts). */
+  readonly changes?: MessagePort;
   /** Whether the test-only messages are honoured. */
   readonly testControls: boolean;
 }

@@ -28,11 +28,15 @@ import { spaceMap } from '../vmap/space-map.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
 import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
-import { decodeAreaList } from '../store/area-list-codec.js';
+import { EncodedAreas, type AreaCursor } from '../store/area-list-codec.js';
+import type { VmapArea } from '../vmap/vmap-area.js';
 import { ChangeCodecError, decodeChanges } from '../store/change-codec.js';
 import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import type { WriterLink } from './writer-link.js';
+
+/** Areas of the stream's whole list made per background turn (a few ms). */
+const FILL_SLICE = 20_000;
 
 /**
  * The replica and the port that feeds it. The port has no listener: its
@@ -52,17 +56,28 @@ export class ChangeFeed {
   private filled = false;
 
   /**
+   * The stream's whole list being made into areas, FILL_SLICE per turn in
+   * the background (a read that needs the replica finishes it at once), and
+   * what comes after it waits its turn. A million areas are about a second
+   * of this thread's time: taken in one piece before the thread listens,
+   * they held its listen back that long on a restart; taken in one piece
+   * after, they would stall its first second, and the load shedding that
+   * watches the event loop would answer 503 to the first reads. In slices,
+   * the thread listens and answers what needs no replica (/meminfo in
+   * snapshot mode, /healthz, /readyz) meanwhile.
+   */
+  private filling: { readonly generation: number; readonly cursor: AreaCursor; readonly areas: VmapArea[] } | null = null;
+
+  /**
    * `outOfStep` is told when the stream no longer fits the replica (a lost
-   * or repeated batch: a bug); it must end the thread. The whole list is
-   * taken now, before the thread builds its server: filled after the listen
-   * it would stall the thread's first second, and the load shedding that
-   * watches the event loop would answer 503 to the first reads.
+   * or repeated batch: a bug); it must end the thread. What is queued
+   * already (the whole list first) is taken from now on, in the background.
    */
   constructor(
     private readonly port: MessagePort,
     private readonly outOfStep: (err: ReplicaOutOfStep) => never,
   ) {
-    this.drain();
+    this.queued();
   }
 
   /** New messages are queued: take them in the background, one per turn. */
@@ -84,26 +99,35 @@ export class ChangeFeed {
 
   private slice(): void {
     this.scheduled = false;
-    if (this.takeOne()) this.queued();
+    if (this.takeOne(FILL_SLICE)) this.queued();
   }
 
   /** Applies every message already queued, never waiting for one. */
   private drain(): void {
-    while (this.takeOne()) {
-      // each turn applies one message
+    while (this.takeOne(Infinity)) {
+      // each turn applies one message (or the rest of the list)
     }
   }
 
-  /** Applies the next queued message; false when none is queued. */
-  private takeOne(): boolean {
-    const received = receiveMessageOnPort(this.port);
-    if (received === undefined) return false;
-    const m = received.message as ChangeMessage;
+  /** Applies the next queued message, or `slice` more areas of the list being filled; false when nothing is queued. */
+  private takeOne(slice: number): boolean {
     try {
-      if (m.type === 'reset') {
-        this.replica.reset(decodeAreaList(m.areas), m.generation);
+      if (this.filling === null) {
+        const received = receiveMessageOnPort(this.port);
+        if (received === undefined) return false;
+        const m = received.message as ChangeMessage;
+        if (m.type === 'changes') {
+          this.replica.apply(decodeChanges(m.changes), m.generation, m.last);
+          return true;
+        }
+        this.filling = { generation: m.generation, cursor: new EncodedAreas(m.areas).cursor(), areas: [] };
+      }
+      const f = this.filling;
+      if (f.cursor.take(slice, (va) => void f.areas.push(va))) {
+        this.filling = null;
+        this.replica.reset(f.areas, f.generation);
         this.filled = true;
-      } else this.replica.apply(decodeChanges(m.changes), m.generation, m.last);
+      }
     } catch (err) {
       if (err instanceof ReplicaOutOfStep) this.outOfStep(err);
       if (err instanceof ChangeCodecError) this.outOfStep(new ReplicaOutOfStep(`change stream unreadable: ${err.message}`));

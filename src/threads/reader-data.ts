@@ -15,8 +15,8 @@ export interface PoolBuffers {
   readonly activity: SharedArrayBuffer;
 }
 
-/** The ReaderData of thread `index`, listening on `port`, fed through `changes` (transferred to it). */
-export function readerData(o: ReaderPoolOptions, buffers: PoolBuffers, index: number, port: number, changes: MessagePort): ReaderData {
+/** The ReaderData of thread `index`, listening on `port`, fed through `changes` (transferred to it; undefined: it has its stream already). */
+export function readerData(o: ReaderPoolOptions, buffers: PoolBuffers, index: number, port: number, changes: MessagePort | undefined): ReaderData {
   return {
     index,
     host: o.host,
@@ -38,7 +38,7 @@ export function readerData(o: ReaderPoolOptions, buffers: PoolBuffers, index: nu
     callsBuffer: buffers.calls,
     listingsBuffer: o.listings.buffer,
     activityBuffer: buffers.activity,
-    changes,
+    ...(changes === undefined ? {} : { changes }),
     testControls: o.testControls === true,
   };
 }

@@ -17,8 +17,6 @@ import type { VmapService } from '../service/vmap-service.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import type { ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
 import { ChangeMessages } from './change-messages.js';
-import type { EncodedAreaList } from '../store/area-list-codec.js';
-import type { Snapshot } from '../service/snapshot.js';
 import { readerData } from './reader-data.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';
@@ -55,8 +53,6 @@ export interface ReaderPoolOptions {
   readonly testControls?: boolean;
   /** Threads started ahead, taken before any new one is started. */
   readonly warmup?: ReaderWarmup;
-  /** The area list of a snapshot, already in columns (as the store read it): threads started while that snapshot is the published one begin from it. */
-  readonly firstList?: { readonly snapshot: Snapshot; readonly areas: EncodedAreaList };
 }
 
 /** One reader thread slot: its worker of the moment and the writer's end of its change stream. */
@@ -89,7 +85,7 @@ export class ReaderPool {
   private readonly calls: Int32Array;
   private readonly activity: ActivityTally;
   /** The change stream's messages, each encoded once for every thread. */
-  private readonly feed: ChangeMessages;
+  private readonly feed = new ChangeMessages();
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
@@ -99,7 +95,7 @@ export class ReaderPool {
     options.metrics.tallyReads(this.activity.counter(GRPC_READS_SLOT));
     options.metrics.callsWaiting(() => this.callsWaiting);
     const s = service.snapshot();
-    this.feed = new ChangeMessages(options.firstList);
+
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
     this.readiness = new ReadinessPublisher(service.notReadyReason, service.roleLine);
     this.metricsAggregation = new MetricsAggregation(options.metrics.registry);
@@ -210,13 +206,28 @@ export class ReaderPool {
   /** Starts reader thread `index` on `port` (a new slot, or the slot's next worker). */
   private spawn(index: number, port: number): Promise<Started> {
     const o = this.options;
-    const { port1, port2 } = new MessageChannel();
-    // The stream starts with the whole list at the published generation;
-    // every later batch follows on the same port, in order.
-    port1.postMessage(this.feed.reset(o.service.snapshot()));
     const buffers = { meminfo: this.meminfo.buffer, readiness: this.readiness.buffer, calls: this.callsBuffer, activity: this.activity.buffer };
-    const data = readerData(o, buffers, index, port, port2);
-    const worker = o.warmup !== undefined ? o.warmup.take(data, [port2]) : new Worker(READER_THREAD, { workerData: data, transferList: [port2] });
+    // The stream starts with the whole list at the published generation;
+    // every later batch follows on the same port, in order. A warm thread
+    // may have its stream already, begun with the list the store read: it
+    // is still the published list while no batch has been published since.
+    const warm = o.warmup?.take();
+    const s = o.service.snapshot();
+    let worker: Worker;
+    let port1: MessagePort;
+    if (warm?.primed !== undefined) {
+      port1 = warm.primed.port;
+      if (warm.primed.generation !== s.generation) port1.postMessage(this.feed.reset(s));
+      worker = warm.worker;
+      o.warmup!.start(worker, readerData(o, buffers, index, port, undefined), []);
+    } else {
+      const channel = new MessageChannel();
+      port1 = channel.port1;
+      port1.postMessage(this.feed.reset(s));
+      const data = readerData(o, buffers, index, port, channel.port2);
+      worker = warm?.worker ?? new Worker(READER_THREAD, { workerData: data, transferList: [channel.port2] });
+      if (warm !== undefined) o.warmup!.start(worker, data, [channel.port2]);
+    }
     let slot = this.slots[index];
     if (slot === undefined) {
       slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false, exited: false };

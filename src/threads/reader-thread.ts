@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { FastifyListenOptions } from 'fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Authenticator, TokenTable, parseTokens } from '../auth/tokens.js';
 import { buildHttp } from '../http/server.js';
 import { ListingSlots } from '../service/listings.js';
@@ -24,18 +24,29 @@ import { readerData } from './reader-warmup.js';
 
 if (parentPort === null) throw new Error('reader-thread.js runs as a worker thread of vmapd');
 const port: MessagePort = parentPort;
-// A warm thread (reader-warmup.ts) has loaded its modules ahead and gets its data now.
-const data: ReaderData = await readerData(workerData);
 const post = (m: ReaderMessage): void => port.postMessage(m);
+const noStream = (): never => {
+  throw new Error('a reader thread started with no change stream');
+};
+/** The thread's logger, once its data says at which level (an early out-of-step has none yet). */
+const log: { logger?: Logger } = {};
+// A replica out of step would answer wrongly from then on: the thread ends, and the writer starts a fresh one.
+const outOfStep = (err: Error): never => {
+  if (log.logger !== undefined) log.logger.fatal({ err }, 'replica out of step with the change stream; thread restarts');
+  else post({ type: 'log', line: JSON.stringify({ level: 60, time: Date.now(), msg: `replica out of step with the change stream: ${err.message}` }) });
+  process.exit(1);
+};
+// A warm thread (reader-warmup.ts) has loaded its modules ahead and gets its
+// data now; its change stream may come first, and its replica is filled
+// from it while the data is still to come.
+let early: ChangeFeed | undefined;
+const data: ReaderData = await readerData(workerData, (changes) => (early = new ChangeFeed(changes, outOfStep)));
 
 // Log lines go to the writer, which writes them with its own logger (one stream, one format).
 const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { write: (line: string) => post({ type: 'log', line }) });
+log.logger = logger;
 const link = new WriterLink(port, new Int32Array(data.callsBuffer), data.index);
-// A replica out of step would answer wrongly from then on: the thread ends, and the writer starts a fresh one.
-const feed = new ChangeFeed(data.changes, (err) => {
-  logger.fatal({ err }, 'replica out of step with the change stream; thread restarts');
-  process.exit(1);
-});
+const feed = early ?? new ChangeFeed(data.changes ?? noStream(), outOfStep);
 const meminfo = new PublishedMeminfo(data.meminfoBuffer);
 const activity = new ActivityTally(data.activityBuffer);
 const backend = new ReaderBackend(

@@ -6,10 +6,15 @@
  * modules loaded, for its ReaderData on a port of its own (not its parent
  * port: that one stays untouched until the thread listens on it, so no
  * message posted to it meanwhile can be lost).
+ *
+ * When the store hands over its areas already in columns (the SQLite area
+ * image), the warm threads are given their change stream at once, its reset
+ * first (`prime`): each fills its replica while the writer thread is still
+ * rebuilding the space from the same columns, rather than after.
  */
 import { once } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { ReaderData } from './protocol.js';
+import type { ChangeMessage, ReaderData } from './protocol.js';
 
 /** The reader thread's entry point. */
 export const READER_THREAD = new URL('./reader-thread.js', import.meta.url);
@@ -19,9 +24,27 @@ export interface WarmData {
   readonly startPort: MessagePort;
 }
 
+/** What a warm thread may be sent on its start port before its ReaderData: its change stream's receiving end. */
+export interface WarmStream {
+  readonly type: 'stream';
+  readonly changes: MessagePort;
+}
+
+/** A change stream given to a warm thread ahead: the writer's end, and the generation its reset is of. */
+export interface PrimedStream {
+  readonly port: MessagePort;
+  readonly generation: number;
+}
+
+/** A warm thread taken: its worker, and its change stream when it was given one ahead (then its ReaderData carries none). */
+export interface TakenThread {
+  readonly worker: Worker;
+  readonly primed?: PrimedStream;
+}
+
 /** Reader threads loading their modules ahead of their start. */
 export class ReaderWarmup {
-  private readonly idle: { readonly worker: Worker; readonly start: MessagePort; exited: boolean }[] = [];
+  private readonly idle: { readonly worker: Worker; readonly start: MessagePort; exited: boolean; primed?: PrimedStream }[] = [];
 
   /** Starts `threads` reader threads, to be given their data by `take`. */
   constructor(threads: number) {
@@ -37,26 +60,56 @@ export class ReaderWarmup {
   }
 
   /**
-   * A reader thread started with `data` (`transfer` moved to it): a warm one
-   * while one is left, else a new one.
+   * Gives every warm thread its change stream now, beginning with `reset`
+   * (the whole list at its generation): it fills its replica while it waits.
    */
-  take(data: ReaderData, transfer: readonly MessagePort[]): Worker {
-    for (let entry = this.idle.shift(); entry !== undefined; entry = this.idle.shift()) {
-      if (entry.exited) continue;
-      entry.worker.removeAllListeners('error');
-      entry.start.postMessage(data, [...transfer]);
-      entry.start.close();
-      return entry.worker;
+  prime(reset: Extract<ChangeMessage, { type: 'reset' }>): void {
+    for (const entry of this.idle) {
+      if (entry.exited || entry.primed !== undefined) continue;
+      const { port1, port2 } = new MessageChannel();
+      port1.postMessage(reset);
+      entry.start.postMessage({ type: 'stream', changes: port2 } satisfies WarmStream, [port2]);
+      entry.primed = { port: port1, generation: reset.generation };
     }
-    return new Worker(READER_THREAD, { workerData: data, transferList: [...transfer] });
   }
+
+  /**
+   * A warm thread while one is left, to be started by `start`; undefined
+   * when none is (start a new one then).
+   */
+  take(): TakenThread | undefined {
+    for (let entry = this.idle.shift(); entry !== undefined; entry = this.idle.shift()) {
+      if (entry.exited) {
+        entry.primed?.port.close();
+        continue;
+      }
+      const { worker, start, primed } = entry;
+      worker.removeAllListeners('error');
+      this.taken.set(worker, start);
+      return primed === undefined ? { worker } : { worker, primed };
+    }
+    return undefined;
+  }
+
+  /** Starts `worker`, a thread `take` gave, with `data` (`transfer` moved to it). */
+  start(worker: Worker, data: ReaderData, transfer: readonly MessagePort[]): void {
+    const start = this.taken.get(worker);
+    if (start === undefined) throw new Error('not a warm thread taken from this warmup');
+    this.taken.delete(worker);
+    start.postMessage(data, [...transfer]);
+    start.close();
+  }
+
+  /** Taken threads not yet started, by worker: their start ports. */
+  private readonly taken = new Map<Worker, MessagePort>();
 
   /** Ends the warm threads nobody took. */
   async close(): Promise<void> {
     const left = this.idle.splice(0);
     await Promise.all(
-      left.map(async ({ worker, start, exited }) => {
+      left.map(async ({ worker, start, exited, primed }) => {
         start.close();
+        primed?.port.close();
         if (exited) return;
         const gone = once(worker, 'exit');
         await worker.terminate();
@@ -66,11 +119,23 @@ export class ReaderWarmup {
   }
 }
 
-/** In a reader thread: its ReaderData, given at once or, for a warm thread, when it comes. */
-export async function readerData(workerData: unknown): Promise<ReaderData> {
+/**
+ * In a reader thread: its ReaderData, given at once or, for a warm thread,
+ * when it comes. A change stream given ahead goes to `onStream` as soon as
+ * it comes, before the ReaderData.
+ */
+export function readerData(workerData: unknown, onStream: (changes: MessagePort) => void): Promise<ReaderData> {
   const warm = workerData as Partial<WarmData> | null;
-  if (warm === null || warm.startPort === undefined) return workerData as ReaderData;
-  const [data] = (await once(warm.startPort, 'message')) as [ReaderData];
-  warm.startPort.close();
-  return data;
+  if (warm === null || warm.startPort === undefined) return Promise.resolve(workerData as ReaderData);
+  const startPort = warm.startPort;
+  return new Promise((resolve) => {
+    startPort.on('message', (m: WarmStream | ReaderData) => {
+      if ('type' in m && m.type === 'stream') {
+        onStream(m.changes);
+        return;
+      }
+      startPort.close();
+      resolve(m as ReaderData);
+    });
+  });
 }
