@@ -45,14 +45,17 @@ export function serviceTargets(f: ServiceFigures): Target[] {
   const r = f.recovery;
   return [
     ...bulk,
-    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite, spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.medianMs), pass: r.medianMs < RECOVERY_TARGET_MS },
+    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite after a clean stop (area image), spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.medianMs), pass: r.medianMs < RECOVERY_TARGET_MS },
+    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite after a crash (rows), spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.rowsMedianMs), pass: r.rowsMedianMs < RECOVERY_TARGET_MS },
   ];
 }
 
 /** One line per store for the report above the table. */
 export function serviceLines(f: ServiceFigures): string[] {
   const r = f.recovery;
-  const recovery = `recovery of ${fmtInt(r.areas)} areas (${fmtInt(r.lazy)} lazy) from SQLite: median ${fmtInt(r.medianMs)} ms from spawn to listening (runs ${r.runsMs.map(fmtInt).join(', ')} ms)`;
+  const recovery =
+    `recovery of ${fmtInt(r.areas)} areas (${fmtInt(r.lazy)} lazy) from SQLite, spawn to listening: after a clean stop (area image) median ${fmtInt(r.medianMs)} ms ` +
+    `(runs ${r.runsMs.map(fmtInt).join(', ')} ms), after a crash (rows) median ${fmtInt(r.rowsMedianMs)} ms (runs ${r.rowsRunsMs.map(fmtInt).join(', ')} ms)`;
   const bulk = f.bulk.stores.map(
     (s) =>
       `AllocBatch end to end, ${s.store}: ${fmtInt(s.allocsPerSec)} allocs/s over ${s.calls} calls of ${f.bulk.options.batch} ` +

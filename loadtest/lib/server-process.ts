@@ -77,11 +77,11 @@ export async function startServerProcess(script: string, args: readonly string[]
   return server;
 }
 
-/** Stops `server` by its pid: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
-export async function stopServerProcess(server: ServerProcess, graceMs = 15000): Promise<number | string | null> {
+/** Stops `server` by its pid: `signal` (SIGTERM; SIGKILL for a crash), then SIGKILL if it is still there after `graceMs`. */
+export async function stopServerProcess(server: ServerProcess, graceMs = 15000, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | string | null> {
   running.delete(server);
   if (server.child.exitCode === null && server.child.signalCode === null) {
-    process.kill(server.pid, 'SIGTERM');
+    process.kill(server.pid, signal);
     const timer = setTimeout(() => {
       if (server.child.exitCode === null && server.child.signalCode === null) process.kill(server.pid, 'SIGKILL');
     }, graceMs);
