@@ -16,9 +16,9 @@ import { StoreOpenError } from './store/store-open-error.js';
 import { messageOf } from './vmap/errors.js';
 import { ReaderPool } from './threads/reader-pool.js';
 import { ReaderWarmup } from './threads/reader-warmup.js';
-import { ClusterNode } from './cluster/cluster-node.js';
-import { forwardCredentials, type NodeTls } from './cluster/forward-credentials.js';
-import { PostgresStore } from './store/postgres-store.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
+import type { NodeTls } from './cluster/forward-credentials.js';
+import type { PostgresStore } from './store/postgres-store.js';
 
 /** A running vmapd: the service and both edges. */
 export interface Vmapd {
@@ -78,7 +78,9 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   // A node on PostgreSQL commits nothing until it holds the lease: a write
   // that reaches the gRPC edge before the lease is read is refused, not
   // committed without an epoch.
-  if (store instanceof PostgresStore) store.standBy();
+  // (pg and the cluster's modules are loaded only for this store.)
+  const postgres = store.kind === 'postgres' ? (store as PostgresStore) : undefined;
+  postgres?.standBy();
   // The gauges read the service's snapshot only when /metrics is scraped.
   const metrics: VmapMetrics = new VmapMetrics(() => svc.snapshot());
   let svc: VmapService;
@@ -101,7 +103,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     await store.close();
     await warmup.close();
     const reason = messageOf(err);
-    throw new StoreOpenError(`the data in ${storeLocation(config)} does not check out (${reason}); refusing to start`);
+    throw new StoreOpenError(`the data in ${await storeLocation(config)} does not check out (${reason}); refusing to start`);
   }
   // One count for the gRPC edge (holder 0) and every HTTP thread (holder i + 1).
   const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);
@@ -110,7 +112,8 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   let cluster: ClusterNode | undefined;
   try {
     grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls, listings, stallTimeoutMs: config.stallTimeoutMs });
-    if (store instanceof PostgresStore) {
+    if (postgres !== undefined) {
+      const [{ ClusterNode }, { forwardCredentials }] = await Promise.all([import('./cluster/cluster-node.js'), import('./cluster/forward-credentials.js')]);
       const onFatal =
         options.onFatal ??
         ((reason: string) => {
@@ -122,7 +125,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
         leaseMs: config.leaseMs,
         connectMs: 5000,
         service: svc,
-        store,
+        store: postgres,
         logger,
         onFatal,
         forwardCredentials: forwardCredentials(tls),

@@ -1,8 +1,6 @@
 /** The store `--store` names, opened and recovered. */
 import type { Logger } from 'pino';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import { describeTarget } from './postgres-session.js';
-import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError } from './store-open-error.js';
 import { MemoryStore, type Recovered } from './store.js';
@@ -30,9 +28,13 @@ export async function openStore(config: StoreConfig, geometry: SpaceGeometry, lo
       if (config.postgresUrl === undefined || config.postgresUrl === '') {
         throw new StoreOpenError('--store postgres needs --postgres-url <url> (or VMAPD_POSTGRES_URL), e.g. postgres://vmapd@db.example:5432/vmapd');
       }
+    {
+      // pg and the cluster's modules load only for this store.
+      const { PostgresStore } = await import('./postgres-store.js');
       // A commit's transaction holds the lease row against a takeover: a
       // leader paused in the middle of one must not hold it past its lease.
       return PostgresStore.open(config.postgresUrl, geometry, logger, config.leaseMs === undefined ? {} : { timeouts: { idleInTransactionMs: Math.max(100, Math.floor(config.leaseMs / 2)) } });
+    }
     case 'memory':
       return { store: new MemoryStore(), areas: [] };
     default:
@@ -41,9 +43,10 @@ export async function openStore(config: StoreConfig, geometry: SpaceGeometry, lo
 }
 
 /** Where the configured store keeps its data, for messages. */
-export function storeLocation(config: StoreConfig): string {
+export async function storeLocation(config: StoreConfig): Promise<string> {
   if (config.store === 'postgres') {
     try {
+      const { describeTarget } = await import('./postgres-session.js');
       return `the PostgreSQL database ${describeTarget(config.postgresUrl ?? '')}`;
     } catch {
       return 'the PostgreSQL database';
