@@ -1,5 +1,6 @@
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
+import { LazyValidators } from './lazy-validators.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Authenticator, Identity } from '../auth/tokens.js';
@@ -73,7 +74,10 @@ class RouteTable {
  */
 export async function buildHttp(backend: HttpBackend, options: HttpOptions): Promise<FastifyInstance> {
   const handleError = errorHandler(options.logger);
+  // Each route's validators compile at its first request or in the background after the listen (lazy-validators.ts).
+  const validators = new LazyValidators();
   const app = Fastify({
+    schemaController: { compilersFactory: { buildValidator: validators.buildValidator } },
     loggerInstance: options.logger as FastifyBaseLogger,
     // Never a log line per request: /meminfo may be flooded.
     logController: new LogController({ disableRequestLogging: true }),
@@ -119,5 +123,9 @@ export async function buildHttp(backend: HttpBackend, options: HttpOptions): Pro
   writeRoutes(app, backend, options, who);
   mapRoutes(app, backend, options, who);
   await uiRoutes(app);
+  app.addHook('onListen', (done) => {
+    validators.compileRest((err) => options.logger.error({ err }, 'a route schema does not compile: its requests are answered 500'));
+    done();
+  });
   return app;
 }
