@@ -71,9 +71,10 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     throw err;
   }
   const { store, areas, position, list } = recovered;
-  // Areas already in columns (the SQLite area image): the warm HTTP threads
-  // fill their replicas from them while the space is rebuilt below. They
-  // are the list at the service's first generation.
+  // Areas already in columns (the SQLite store hands them over so, from its
+  // area image or its rows): the warm HTTP threads fill their replicas from
+  // them while the space is rebuilt below. They are the list at the
+  // service's first generation.
   if (list !== undefined) warmup.prime({ type: 'reset', generation: position ?? 0, areas: list });
   // A node on PostgreSQL commits nothing until it holds the lease: a write
   // that reaches the gRPC edge before the lease is read is refused, not

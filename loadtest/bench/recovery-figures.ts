@@ -72,12 +72,13 @@ async function timedStart(dir: string, areas: number, lazy: number, httpThreads:
   const t0 = performance.now();
   const server = await startVmapd({ readMode: 'snapshot', extraArgs: ['--data-dir', dir], maxOldSpaceMb: MAX_OLD_SPACE_MB, ...(httpThreads === undefined ? {} : { httpThreads }) });
   const ms = performance.now() - t0;
+  let code: number | string | null;
   try {
     await checkCounts(server, areas, lazy);
   } finally {
-    const code = await stopServerProcess(server, 15000, stop);
-    if (stop === 'SIGTERM' && code !== 0) throw new Error(`vmapd did not stop cleanly (${String(code)}): ${server.stderrTail()}`);
+    code = await stopServerProcess(server, 15000, stop);
   }
+  if (stop === 'SIGTERM' && code !== 0) throw new Error(`vmapd did not stop cleanly (${String(code)}): ${server.stderrTail()}`);
   return ms;
 }
 

@@ -46,11 +46,23 @@ const f64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(
 const u32 = (n: number): Uint32Array => new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, n))).subarray(0, n);
 const u8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(Math.max(1, n))).subarray(0, n);
 
+/** Puts one area's fields, as AreaFields.each hands them over. */
+export type PutArea = (start: number, pages: number, guard: boolean, lazy: boolean, caller: string, owner: string, requestId: string) => void;
+
 /**
  * The `count` areas of `list` (busy and lazy, as `each` visits them) in
  * columns. @throws RangeError when `list` holds another number of areas
  */
 export function encodeAreaList(list: Pick<AreaList, 'each'>, count: number): EncodedAreaList {
+  return encodeAreaFields(count, (put) => list.each((va) => void put(va.start, va.pages, va.guard, va.lazy, va.caller, va.owner, va.requestId)));
+}
+
+/**
+ * The `count` areas `each` puts, ascending, field by field (no area object
+ * needed: the SQLite rows are encoded straight from their columns), in
+ * columns. @throws RangeError when `each` puts another number of areas
+ */
+export function encodeAreaFields(count: number, each: (put: PutArea) => void): EncodedAreaList {
   const starts = f64(count);
   const pages = f64(count);
   const flags = u8(count);
@@ -72,17 +84,17 @@ export function encodeAreaList(list: Pick<AreaList, 'each'>, count: number): Enc
   const ends: number[] = [];
   let end = 0;
   let i = 0;
-  list.each((va) => {
+  each((start, areaPages, guard, lazy, caller, owner, requestId) => {
     if (i >= count) throw new RangeError(`the area list holds more than the ${count} areas it was said to`);
-    starts[i] = va.start;
-    pages[i] = va.pages;
-    flags[i] = (va.guard ? GUARD : 0) | (va.lazy ? LAZY : 0);
-    callers[i] = code(va.caller);
-    owners[i] = code(va.owner);
-    if (va.requestId !== '') {
+    starts[i] = start;
+    pages[i] = areaPages;
+    flags[i] = (guard ? GUARD : 0) | (lazy ? LAZY : 0);
+    callers[i] = code(caller);
+    owners[i] = code(owner);
+    if (requestId !== '') {
       keyed.push(i);
-      requestIds.push(va.requestId);
-      ends.push((end += va.requestId.length));
+      requestIds.push(requestId);
+      ends.push((end += requestId.length));
     }
     i++;
   });

@@ -102,7 +102,7 @@ export class SqliteStore implements Store {
         ready.once('message', onMessage);
         ready.once('error', reject);
       });
-      return { store: new SqliteStore(worker, logger, lock), areas, ...(list === undefined ? {} : { list }) };
+      return { store: new SqliteStore(worker, logger, lock), areas, list };
     } catch (err) {
       lock.release();
       throw err;

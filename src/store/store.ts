@@ -40,7 +40,7 @@ export interface Recovered {
    * rebuild the space (the SQLite store makes each area as it is walked).
    */
   readonly areas: Iterable<VmapArea> & { readonly length: number };
-  /** The same areas in columns, when the store read them so (SQLite's area image): the reader threads start from it as it is. */
+  /** The same areas in columns, when the store has them so (SQLite: from its area image or its rows' columns): the reader threads start from it as it is. */
   readonly list?: EncodedAreaList;
   /**
    * The change-log position the areas are the state after (the PostgreSQL

@@ -7,8 +7,8 @@
  * port: that one stays untouched until the thread listens on it, so no
  * message posted to it meanwhile can be lost).
  *
- * When the store hands over its areas already in columns (the SQLite area
- * image), the warm threads are given their change stream at once, its reset
+ * When the store hands over its areas already in columns (the SQLite store
+ * does, from its area image or its rows), the warm threads are given their change stream at once, its reset
  * first (`prime`): each fills its replica while the writer thread is still
  * rebuilding the space from the same columns, rather than after.
  */
