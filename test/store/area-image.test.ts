@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { buildRecoveryData } from '../../loadtest/bench/recovery-data.js';
 import { decodeAreaImage, encodeAreaImage, IMAGE_TOKEN_BYTES } from '../../src/store/area-image.js';
-import { decodeAreaList, encodeAreaList } from '../../src/store/area-list-codec.js';
+import { decodeAreaList, EncodedAreas, encodeAreaList } from '../../src/store/area-list-codec.js';
 import { ChangeCodecError } from '../../src/store/change-codec.js';
 import { DB_FILE, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { makeArea, type VmapArea } from '../../src/vmap/vmap-area.js';
@@ -55,6 +55,17 @@ describe('area image codec', () => {
     badText.writeUInt32LE(99, 48 + 16 * sample.length);
     assert.throws(() => decodeAreaImage(shared(badText)), /names a text the table lacks/);
     assert.throws(() => encodeAreaImage(listOf(sample), new Uint8Array(3)), RangeError);
+  });
+
+  it('refuses request ids that do not end where the keyed areas say', () => {
+    const list = listOf(sample);
+    assert.equal(list.requestIds, 'r-1r-2');
+    assert.deepEqual([...list.idEnds], [3, 6]);
+    const ends = (idEnds: number[]) => new EncodedAreas({ ...list, idEnds: Uint32Array.from(idEnds) });
+    assert.throws(() => ends([4, 3]), /end out of order/);
+    assert.throws(() => ends([3, 5]), /do not end where their text does/);
+    assert.throws(() => ends([3]), /do not match the keyed areas/);
+    assert.throws(() => decodeAreaList({ ...list, keyed: Uint32Array.from([3, 0]) }), /keyed areas out of order or out of range/);
   });
 });
 
