@@ -183,7 +183,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       areas: areas.length, base: `0x${config.spaceBase.toString(16)}`, size: config.spaceSize.toString() },
     'vmapd listening',
   );
-  setImmediate(() => svc.settleIndexes());
+  void svc.settleIndexes();
   let closed: Promise<void> | undefined;
   return {
     service: svc,

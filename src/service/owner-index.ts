@@ -29,7 +29,9 @@ export class OwnerIndex {
    * yet (see `of`): an immutable list, indexed before anything reads or
    * changes `requestIds`.
    */
-  private unindexed: Pick<AreaList, 'each'> | null = null;
+  private unindexed: Pick<AreaList, 'each' | 'from'> | null = null;
+  /** Where `settleSome` got to in `unindexed` (the list never changes, so the walk can wait between turns). */
+  private walk: Iterator<VmapArea> | null = null;
 
   /** An index of `areas` (lazy ones are skipped: they belong to nobody any more). */
   constructor(areas: Iterable<VmapArea> = []) {
@@ -43,7 +45,7 @@ export class OwnerIndex {
    * so a restart need not wait for them: no lookup, add or remove runs
    * before they are in.
    */
-  static of(list: Pick<AreaList, 'each'>): OwnerIndex {
+  static of(list: Pick<AreaList, 'each' | 'from'>): OwnerIndex {
     const index = new OwnerIndex();
     list.each((va) => {
       if (!va.lazy) index.count(va, 1);
@@ -52,14 +54,38 @@ export class OwnerIndex {
     return index;
   }
 
-  /** Indexes the request ids `of` left for later, if it did. */
+  /** Indexes the request ids `of` left for later, if it did (the rest of them, after settleSome). */
   settle(): void {
     const list = this.unindexed;
     if (list === null) return;
-    this.unindexed = null;
-    list.each((va) => {
+    if (this.walk === null) {
+      this.unindexed = null;
+      list.each((va) => {
+        if (!va.lazy && va.requestId !== '') this.key(va);
+      });
+    } else this.settleSome(Infinity);
+  }
+
+  /**
+   * Indexes the next `count` areas' request ids of those `of` left for
+   * later (a slice of the work, for a background turn); true once none is
+   * left.
+   */
+  settleSome(count: number): boolean {
+    const list = this.unindexed;
+    if (list === null) return true;
+    const walk = (this.walk ??= list.from(0));
+    for (let i = 0; i < count; i++) {
+      const next = walk.next();
+      if (next.done === true) {
+        this.unindexed = null;
+        this.walk = null;
+        return true;
+      }
+      const va = next.value;
       if (!va.lazy && va.requestId !== '') this.key(va);
-    });
+    }
+    return false;
   }
 
   /** The start page of `owner`'s busy area allocated with `requestId`, if any. */

@@ -40,6 +40,9 @@ const WRITE_REFUSALS = {
   full: (pending: number) => new Busy(`server busy: ${pending} writes already queued; retry later`),
 };
 
+/** Recovered areas indexed per background turn by settleIndexes (a few ms). */
+const SETTLE_SLICE = 20_000;
+
 /**
  * The one place that composes the space, the writer mutex, the published
  * snapshot and the store. Writes go through group commit under the mutex
@@ -122,12 +125,21 @@ export class VmapService {
   }
 
   /**
-   * Builds now what the constructor left to build on first need: the index
-   * of the recovered request ids (OwnerIndex.of). vmapd calls it once it
-   * listens, so that a restart is not kept from listening by it.
+   * Builds, in the background, what the constructor left to build on first
+   * need: the index of the recovered request ids (OwnerIndex.of), SETTLE_SLICE
+   * areas per event-loop turn, so that the writer goes on answering (gRPC
+   * reads, health) meanwhile; a write that comes first finishes it at once.
+   * vmapd calls it once it listens, so that a restart is not kept from
+   * listening by it. Resolves when the index is whole.
    */
-  settleIndexes(): void {
-    this.owners.settle();
+  settleIndexes(): Promise<void> {
+    return new Promise((resolve) => {
+      const step = (): void => {
+        if (this.owners.settleSome(SETTLE_SLICE)) resolve();
+        else setImmediate(step);
+      };
+      step();
+    });
   }
 
   /** Writes queued for their batch (not counting the batch being applied). */
