@@ -95,6 +95,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       hooks: options.hooks,
       store,
       areas,
+      ...(list === undefined ? {} : { list }),
       generation: position ?? 0,
       quotaBytes: config.quotaBytes,
       quotaAreas: config.quotaAreas,

@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { AreaList, VmapArea } from '../vmap/vmap-area.js';
+import { LAZY, type EncodedAreaList } from '../store/area-list-codec.js';
 
 /** An owner's busy areas and the bytes they reserve. */
 export interface Usage {
@@ -40,18 +41,40 @@ export class OwnerIndex {
 
   /**
    * An index of the busy areas of `list`, which must never change (a
-   * space's view). The usage is counted at once; the request ids, a Map of
+   * space's view); `columns`, when given, must hold the same areas (they
+   * are counted from them). The usage is counted at once; the request ids, a Map of
    * every keyed area (about 0.3 s for a million), on first need or `settle`,
    * so a restart need not wait for them: no lookup, add or remove runs
    * before they are in.
    */
-  static of(list: Pick<AreaList, 'each' | 'from'>): OwnerIndex {
+  static of(list: Pick<AreaList, 'each' | 'from'>, columns?: EncodedAreaList): OwnerIndex {
     const index = new OwnerIndex();
-    list.each((va) => {
-      if (!va.lazy) index.count(va, 1);
-    });
+    if (columns !== undefined) index.countColumns(columns);
+    else {
+      list.each((va) => {
+        if (!va.lazy) index.count(va, 1);
+      });
+    }
     index.unindexed = list;
     return index;
+  }
+
+  /**
+   * Counts the busy areas of `c`, the same areas as the list `of` was given
+   * in columns (as the store recovered them): a loop over two typed arrays,
+   * where walking the list visits a million objects (about 0.15 s).
+   */
+  private countColumns(c: EncodedAreaList): void {
+    const bytes = new Float64Array(c.texts.length);
+    const areas = new Float64Array(c.texts.length);
+    const { flags, owners, pages } = c;
+    for (let i = 0; i < owners.length; i++) {
+      if ((flags[i]! & LAZY) !== 0) continue;
+      const o = owners[i]!;
+      bytes[o]! += pages[i]! * PAGE_SIZE;
+      areas[o]!++;
+    }
+    for (let t = 0; t < c.texts.length; t++) if (areas[t]! > 0) this.usage.set(c.texts[t]!, { bytes: bytes[t]!, areas: areas[t]! });
   }
 
   /** Indexes the request ids `of` left for later, if it did (the rest of them, after settleSome). */

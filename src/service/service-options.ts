@@ -1,3 +1,4 @@
+import type { EncodedAreaList } from '../store/area-list-codec.js';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   readonly store?: Store;
   /** The areas the store recovered, ascending by start; default: none. */
   readonly areas?: Iterable<VmapArea>;
+  /** The same areas in columns, when the store has them so: the owners' usage is counted from them. */
+  readonly list?: EncodedAreaList;
   /** The generation of the recovered state (the change-log position on PostgreSQL); default 0. */
   readonly generation?: number;
 }

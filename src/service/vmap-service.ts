@@ -89,7 +89,7 @@ export class VmapService {
       options.areas ?? [],
     );
     // The request ids of a restart are indexed by settleIndexes, or by the first write if it comes sooner.
-    this.owners = OwnerIndex.of(this.space.view());
+    this.owners = OwnerIndex.of(this.space.view(), options.list);
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));

@@ -37,8 +37,9 @@ export interface EncodedAreaList {
   readonly idEnds: Uint32Array;
 }
 
-const GUARD = 1;
-const LAZY = 2;
+/** The bits of an area's `flags`. */
+export const GUARD = 1;
+export const LAZY = 2;
 
 // Columns in shared memory: posting one to a thread copies nothing. (A
 // buffer of at least one entry: a typed array cannot view zero bytes of one.)

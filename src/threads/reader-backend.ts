@@ -80,11 +80,29 @@ export class ChangeFeed {
     this.queued();
   }
 
+  /** Whether the background takes nothing for now (pause). */
+  private paused = false;
+
   /** New messages are queued: take them in the background, one per turn. */
   queued(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.paused) return;
     this.scheduled = true;
     setImmediate(() => this.slice());
+  }
+
+  /**
+   * Stops taking messages in the background until `resume` (a read still
+   * takes what it needs): the thread builds its server and listens first,
+   * rather than between slices of the list.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Takes queued messages in the background again. */
+  resume(): void {
+    this.paused = false;
+    this.queued();
   }
 
   /** Brings the replica to `generation` from what is queued. */
@@ -99,7 +117,7 @@ export class ChangeFeed {
 
   private slice(): void {
     this.scheduled = false;
-    if (this.takeOne(FILL_SLICE)) this.queued();
+    if (!this.paused && this.takeOne(FILL_SLICE)) this.queued();
   }
 
   /** Applies every message already queued, never waiting for one. */

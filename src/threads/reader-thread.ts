@@ -47,6 +47,8 @@ const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { wr
 log.logger = logger;
 const link = new WriterLink(port, new Int32Array(data.callsBuffer), data.index);
 const feed = early ?? new ChangeFeed(data.changes ?? noStream(), outOfStep);
+// The server is built and listening before the background fills any more of the replica.
+feed.pause();
 const meminfo = new PublishedMeminfo(data.meminfoBuffer);
 const activity = new ActivityTally(data.activityBuffer);
 const backend = new ReaderBackend(
@@ -113,3 +115,4 @@ try {
 }
 const address = app.server.address();
 post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : data.port });
+feed.resume();

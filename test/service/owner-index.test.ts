@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OwnerIndex } from '../../src/service/owner-index.js';
+import { encodeAreaList } from '../../src/store/area-list-codec.js';
 import { VmapSpace } from '../../src/vmap/space.js';
 import { makeArea, type VmapArea } from '../../src/vmap/vmap-area.js';
 
@@ -46,6 +47,16 @@ describe('owner index of a restart', () => {
       if (sliced > 0) assert.equal(index.settleSome(sliced), false);
       namesExactly(index);
     }
+  });
+
+  it('counts the same usage from the recovered columns as from the list', () => {
+    const view = space().view();
+    const columns = encodeAreaList(view, AREAS);
+    const fromList = OwnerIndex.of(view);
+    const fromColumns = OwnerIndex.of(view, columns);
+    for (const owner of ['owner-0', 'owner-1', 'owner-2', 'owner-3', 'c', 'nobody']) assert.deepEqual(fromColumns.usageOf(owner), fromList.usageOf(owner), owner);
+    assert.ok(fromColumns.usageOf('owner-3').areas > 0);
+    namesExactly(fromColumns);
   });
 
   it('finishes the rest before a write changes it', () => {

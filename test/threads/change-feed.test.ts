@@ -69,6 +69,25 @@ describe('change feed', () => {
     port.close();
   });
 
+  it('takes nothing in the background while paused, but a read still gets the replica whole', async () => {
+    const port = stream();
+    await new Promise((resolve) => setImmediate(resolve));
+    const feed = new ChangeFeed(port, outOfStep);
+    feed.pause();
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(feed.replica.generation, 0, 'paused: nothing taken');
+    feed.resume();
+    for (let turns = 0; feed.replica.generation < 6; turns++) {
+      assert.ok(turns < 100, `still at generation ${feed.replica.generation} after ${turns} turns`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const paused = new ChangeFeed(stream(), outOfStep);
+    paused.pause();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(listed(paused, 6), [...areas, newArea]);
+    port.close();
+  });
+
   it('says out of step when the stream ends before the published generation', async () => {
     const { port1, port2 } = new MessageChannel();
     port1.postMessage({ type: 'reset', generation: 5, areas: list } satisfies ChangeMessage);
