@@ -53,6 +53,26 @@ function listOf(tree: BTree<number, VmapArea>): AreaList & MapSource {
 }
 
 /**
+ * A whole list on its way into a replica, an area at a time (a reader
+ * thread adds them in slices across event-loop turns): everything a reset
+ * needs but the bulk load, which `AreaReplica.install` does.
+ */
+export class ReplicaFill {
+  readonly starts: number[] = [];
+  readonly areas: VmapArea[] = [];
+  readonly lazy = new Set<number>();
+  readonly holders = new HolderIndex();
+
+  /** Adds `va`, which must start after every area added so far (install checks). */
+  add(va: VmapArea): void {
+    this.starts.push(va.start);
+    this.areas.push(va);
+    if (va.lazy) this.lazy.add(va.start);
+    this.holders.add(va);
+  }
+}
+
+/**
  * The replica. Changes go into a working tree as they arrive (a big batch in
  * parts); at the end of each batch the working tree is cloned, O(1), into
  * the stable list that reads see, so no read ever sees part of a batch.
@@ -66,7 +86,7 @@ export class AreaReplica {
   private lazyStarts = new Set<number>();
   private gen = 0;
   /** Who holds the space as of the last whole batch, and what the batch in progress does to it. */
-  private readonly holders = new HolderIndex();
+  private holders = new HolderIndex();
   /** The batch in progress's holder changes, in two columns (no pair per change): ADD, FREED or REMOVE, and its area. */
   private pendingKinds: number[] = [];
   private pendingAreas: VmapArea[] = [];
@@ -84,22 +104,27 @@ export class AreaReplica {
    * @throws ReplicaOutOfStep when `areas` are not strictly ascending
    */
   reset(areas: readonly VmapArea[], generation: number): void {
-    const starts: number[] = [];
-    const lazy = new Set<number>();
-    for (const va of areas) {
-      starts.push(va.start);
-      if (va.lazy) lazy.add(va.start);
-    }
+    const fill = new ReplicaFill();
+    for (const va of areas) fill.add(va);
+    this.install(fill, generation);
+  }
+
+  /**
+   * Replaces everything with what `fill` gathered, at `generation`: what is
+   * left of a reset once its areas are in (the bulk load).
+   *
+   * @throws ReplicaOutOfStep when the areas were not strictly ascending
+   */
+  install(fill: ReplicaFill, generation: number): void {
     let tree: BTree<number, VmapArea>;
     try {
-      tree = bulkLoad(starts, areas as VmapArea[], NODE_SIZE, byStart);
+      tree = bulkLoad(fill.starts, fill.areas, NODE_SIZE, byStart);
     } catch (err) {
       throw new ReplicaOutOfStep(`the area list does not load: ${(err as Error).message}`);
     }
     this.tree = tree;
-    this.lazyStarts = lazy;
-    this.holders.clear();
-    for (const va of areas) this.holders.add(va);
+    this.lazyStarts = fill.lazy;
+    this.holders = fill.holders;
     this.pendingKinds = [];
     this.pendingAreas = [];
     this.stable = tree.clone();

@@ -27,9 +27,8 @@ import type { ActivityTotals } from '../sync/activity-tally.js';
 import { spaceMap } from '../vmap/space-map.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { walkMeminfo } from '../vmap/meminfo.js';
-import { AreaReplica, ReplicaOutOfStep } from './area-replica.js';
+import { AreaReplica, ReplicaFill, ReplicaOutOfStep } from './area-replica.js';
 import { EncodedAreas, type AreaCursor } from '../store/area-list-codec.js';
-import type { VmapArea } from '../vmap/vmap-area.js';
 import { ChangeCodecError, decodeChanges } from '../store/change-codec.js';
 import type { ChangeMessage } from './protocol.js';
 import type { PublishedMeminfo, PublishedReadiness } from './publication.js';
@@ -66,7 +65,7 @@ export class ChangeFeed {
    * the thread listens and answers what needs no replica (/meminfo in
    * snapshot mode, /healthz, /readyz) meanwhile.
    */
-  private filling: { readonly generation: number; readonly cursor: AreaCursor; readonly areas: VmapArea[] } | null = null;
+  private filling: { readonly generation: number; readonly cursor: AreaCursor; readonly fill: ReplicaFill } | null = null;
 
   /**
    * `outOfStep` is told when the stream no longer fits the replica (a lost
@@ -138,12 +137,12 @@ export class ChangeFeed {
           this.replica.apply(decodeChanges(m.changes), m.generation, m.last);
           return true;
         }
-        this.filling = { generation: m.generation, cursor: new EncodedAreas(m.areas).cursor(), areas: [] };
+        this.filling = { generation: m.generation, cursor: new EncodedAreas(m.areas).cursor(), fill: new ReplicaFill() };
       }
       const f = this.filling;
-      if (f.cursor.take(slice, (va) => void f.areas.push(va))) {
+      if (f.cursor.take(slice, (va) => f.fill.add(va))) {
         this.filling = null;
-        this.replica.reset(f.areas, f.generation);
+        this.replica.install(f.fill, f.generation);
         this.filled = true;
       }
     } catch (err) {

@@ -75,13 +75,6 @@ export class HolderIndex {
     if (!va.lazy) this.busy(va, -1);
   }
 
-  /** Empties the index. */
-  clear(): void {
-    this.callers.clear();
-    this.owners.clear();
-    this.busyByOwner.clear();
-  }
-
   /** The `limit` callers and owners holding the most pages that `viewer` may see. */
   top(viewer: HolderViewer, limit: number): { callers: Holder[]; owners: Holder[] } {
     if (viewer.admin) return { callers: topOf(this.callers, limit), owners: topOf(this.owners, limit) };
