@@ -72,9 +72,9 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   }
   const { store, areas, position, list } = recovered;
   // Areas already in columns (the SQLite store hands them over so, from its
-  // area image or its rows): the warm HTTP threads fill their replicas from
-  // them while the space is rebuilt below. They are the list at the
-  // service's first generation.
+  // area image or its rows): the warm HTTP threads get them now, as they
+  // are, and fill their replicas from them once they listen. They are the
+  // list at the service's first generation.
   if (list !== undefined) warmup.prime({ type: 'reset', generation: position ?? 0, areas: list });
   // A node on PostgreSQL commits nothing until it holds the lease: a write
   // that reaches the gRPC edge before the lease is read is refused, not

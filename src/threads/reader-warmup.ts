@@ -8,9 +8,10 @@
  * message posted to it meanwhile can be lost).
  *
  * When the store hands over its areas already in columns (the SQLite store
- * does, from its area image or its rows), the warm threads are given their change stream at once, its reset
- * first (`prime`): each fills its replica while the writer thread is still
- * rebuilding the space from the same columns, rather than after.
+ * does, from its area image or its rows), the warm threads are given their
+ * change stream at once, its reset first (`prime`): the list the store read,
+ * as it is, rather than one the writer would encode again from its snapshot
+ * when it starts them. Each fills its replica from it once it listens.
  */
 import { once } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -61,7 +62,8 @@ export class ReaderWarmup {
 
   /**
    * Gives every warm thread its change stream now, beginning with `reset`
-   * (the whole list at its generation): it fills its replica while it waits.
+   * (the whole list at its generation), to fill its replica from once it
+   * listens.
    */
   prime(reset: Extract<ChangeMessage, { type: 'reset' }>): void {
     for (const entry of this.idle) {
