@@ -36,6 +36,16 @@ const listed = (feed: ChangeFeed, generation: number): VmapArea[] => {
   return out;
 };
 
+/** Event-loop turns until the background has brought `feed` to `generation` (at most 100). */
+async function turnsUntil(feed: ChangeFeed, generation: number): Promise<number> {
+  let turns = 0;
+  for (; feed.replica.generation < generation; turns++) {
+    assert.ok(turns < 100, `still at generation ${feed.replica.generation} after ${turns} turns`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return turns;
+}
+
 const outOfStep = (err: Error): never => {
   throw err;
 };
@@ -48,11 +58,7 @@ describe('change feed', () => {
     const feed = new ChangeFeed(port, outOfStep);
     assert.equal(feed.replica.generation, 0, 'nothing is applied while the feed is made');
     // Turn by turn, the background gets to generation 6 by itself, the list taking several turns.
-    let turns = 0;
-    for (; feed.replica.generation < 6; turns++) {
-      assert.ok(turns < 100, `still at generation ${feed.replica.generation} after ${turns} turns`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const turns = await turnsUntil(feed, 6);
     assert.ok(turns >= Math.ceil(AREAS / 20_000), `filled in ${turns} turns`);
     assert.deepEqual(listed(feed, 6), [...areas, newArea]);
     port.close();
@@ -77,10 +83,7 @@ describe('change feed', () => {
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(feed.replica.generation, 0, 'paused: nothing taken');
     feed.resume();
-    for (let turns = 0; feed.replica.generation < 6; turns++) {
-      assert.ok(turns < 100, `still at generation ${feed.replica.generation} after ${turns} turns`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await turnsUntil(feed, 6);
     const paused = new ChangeFeed(stream(), outOfStep);
     paused.pause();
     await new Promise((resolve) => setImmediate(resolve));
