@@ -50,6 +50,13 @@ const outOfStep = (err: Error): never => {
   throw err;
 };
 
+/** A feed on stream(), made once the stream's messages are in its port's queue. */
+async function fedFeed(): Promise<{ port: MessagePort; feed: ChangeFeed }> {
+  const port = stream();
+  await new Promise((resolve) => setImmediate(resolve));
+  return { port, feed: new ChangeFeed(port, outOfStep) };
+}
+
 describe('change feed', () => {
   it('is not filled when made: the list is taken in background slices, and the batch behind it after it', async () => {
     const port = stream();
@@ -65,9 +72,7 @@ describe('change feed', () => {
   });
 
   it('finishes the fill and the batch at once when a read needs them', async () => {
-    const port = stream();
-    await new Promise((resolve) => setImmediate(resolve));
-    const feed = new ChangeFeed(port, outOfStep);
+    const { port, feed } = await fedFeed();
     // One background slice in, then a read at the published generation 6.
     await new Promise((resolve) => setImmediate(resolve));
     assert.ok(feed.replica.generation < 6);
@@ -76,9 +81,7 @@ describe('change feed', () => {
   });
 
   it('takes nothing in the background while paused, but a read still gets the replica whole', async () => {
-    const port = stream();
-    await new Promise((resolve) => setImmediate(resolve));
-    const feed = new ChangeFeed(port, outOfStep);
+    const { port, feed } = await fedFeed();
     feed.pause();
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(feed.replica.generation, 0, 'paused: nothing taken');
