@@ -4,36 +4,24 @@
  * store, then published as a new snapshot, or undone in O(the batch) when
  * anything fails. The service composes it; this is the order of the steps.
  */
-import type { Logger } from 'pino';
 import type { Outcome } from '../sync/group-commit.js';
 import type { Published } from '../sync/published.js';
 import { messageOf } from '../vmap/errors.js';
-import type { SpaceGeometry } from '../vmap/geometry.js';
-import type { VmapSpace } from '../vmap/space.js';
 import type { Change, Store } from '../store/store.js';
 import { Unavailable } from './errors.js';
 import type { VmapMetrics } from './metrics.js';
-import type { OwnerIndex } from './owner-index.js';
-import type { Quotas } from './quotas.js';
 import type { Readiness } from './readiness.js';
 import type { ServiceHooks } from './service-options.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 import type { StoreHealth } from './store-health.js';
-import { WriteBatch } from './write-batch.js';
+import { WriteBatch, type BatchContext } from './write-batch.js';
 import type { WriteOp, WriteResult } from './write-op.js';
 
 /** Told of each published snapshot and the committed changes that made it. */
 export type PublishListener = (snapshot: Snapshot, changes: readonly Change[]) => void;
 
-/** What a batch works on: the service's parts. */
-export interface BatchParts {
-  readonly space: VmapSpace;
-  readonly owners: OwnerIndex;
-  readonly quotas: Quotas;
-  readonly geometry: SpaceGeometry;
-  readonly logger: Logger;
-  /** Whether per-write debug lines are logged. */
-  readonly debug: boolean;
+/** What a batch works on: the service's parts (a WriteBatch's context, and what commits and publishes it). */
+export interface BatchParts extends Omit<BatchContext, 'afterApply'> {
   readonly hooks: ServiceHooks;
   readonly store: Store;
   readonly health: StoreHealth;
@@ -64,7 +52,7 @@ export class BatchRunner {
     // Queued before the store was known full: refused without trying it.
     const refusal = p.health.refusal();
     if (refusal !== null) return ops.map(() => ({ ok: false, error: refusal }));
-    const batch = new WriteBatch({ space: p.space, owners: p.owners, quotas: p.quotas, geometry: p.geometry, logger: p.logger, debug: p.debug, afterApply: p.hooks.afterApply }, ops);
+    const batch = new WriteBatch({ ...p, afterApply: p.hooks.afterApply }, ops);
     try {
       if (batch.changes.length === 0) return batch.outcomes; // nothing changed: nothing to commit or publish
       await p.hooks.beforeCommit?.(ops.length, ops.flatMap((op) => (op.deadline === undefined ? [] : [op.deadline])));
