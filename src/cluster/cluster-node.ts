@@ -84,7 +84,7 @@ export class ClusterNode {
       this.wake?.();
     });
     o.store.onDeposed((d) => this.stepDown(d.message));
-    o.service.describeRole(() => roleLine(this.status()));
+    o.service.readiness.describeRole(() => roleLine(this.status()));
   }
 
   /** The node's status now. */
@@ -229,7 +229,7 @@ export class ClusterNode {
   }
 
   private changed(): void {
-    this.o.service.roleChanged();
+    this.o.service.readiness.roleChanged();
     const status = this.status();
     for (const listener of this.listeners) listener(status);
   }

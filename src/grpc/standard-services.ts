@@ -58,7 +58,7 @@ export function addStandardServices(server: ServiceSink, service: VmapService): 
     reportLeading(reason === null && service.leading ? 'SERVING' : 'NOT_SERVING');
   };
   follow(service.notReadyReason);
-  const unsubscribe = service.onReadyChange(follow);
+  const unsubscribe = service.readiness.onChange(follow);
   health.addToServer(server);
   new ReflectionService(reflected).addToServer(server);
   return {

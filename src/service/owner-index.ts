@@ -10,6 +10,9 @@ export interface Usage {
 
 const NONE: Usage = { bytes: 0, areas: 0 };
 
+/** Areas indexed per background turn by settleInBackground (a few ms). */
+const SETTLE_SLICE = 20_000;
+
 /**
  * What the service keeps per owner of busy areas: the live request ids (an
  * idempotency key names its area while the area is busy) and the usage that
@@ -87,6 +90,22 @@ export class OwnerIndex {
         if (!va.lazy && va.requestId !== '') this.key(va);
       });
     } else this.settleSome(Infinity);
+  }
+
+  /**
+   * Indexes what `of` left for later in the background, SETTLE_SLICE areas
+   * per event-loop turn, so that the writer goes on answering (gRPC reads,
+   * health) meanwhile; a lookup or write that comes first finishes it at
+   * once. Resolves when the index is whole.
+   */
+  settleInBackground(): Promise<void> {
+    return new Promise((resolve) => {
+      const step = (): void => {
+        if (this.settleSome(SETTLE_SLICE)) resolve();
+        else setImmediate(step);
+      };
+      step();
+    });
   }
 
   /**

@@ -40,9 +40,6 @@ const WRITE_REFUSALS = {
   full: (pending: number) => new Busy(`server busy: ${pending} writes already queued; retry later`),
 };
 
-/** Recovered areas indexed per background turn by settleIndexes (a few ms). */
-const SETTLE_SLICE = 20_000;
-
 /**
  * The one place that composes the space, the writer mutex, the published
  * snapshot and the store. Writes go through group commit under the mutex
@@ -72,8 +69,12 @@ export class VmapService {
   private readonly batches: BatchRunner;
   /** Set while this node does not lead: its writes go there instead of the store. */
   private forwarder: WriteForwarder | null = null;
-  /** Who hears that notReadyReason or the role changed (the health service, /readyz). */
-  private readonly readiness = new Readiness(() => this.notReadyReason);
+  /**
+   * Who hears that notReadyReason or the role changed (the health service
+   * and the HTTP threads' /readyz listen; a node of a group describes its
+   * role here and says when it changed).
+   */
+  readonly readiness = new Readiness(() => this.notReadyReason);
 
   /** A service over the recovered `areas` (an empty space by default). */
   constructor(options: ServiceOptions) {
@@ -117,29 +118,13 @@ export class VmapService {
   }
 
   /**
-   * Calls `listener` with the new notReadyReason (null: ready again) each
-   * time it changes. Returns a function that stops the calls.
-   */
-  onReadyChange(listener: (reason: string | null) => void): () => void {
-    return this.readiness.onChange(listener);
-  }
-
-  /**
    * Builds, in the background, what the constructor left to build on first
-   * need: the index of the recovered request ids (OwnerIndex.of), SETTLE_SLICE
-   * areas per event-loop turn, so that the writer goes on answering (gRPC
-   * reads, health) meanwhile; a write that comes first finishes it at once.
+   * need: the index of the recovered request ids (OwnerIndex.settleInBackground).
    * vmapd calls it once it listens, so that a restart is not kept from
    * listening by it. Resolves when the index is whole.
    */
   settleIndexes(): Promise<void> {
-    return new Promise((resolve) => {
-      const step = (): void => {
-        if (this.owners.settleSome(SETTLE_SLICE)) resolve();
-        else setImmediate(step);
-      };
-      step();
-    });
+    return this.owners.settleInBackground();
   }
 
   /** Writes queued for their batch (not counting the batch being applied). */
@@ -239,11 +224,6 @@ export class VmapService {
     return areasOf(this.geometry, snapshot.areas, from, includeLazy, identity);
   }
 
-  /**
-   * Meminfo in this service's read mode: the published numbers (`snapshot`),
-   * a walk of the published list (`rcu-walk`), or a walk of the live list
-   * under the writer mutex (`locked-walk`). All three agree on the same state.
-   */
   /** The three meminfo reads, made once: readMeminfo is the hot path. */
   private readonly reads: MeminfoReads<MeminfoRead> = {
     published: () => this.snapshot(),
@@ -254,6 +234,11 @@ export class VmapService {
     locked: () => this.lockedMeminfo(),
   };
 
+  /**
+   * Meminfo in this service's read mode: the published numbers (`snapshot`),
+   * a walk of the published list (`rcu-walk`), or a walk of the live list
+   * under the writer mutex (`locked-walk`). All three agree on the same state.
+   */
   readMeminfo(): MeminfoRead | Promise<MeminfoRead> {
     return readInMode(this.readMode, this.reads);
   }
@@ -283,24 +268,6 @@ export class VmapService {
     return this.forwarder === null;
   }
 
-  /** This node's role in a group of nodes as one line (`role leader epoch 3 position 120 lag 0 …`), or null for a vmapd on its own. */
-  get roleLine(): string | null {
-    return this.readiness.roleLine;
-  }
-
-  /**
-   * Says where `roleLine` comes from; the readiness listeners are told
-   * again (role, epoch and leading with it) each time `roleChanged` is called.
-   */
-  describeRole(describe: (() => string) | null): void {
-    this.readiness.describeRole(describe);
-  }
-
-  /** The role changed (a takeover, a step down): readiness listeners hear it even when notReadyReason did not change. */
-  roleChanged(): void {
-    this.readiness.roleChanged();
-  }
-
   /**
    * Sends every write to `forwarder` from now on (this node is a standby),
    * or, with null, commits them here again (this node leads). What the store
@@ -309,7 +276,7 @@ export class VmapService {
   forwardWrites(forwarder: WriteForwarder | null): void {
     this.forwarder = forwarder;
     this.health.committed();
-    this.roleChanged();
+    this.readiness.roleChanged();
   }
 
   /**

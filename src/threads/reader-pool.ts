@@ -6,7 +6,7 @@
  * metrics), writes their log lines, and restarts one that dies.
  */
 import { once } from 'node:events';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ListingSlots } from '../service/listings.js';
 import { writesIn } from '../store/store.js';
@@ -24,7 +24,7 @@ import { probePort } from './port-probe.js';
 import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
-import { READER_THREAD, type ReaderWarmup } from './reader-warmup.js';
+import { startReaderThread, type ReaderWarmup } from './reader-warmup.js';
 
 /** A thread that dies sooner than this after its start is restarted only after this long (no crash loop at full speed). */
 const RESTART_BACKOFF_MS = 1000;
@@ -97,7 +97,7 @@ export class ReaderPool {
     const s = service.snapshot();
 
     this.meminfo = new MeminfoPublisher(s, s.publishedAt);
-    this.readiness = new ReadinessPublisher(service.notReadyReason, service.roleLine);
+    this.readiness = new ReadinessPublisher(service.notReadyReason, service.readiness.roleLine);
     this.metricsAggregation = new MetricsAggregation(options.metrics.registry);
     // This thread's metrics and every listening reader thread's, summed (the reads of all threads).
     const listening = () => this.slots.filter((s) => s.listening).map((slot) => ({ post: (m: WriterMessage) => slot.worker.postMessage(m) }));
@@ -109,10 +109,10 @@ export class ReaderPool {
         this.activity.add(WRITES_SLOT, writesIn(changes));
         this.meminfo.publish(snapshot, snapshot.publishedAt);
         // The role line carries the log position: it moves with every batch.
-        if (service.roleLine !== null) this.readiness.publish(service.notReadyReason, service.roleLine);
+        if (service.readiness.roleLine !== null) this.readiness.publish(service.notReadyReason, service.readiness.roleLine);
         for (const slot of this.slots) slot.worker.postMessage({ type: 'changesQueued' } satisfies WriterMessage);
       }),
-      service.onReadyChange((reason) => this.readiness.publish(reason, service.roleLine)),
+      service.readiness.onChange((reason) => this.readiness.publish(reason, service.readiness.roleLine)),
     );
   }
 
@@ -208,26 +208,9 @@ export class ReaderPool {
     const o = this.options;
     const buffers = { meminfo: this.meminfo.buffer, readiness: this.readiness.buffer, calls: this.callsBuffer, activity: this.activity.buffer };
     // The stream starts with the whole list at the published generation;
-    // every later batch follows on the same port, in order. A warm thread
-    // may have its stream already, begun with the list the store read: it
-    // is still the published list while no batch has been published since.
-    const warm = o.warmup?.take();
+    // every later batch follows on the same port, in order.
     const s = o.service.snapshot();
-    let worker: Worker;
-    let port1: MessagePort;
-    if (warm?.primed !== undefined) {
-      port1 = warm.primed.port;
-      if (warm.primed.generation !== s.generation) port1.postMessage(this.feed.reset(s));
-      worker = warm.worker;
-      o.warmup!.start(worker, readerData(o, buffers, index, port, undefined), []);
-    } else {
-      const channel = new MessageChannel();
-      port1 = channel.port1;
-      port1.postMessage(this.feed.reset(s));
-      const data = readerData(o, buffers, index, port, channel.port2);
-      worker = warm?.worker ?? new Worker(READER_THREAD, { workerData: data, transferList: [channel.port2] });
-      if (warm !== undefined) o.warmup!.start(worker, data, [channel.port2]);
-    }
+    const { worker, changes: port1 } = startReaderThread(o.warmup, s.generation, () => this.feed.reset(s), (changes) => readerData(o, buffers, index, port, changes));
     let slot = this.slots[index];
     if (slot === undefined) {
       slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false, exited: false };

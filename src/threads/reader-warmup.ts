@@ -121,6 +121,40 @@ export class ReaderWarmup {
   }
 }
 
+/** A started reader thread: its worker, and the writer's end of its change stream. */
+export interface StartedThread {
+  readonly worker: Worker;
+  readonly changes: MessagePort;
+}
+
+/**
+ * Starts a reader thread: a warm one of `warmup` while one is left, else a
+ * new one. Its change stream begins with the whole list at `generation`:
+ * the list a warm thread was primed with while that is still the
+ * generation (no batch published since), else `reset()`. `data` makes its
+ * ReaderData, given the stream's receiving end to hand over, or undefined
+ * when the thread has it already.
+ */
+export function startReaderThread(
+  warmup: ReaderWarmup | undefined,
+  generation: number,
+  reset: () => ChangeMessage,
+  data: (changes: MessagePort | undefined) => ReaderData,
+): StartedThread {
+  const warm = warmup?.take();
+  if (warm?.primed !== undefined) {
+    if (warm.primed.generation !== generation) warm.primed.port.postMessage(reset());
+    warmup!.start(warm.worker, data(undefined), []);
+    return { worker: warm.worker, changes: warm.primed.port };
+  }
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(reset());
+  const threadData = data(port2);
+  if (warm === undefined) return { worker: new Worker(READER_THREAD, { workerData: threadData, transferList: [port2] }), changes: port1 };
+  warmup!.start(warm.worker, threadData, [port2]);
+  return { worker: warm.worker, changes: port1 };
+}
+
 /**
  * In a reader thread: its ReaderData, given at once or, for a warm thread,
  * when it comes. A change stream given ahead goes to `onStream` as soon as
