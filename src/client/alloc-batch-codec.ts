@@ -3,20 +3,18 @@
  * for why): the request written straight from the AllocSpecs into one
  * buffer (src/grpc/varint-writer.ts), byte for byte what protobufjs writes
  * for the AllocRequest objects the client used to build (every field
- * present, in field order); the reply read field by field on protobufjs's
- * Reader straight into Areas, uint64 fields into bigint, exact.
+ * present, in field order); the reply read field by field at protobufjs's
+ * Reader (src/grpc/varint-reader.ts) straight into Areas, uint64 fields
+ * into bigint, exact.
  */
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { RepeatedStrings, Utf8Column } from '../grpc/repeated-strings.js';
+import { bigValue, readString, readUint64, type Uint64Halves } from '../grpc/varint-reader.js';
 import { varint32Size, varint64Size, writeBytes, writeVarint32, writeVarint64 } from '../grpc/varint-writer.js';
 import type { Area } from './area.js';
 
 const { Reader } = protobuf;
-
-// Reader.uint64 answers a Long (its low and high words) only with long.js, a
-// dependency of protobufjs; without it, a lossy number.
-if (!protobuf.util.Long) throw new Error('protobufjs has no long.js: uint64 fields would read inexactly');
 
 /** One AllocRequest, checked: uint64 fields as safe integers or bigint. */
 export interface WireAllocRequest {
@@ -106,13 +104,6 @@ export function encodeAllocBatch(requests: readonly WireAllocRequest[]): Buffer 
   return buf;
 }
 
-/** A uint64 as read, as bigint. */
-function big(v: protobuf.Long): bigint {
-  const hi = v.high >>> 0;
-  const lo = v.low >>> 0;
-  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
-}
-
 /**
  * Addresses above 2^53 as bigint, each from the first one's bigint and a
  * safe difference (two bigints made per address instead of four): the
@@ -124,9 +115,8 @@ class Addresses {
   private ref: bigint | undefined;
 
   /** The uint64 `v`, as bigint. */
-  of(v: protobuf.Long): bigint {
-    const hi = v.high >>> 0;
-    const lo = v.low >>> 0;
+  of(v: Uint64Halves): bigint {
+    const { hi, lo } = v;
     if (hi < 0x200000) return BigInt(hi * 0x100000000 + lo);
     const d = (hi - this.hi) * 0x100000000 + (lo - this.lo);
     if (this.ref !== undefined && Number.isSafeInteger(d)) return this.ref + BigInt(d);
@@ -140,7 +130,7 @@ class Addresses {
 /** Each field's wire type in an Area (index: field number). */
 const AREA_WIRE = [-1, VARINT, VARINT, VARINT, LEN, LEN, VARINT, LEN];
 
-function readArea(r: protobuf.Reader, end: number, callers: RepeatedStrings, owners: RepeatedStrings, addrs: Addresses): Area {
+function readArea(r: protobuf.Reader, end: number, callers: RepeatedStrings, owners: RepeatedStrings, addrs: Addresses, v: Uint64Halves): Area {
   let addr = 0n;
   let size = 0n;
   let areaSize = 0n;
@@ -159,13 +149,16 @@ function readArea(r: protobuf.Reader, end: number, callers: RepeatedStrings, own
     if (wire !== expected) throw new Error(`AllocBatchResponse: Area field ${field} with wire type ${wire}`);
     switch (field) {
       case 1:
-        addr = addrs.of(r.uint64());
+        readUint64(r, v);
+        addr = addrs.of(v);
         break;
       case 2:
-        size = big(r.uint64());
+        readUint64(r, v);
+        size = bigValue(v);
         break;
       case 3:
-        areaSize = big(r.uint64());
+        readUint64(r, v);
+        areaSize = bigValue(v);
         break;
       case 4:
         caller = callers.string(r);
@@ -177,7 +170,7 @@ function readArea(r: protobuf.Reader, end: number, callers: RepeatedStrings, own
         lazy = r.bool();
         break;
       case 7:
-        requestId = r.string();
+        requestId = readString(r);
         break;
       default:
         r.skipType(wire);
@@ -199,6 +192,7 @@ export function decodeAreas(bytes: Buffer): Area[] {
   const callers = new RepeatedStrings(bytes);
   const owners = new RepeatedStrings(bytes);
   const addrs = new Addresses();
+  const v: Uint64Halves = { lo: 0, hi: 0 };
   while (r.pos < r.len) {
     const t = r.uint32();
     if (t >>> 3 !== 1) {
@@ -208,7 +202,7 @@ export function decodeAreas(bytes: Buffer): Area[] {
     if ((t & 7) !== LEN) throw new Error(`AllocBatchResponse: areas with wire type ${t & 7}`);
     const end = r.uint32() + r.pos;
     if (end > r.len) throw new Error('AllocBatchResponse: an Area beyond the message');
-    areas.push(readArea(r, end, callers, owners, addrs));
+    areas.push(readArea(r, end, callers, owners, addrs, v));
   }
   return areas;
 }

@@ -5,7 +5,7 @@
  * numbers into one buffer (varint-writer.ts), byte for byte what protobufjs
  * writes for the AllocBatchResponse the Area messages of areaMessage make
  * (every field present, in field order); requests are read field by field
- * on protobufjs's Reader into plain numbers where protobufjs would give
+ * at protobufjs's Reader (varint-reader.ts) into plain numbers where protobufjs would give
  * decimal strings (decimal strings above 2^53). Any request the reader does
  * not expect goes to the reflection codec, so odd bytes are answered exactly
  * as before.
@@ -15,13 +15,10 @@ import protobuf from 'protobufjs/minimal.js';
 import type { AreaBatch } from '../service/area-view.js';
 import type { VmapArea } from '../vmap/vmap-area.js';
 import { RepeatedStrings, Utf8Column } from './repeated-strings.js';
+import { bigValue, readString, readUint64, safeValue, type Uint64Halves } from './varint-reader.js';
 import { varint32Size, varint64Size, writeBytes, writeVarint32, writeVarint64 } from './varint-writer.js';
 
 const { Reader } = protobuf;
-
-// Reader.uint64 answers a Long (its low and high words) only with long.js, a
-// dependency of protobufjs; without it, a lossy number.
-if (!protobuf.util.Long) throw new Error('protobufjs has no long.js: uint64 fields would read inexactly');
 
 /** One AllocRequest as read: every field present (proto3 defaults), uint64 fields as numbers, or decimal strings above 2^53. */
 export interface DecodedAllocRequest {
@@ -134,17 +131,17 @@ export function encodeAreaBatch(batch: AreaBatch): Buffer {
   return buf;
 }
 
-/** A uint64 as read: a number up to 2^53, else its decimal string (as protobufjs would give it). */
-function u64(v: protobuf.Long): number | string {
-  const hi = v.high >>> 0;
-  const lo = v.low >>> 0;
-  return hi < 0x200000 ? hi * 0x100000000 + lo : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+/** The uint64 field at `r`: a number up to 2^53, else its decimal string (as protobufjs would give it). */
+function u64(r: protobuf.Reader, v: Uint64Halves): number | string {
+  readUint64(r, v);
+  const n = safeValue(v);
+  return n >= 0 ? n : bigValue(v).toString();
 }
 
 /** The bytes are not the plain encoding: the reflection codec reads them instead. */
 class Unexpected extends Error {}
 
-function readAllocRequest(r: protobuf.Reader, end: number, callers: RepeatedStrings): DecodedAllocRequest {
+function readAllocRequest(r: protobuf.Reader, end: number, callers: RepeatedStrings, v: Uint64Halves): DecodedAllocRequest {
   const m: DecodedAllocRequest = { size: 0, align: 0, vstart: 0, vend: 0, no_guard: false, caller: '', request_id: '' };
   // As protobufjs's decoder does: the reader ends with the message while reading it.
   const len = r.len;
@@ -157,16 +154,16 @@ function readAllocRequest(r: protobuf.Reader, end: number, callers: RepeatedStri
     if ((field === 6 || field === 7) && wire !== LEN) throw new Unexpected(`field ${field} with wire type ${wire}`);
     switch (field) {
       case 1:
-        m.size = u64(r.uint64());
+        m.size = u64(r, v);
         break;
       case 2:
-        m.align = u64(r.uint64());
+        m.align = u64(r, v);
         break;
       case 3:
-        m.vstart = u64(r.uint64());
+        m.vstart = u64(r, v);
         break;
       case 4:
-        m.vend = u64(r.uint64());
+        m.vend = u64(r, v);
         break;
       case 5:
         m.no_guard = r.bool();
@@ -175,7 +172,7 @@ function readAllocRequest(r: protobuf.Reader, end: number, callers: RepeatedStri
         m.caller = callers.string(r);
         break;
       case 7:
-        m.request_id = r.string();
+        m.request_id = readString(r);
         break;
       default:
         r.skipType(wire);
@@ -195,6 +192,7 @@ export function decodeAllocBatch(bytes: Buffer): DecodedAllocBatch {
   const r = Reader.create(bytes);
   const requests: DecodedAllocRequest[] = [];
   const callers = new RepeatedStrings(bytes);
+  const v: Uint64Halves = { lo: 0, hi: 0 };
   while (r.pos < r.len) {
     const t = r.uint32();
     if (t >>> 3 !== 1) {
@@ -204,7 +202,7 @@ export function decodeAllocBatch(bytes: Buffer): DecodedAllocBatch {
     if ((t & 7) !== LEN) throw new Unexpected(`requests with wire type ${t & 7}`);
     const end = r.uint32() + r.pos;
     if (end > r.len) throw new Unexpected('request beyond the message');
-    requests.push(readAllocRequest(r, end, callers));
+    requests.push(readAllocRequest(r, end, callers, v));
   }
   return { requests };
 }
