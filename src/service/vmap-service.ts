@@ -85,10 +85,8 @@ export class VmapService {
     this.metrics = options.metrics;
     this.hooks = options.hooks ?? {};
     this.store = options.store ?? new MemoryStore();
-    this.space = VmapSpace.fromAreas(
-      { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages },
-      options.areas ?? [],
-    );
+    const shape = { basePage: this.geometry.basePage, pages: this.geometry.pages, lazyMaxPages: options.lazyMaxPages };
+    this.space = options.list !== undefined ? VmapSpace.fromColumns(shape, options.list) : VmapSpace.fromAreas(shape, options.areas ?? []);
     // The request ids of a restart are indexed by settleIndexes, or by the first write if it comes sooner.
     this.owners = OwnerIndex.of(this.space.view(), options.list);
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);

@@ -14,32 +14,14 @@
  * caller or owner is one Map lookup on encoding and one array read on
  * decoding.
  */
+import { GUARD, LAZY, type AreaColumns } from '../vmap/area-columns.js';
 import { makeArea, type AreaList, type VmapArea } from '../vmap/vmap-area.js';
 import { ChangeCodecError } from './change-codec.js';
 
-/** An area list in columns: the i-th entry of each column belongs to the i-th area, ascending by start. */
-export interface EncodedAreaList {
-  readonly starts: Float64Array;
-  readonly pages: Float64Array;
-  /** GUARD and LAZY bits. */
-  readonly flags: Uint8Array;
-  /** Index in `texts` of each area's caller. */
-  readonly callers: Uint32Array;
-  /** Index in `texts` of each area's owner. */
-  readonly owners: Uint32Array;
-  /** The distinct callers and owners. */
-  readonly texts: readonly string[];
-  /** Indexes of the areas that carry a request id, ascending. */
-  readonly keyed: Uint32Array;
-  /** Their request ids, in the order of `keyed`, end to end. */
-  readonly requestIds: string;
-  /** Where each of them ends in `requestIds` (UTF-16 units), ascending. */
-  readonly idEnds: Uint32Array;
-}
+/** An area list in columns: the i-th entry of each column belongs to the i-th area, ascending by start (the allocator's own AreaColumns). */
+export type EncodedAreaList = AreaColumns;
 
-/** The bits of an area's `flags`. */
-export const GUARD = 1;
-export const LAZY = 2;
+export { GUARD, LAZY };
 
 // Columns in shared memory: posting one to a thread copies nothing. (A
 // buffer of at least one entry: a typed array cannot view zero bytes of one.)

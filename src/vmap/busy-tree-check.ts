@@ -32,10 +32,11 @@ function checkNode(x: BusyNode, root: boolean, depth: number, st: WalkState): st
   if (x.kids === null) {
     if (st.leafDepth >= 0 && st.leafDepth !== depth) return `leaves at depths ${st.leafDepth} and ${depth}`;
     st.leafDepth = depth;
+    const vals = x.areas();
     for (let i = 0; i < x.n; i++) {
       const key = x.keys[i]!;
       if (!(key > st.last)) return `key ${key} after ${st.last}: not ascending`;
-      if (x.vals[i]?.start !== key) return `the area under key ${key} starts at ${x.vals[i]?.start}`;
+      if (vals[i]?.start !== key) return `the area under key ${key} starts at ${vals[i]?.start}`;
       st.last = key;
     }
     st.areas += x.n;

@@ -11,6 +11,7 @@
  * A node is written only by the tree whose generation it carries; the tree
  * copies it first otherwise (see `copy`).
  */
+import type { BusyRows } from './area-columns.js';
 import { makeArea, type VmapArea } from './vmap-area.js';
 
 /** Entries (leaf) or children (inner node) a node holds at most. */
@@ -34,6 +35,13 @@ export class BusyNode {
   n = 0;
   /** The generation of the tree that may write this node. */
   readonly gen: number;
+  /**
+   * A leaf restored from columns whose areas are not made yet: its `n`
+   * entries are busy areas [srcFrom, srcFrom + n) of `src`, and `vals`
+   * holds nothing until `make`. Null once made (and in any other node).
+   */
+  src: BusyRows | null = null;
+  srcFrom = 0;
 
   /** An empty leaf (`leaf`) or inner node of generation `gen`; with `from`, a copy of it. */
   constructor(leaf: boolean, gen: number, from?: BusyNode) {
@@ -47,7 +55,34 @@ export class BusyNode {
       this.vals = leaf ? from.vals.slice() : NO_VALS;
       this.kids = leaf ? null : from.kids!.slice();
       this.n = from.n;
+      this.src = from.src;
+      this.srcFrom = from.srcFrom;
     }
+  }
+
+  /**
+   * Makes a restored leaf's areas, before its `vals` are first read or
+   * written. A node of an older generation may be made too: the areas are
+   * the ones its entries always stood for, so no view sees a change.
+   */
+  make(): void {
+    const src = this.src;
+    if (src === null) return;
+    src.make(this.srcFrom, this.n, this.vals);
+    this.src = null;
+  }
+
+  /**
+   * A leaf's areas in key order: its own, or, for a leaf not made yet,
+   * made for this walk and not kept (a walk over a restored space makes
+   * none of them last).
+   */
+  areas(): readonly VmapArea[] {
+    const src = this.src;
+    if (src === null) return this.vals;
+    const out = new Array<VmapArea>(this.n);
+    src.make(this.srcFrom, this.n, out);
+    return out;
   }
 
   /** A copy that generation `gen` may write. */
@@ -236,7 +271,8 @@ export function childIndex(keys: readonly number[], n: number, key: number): num
 /** Calls `visit` on every area under `x`, ascending. */
 export function eachIn(x: BusyNode, visit: (va: VmapArea) => void): void {
   if (x.kids === null) {
-    for (let i = 0; i < x.n; i++) visit(x.vals[i]!);
+    const vals = x.areas();
+    for (let i = 0; i < x.n; i++) visit(vals[i]!);
     return;
   }
   for (let j = 0; j < x.n; j++) eachIn(x.kids[j]!, visit);

@@ -21,6 +21,7 @@
  * end of the subtree to the left.
  */
 import { BusyNode, CAP, MIN, childIndex, eachIn, forEachGroup, lowerBound, upperBound } from './busy-tree-node.js';
+import type { BusyRows } from './area-columns.js';
 import type { VmapArea } from './vmap-area.js';
 
 /** Generations are unique across trees: a node is written only by the tree whose generation it carries. */
@@ -55,12 +56,43 @@ export class BusyTree {
     const tree = new BusyTree();
     if (areas.length === 0) return tree;
     const gen = tree.gen;
-    let level: BusyNode[] = [];
+    const level: BusyNode[] = [];
     forEachGroup(areas.length, (from, to) => {
       const leaf = new BusyNode(true, gen);
       for (let i = from; i < to; i++) leaf.insertEntry(i - from, areas[i]!.start, areas[i]!);
       level.push(leaf);
     });
+    tree.root = BusyTree.above(level, gen);
+    tree.count = areas.length;
+    return tree;
+  }
+
+  /**
+   * A tree of the busy areas of `rows`, built as fromAscending builds one,
+   * whose leaves make their areas only when first looked up or written
+   * (BusyNode.make): a restart makes no area object up front.
+   */
+  static fromRows(rows: BusyRows): BusyTree {
+    const tree = new BusyTree();
+    if (rows.length === 0) return tree;
+    const gen = tree.gen;
+    const level: BusyNode[] = [];
+    forEachGroup(rows.length, (from, to) => {
+      const leaf = new BusyNode(true, gen);
+      const keys = leaf.keys;
+      for (let i = from; i < to; i++) keys[i - from] = rows.startOf(i);
+      leaf.n = to - from;
+      leaf.src = rows;
+      leaf.srcFrom = from;
+      level.push(leaf);
+    });
+    tree.root = BusyTree.above(level, gen);
+    tree.count = rows.length;
+    return tree;
+  }
+
+  /** The root of inner nodes built bottom up over `level`, a run of nodes in key order. */
+  private static above(level: BusyNode[], gen: number): BusyNode {
     while (level.length > 1) {
       const below = level;
       level = [];
@@ -70,9 +102,7 @@ export class BusyTree {
         level.push(inner);
       });
     }
-    tree.root = level[0]!;
-    tree.count = areas.length;
-    return tree;
+    return level[0]!;
   }
 
   /** Areas in the tree. */
@@ -94,7 +124,9 @@ export class BusyTree {
     let x = this.root;
     while (x.kids !== null) x = x.kids[childIndex(x.keys, x.n, start)]!;
     const i = lowerBound(x.keys, x.n, start);
-    return i < x.n && x.keys[i] === start ? x.vals[i] : undefined;
+    if (i >= x.n || x.keys[i] !== start) return undefined;
+    x.make();
+    return x.vals[i];
   }
 
   /** The area with the greatest start at or below `page`. `page` must not be NaN. */
@@ -108,7 +140,10 @@ export class BusyTree {
       x = x.kids[j]!;
     }
     const i = upperBound(x.keys, x.n, page);
-    if (i > 0) return x.vals[i - 1];
+    if (i > 0) {
+      x.make();
+      return x.vals[i - 1];
+    }
     // Nothing here at or below `page`: the answer is the last area of the
     // nearest subtree to the left, if any.
     while (d > 0) {
@@ -116,6 +151,7 @@ export class BusyTree {
       if (j > 0) {
         let y = this.pathNodes[d]!.kids![j - 1]!;
         while (y.kids !== null) y = y.kids[y.n - 1]!;
+        y.make();
         return y.vals[y.n - 1];
       }
     }
@@ -125,6 +161,7 @@ export class BusyTree {
   /** Enters `va` under `start`, replacing any area there. `start` must not be NaN. */
   set(start: number, va: VmapArea): void {
     const leaf = this.writablePath(start);
+    leaf.make();
     const i = lowerBound(leaf.keys, leaf.n, start);
     if (i < leaf.n && leaf.keys[i] === start) {
       leaf.vals[i] = va;
@@ -165,6 +202,7 @@ export class BusyTree {
     if (i >= x.n || x.keys[i] !== start) return undefined;
     this.depth = d;
     const leaf = this.copyPath();
+    leaf.make();
     const va = leaf.vals[i]!;
     leaf.removeEntry(i);
     this.count--;
@@ -195,7 +233,8 @@ export class BusyTree {
     }
     let i = lowerBound(x.keys, x.n, page);
     for (;;) {
-      for (; i < x.n; i++) yield x.vals[i]!;
+      const vals = x.areas();
+      for (; i < x.n; i++) yield vals[i]!;
       // Up to the nearest node with a child to the right, then down its leftmost path.
       let d = nodes.length - 1;
       while (d >= 0 && idx[d]! + 1 >= nodes[d]!.n) d--;
@@ -267,6 +306,9 @@ export class BusyTree {
       if (kids[l + 1]!.gen !== this.gen) kids[l + 1] = kids[l + 1]!.copy(this.gen);
       const left = kids[l]!;
       const right = kids[l + 1]!;
+      // Areas move between the two: both must be made first.
+      left.make();
+      right.make();
       if (left.n + right.n <= CAP) {
         left.absorb(right);
         parent.removeKid(l + 1);

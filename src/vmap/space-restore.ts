@@ -4,6 +4,7 @@
  * against what a space's own walk gives: ascending, never overlapping,
  * inside the space.
  */
+import { BusyRows, GUARD, LAZY, type AreaColumns } from './area-columns.js';
 import { CorruptAreas } from './restore-error.js';
 import { BusyTree } from './busy-tree.js';
 import { FreeIndex } from './free-index.js';
@@ -54,4 +55,58 @@ export function restoreAreas(s: SpaceState, areas: RestoreSource, pages: number)
   s.freeIndex = free;
   s.busy = BusyTree.fromAscending(busy);
   s.nrBusy = busy.length;
+}
+
+/**
+ * restoreAreas for areas in columns (what a store recovers): the same
+ * checks and the same space, but the busy areas stay in the columns
+ * (BusyTree.fromRows) and only the lazy ones are made here, so a restart of
+ * a million areas makes no million objects that would all survive the
+ * young generation.
+ *
+ * @throws CorruptAreas as restoreAreas does, and for a text index or a
+ *   request id the columns do not hold
+ */
+export function restoreColumns(s: SpaceState, cols: AreaColumns, pages: number): void {
+  const { starts, flags, callers, owners, texts, keyed, requestIds, idEnds } = cols;
+  const n = starts.length;
+  if (cols.pages.length !== n || flags.length !== n || callers.length !== n || owners.length !== n || idEnds.length !== keyed.length) {
+    throw new CorruptAreas(0, 'the area columns differ in length');
+  }
+  let idEnd = 0;
+  for (let k = 0; k < keyed.length; k++) {
+    if (keyed[k]! >= n || (k > 0 && keyed[k]! <= keyed[k - 1]!)) throw new CorruptAreas(0, 'the keyed areas are out of order or out of range');
+    if (idEnds[k]! < idEnd) throw new CorruptAreas(0, 'the request ids end out of order');
+    idEnd = idEnds[k]!;
+  }
+  if (idEnd !== requestIds.length) throw new CorruptAreas(0, 'the request ids do not end where their text does');
+  const free = new FreeIndex();
+  const rows = new Int32Array(n);
+  let busy = 0;
+  let prevEnd = 0;
+  for (let i = 0; i < n; i++) {
+    const start = starts[i]!;
+    const size = cols.pages[i]!;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || size <= 0) {
+      throw new CorruptAreas(start, `area at page ${start}: malformed (pages ${size})`);
+    }
+    if (start < prevEnd) throw new CorruptAreas(start, `area at page ${start} overlaps or precedes the area ending at page ${prevEnd}`);
+    if (start + size > pages) throw new CorruptAreas(start, `area at page ${start} (${size} pages) runs past the end of the space`);
+    if (callers[i]! >= texts.length || owners[i]! >= texts.length) throw new CorruptAreas(start, `area at page ${start}: names a caller or owner the list does not hold`);
+    if (start > prevEnd) free.insert(prevEnd, start - prevEnd);
+    prevEnd = start + size;
+    const f = flags[i]!;
+    if ((f & LAZY) !== 0) {
+      // A lazy area keeps no request id.
+      s.lazyAreas.push(makeArea(start, size, (f & GUARD) !== 0, texts[callers[i]!]!, texts[owners[i]!]!, true, ''));
+      s.lazyPages += size;
+    } else {
+      rows[busy++] = i;
+      s.usedPages += size;
+    }
+  }
+  if (prevEnd < pages) free.insert(prevEnd, pages - prevEnd);
+  s.freeIndex = free;
+  s.busy = BusyTree.fromRows(new BusyRows(cols, rows.subarray(0, busy)));
+  s.nrBusy = busy;
 }

@@ -5,7 +5,8 @@ import { PAGE_SIZE } from './page.js';
 import { checkedAlignPages, checkedPages, checkedVend, checkedVstart, type AllocRequest, type AllocResult, type FreeResult, type PurgeResult } from './requests.js';
 import { checkSpace } from './space-check.js';
 import { undoChange, type Undo } from './space-journal.js';
-import { restoreAreas, type RestoreSource } from './space-restore.js';
+import type { AreaColumns } from './area-columns.js';
+import { restoreAreas, restoreColumns, type RestoreSource } from './space-restore.js';
 import { checkedShape, type SpaceShape } from './space-shape.js';
 import { addBusy, emptySpace, purgeListNow, removeBusy, type SpaceState } from './space-state.js';
 import { areaList } from './space-view.js';
@@ -204,6 +205,19 @@ export class VmapSpace {
   static fromAreas(shape: SpaceShape, areas: RestoreSource): VmapSpace {
     const space = new VmapSpace(shape);
     restoreAreas(space.s, areas, space.pages);
+    return space;
+  }
+
+  /**
+   * fromAreas for areas in columns, ascending by start (what a store
+   * recovered): the busy ones stay in the columns until first looked up or
+   * written (space-restore.ts restoreColumns).
+   *
+   * @throws CorruptAreas as fromAreas does, and for columns that do not hold what they index
+   */
+  static fromColumns(shape: SpaceShape, columns: AreaColumns): VmapSpace {
+    const space = new VmapSpace(shape);
+    restoreColumns(space.s, columns, space.pages);
     return space;
   }
 
