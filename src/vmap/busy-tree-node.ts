@@ -22,6 +22,10 @@ export const MIN = CAP / 4;
 const NO_VALS: VmapArea[] = [];
 /** What an unused leaf slot holds: a real area, so the array holds one kind of thing. */
 const NO_AREA: VmapArea = makeArea(-1, 0, false, '', '', false, '');
+/** The arrays a new node copies (see doubles and filled). */
+const NO_KEYS = doubles();
+const NO_AREAS = filled(NO_AREA);
+let NO_KIDS: BusyNode[] | undefined;
 
 /** One node; a leaf when `kids` is null. */
 export class BusyNode {
@@ -47,9 +51,10 @@ export class BusyNode {
   constructor(leaf: boolean, gen: number, from?: BusyNode) {
     this.gen = gen;
     if (from === undefined) {
-      this.keys = doubles();
-      this.vals = leaf ? filled(NO_AREA) : NO_VALS;
-      this.kids = leaf ? null : filled<BusyNode>(NO_NODE);
+      // Copies of full templates: a slice of a packed array is one copy, where filling one is CAP pushes.
+      this.keys = NO_KEYS.slice();
+      this.vals = leaf ? NO_AREAS.slice() : NO_VALS;
+      this.kids = leaf ? null : (NO_KIDS ??= filled<BusyNode>(NO_NODE)).slice();
     } else {
       this.keys = from.keys.slice();
       this.vals = leaf ? from.vals.slice() : NO_VALS;
