@@ -53,18 +53,9 @@ export class BusyTree {
    * first inserts after a restart do not split at once.
    */
   static fromAscending(areas: readonly VmapArea[]): BusyTree {
-    const tree = new BusyTree();
-    if (areas.length === 0) return tree;
-    const gen = tree.gen;
-    const level: BusyNode[] = [];
-    forEachGroup(areas.length, (from, to) => {
-      const leaf = new BusyNode(true, gen);
+    return BusyTree.bottomUp(areas.length, (leaf, from, to) => {
       for (let i = from; i < to; i++) leaf.insertEntry(i - from, areas[i]!.start, areas[i]!);
-      level.push(leaf);
     });
-    tree.root = BusyTree.above(level, gen);
-    tree.count = areas.length;
-    return tree;
   }
 
   /**
@@ -73,36 +64,37 @@ export class BusyTree {
    * (BusyNode.make): a restart makes no area object up front.
    */
   static fromRows(rows: BusyRows): BusyTree {
-    const tree = new BusyTree();
-    if (rows.length === 0) return tree;
-    const gen = tree.gen;
-    const level: BusyNode[] = [];
-    forEachGroup(rows.length, (from, to) => {
-      const leaf = new BusyNode(true, gen);
+    return BusyTree.bottomUp(rows.length, (leaf, from, to) => {
       const keys = leaf.keys;
       for (let i = from; i < to; i++) keys[i - from] = rows.startOf(i);
       leaf.n = to - from;
       leaf.src = rows;
       leaf.srcFrom = from;
-      level.push(leaf);
     });
-    tree.root = BusyTree.above(level, gen);
-    tree.count = rows.length;
-    return tree;
   }
 
-  /** The root of inner nodes built bottom up over `level`, a run of nodes in key order. */
-  private static above(level: BusyNode[], gen: number): BusyNode {
+  /** A tree of `count` ascending entries, bottom up: `fill` fills each new leaf with entries [from, to). */
+  private static bottomUp(count: number, fill: (leaf: BusyNode, from: number, to: number) => void): BusyTree {
+    const tree = new BusyTree();
+    if (count === 0) return tree;
+    let level: BusyNode[] = [];
+    forEachGroup(count, (from, to) => {
+      const leaf = new BusyNode(true, tree.gen);
+      fill(leaf, from, to);
+      level.push(leaf);
+    });
     while (level.length > 1) {
       const below = level;
       level = [];
       forEachGroup(below.length, (from, to) => {
-        const inner = new BusyNode(false, gen);
+        const inner = new BusyNode(false, tree.gen);
         for (let i = from; i < to; i++) inner.insertKid(i - from, below[i]!);
         level.push(inner);
       });
     }
-    return level[0]!;
+    tree.root = level[0]!;
+    tree.count = count;
+    return tree;
   }
 
   /** Areas in the tree. */
