@@ -282,16 +282,3 @@ export function eachIn(x: BusyNode, visit: (va: VmapArea) => void): void {
   }
   for (let j = 0; j < x.n; j++) eachIn(x.kids[j]!, visit);
 }
-
-/** Bulk loads fill nodes to this, leaving room for inserts. */
-const FILL = (CAP * 3) / 4;
-
-/**
- * Splits `n` items into the fewest runs of at most FILL, of sizes as even as
- * can be (so each holds at least FILL / 2 >= MIN when there are several),
- * and calls `run` on each [from, to): how a bulk load fills its nodes.
- */
-export function forEachGroup(n: number, run: (from: number, to: number) => void): void {
-  const groups = Math.ceil(n / FILL);
-  for (let g = 0; g < groups; g++) run(Math.floor((g * n) / groups), Math.floor(((g + 1) * n) / groups));
-}

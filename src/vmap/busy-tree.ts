@@ -20,7 +20,8 @@
  * so a floor lookup that finds nothing in its leaf finds its answer at the
  * end of the subtree to the left.
  */
-import { BusyNode, CAP, MIN, childIndex, eachIn, forEachGroup, lowerBound, upperBound } from './busy-tree-node.js';
+import { buildBottomUp } from './busy-tree-build.js';
+import { BusyNode, CAP, MIN, childIndex, eachIn, lowerBound, upperBound } from './busy-tree-node.js';
 import type { BusyRows } from './area-columns.js';
 import type { VmapArea } from './vmap-area.js';
 
@@ -47,11 +48,7 @@ export class BusyTree {
     this.count = count;
   }
 
-  /**
-   * A tree of `areas`, which must be strictly ascending by start (restoreAreas
-   * checks that), built bottom up in O(n): nodes three quarters full, so the
-   * first inserts after a restart do not split at once.
-   */
+  /** A tree of `areas`, strictly ascending by start (restoreAreas checks that), built bottom up in O(n). */
   static fromAscending(areas: readonly VmapArea[]): BusyTree {
     return BusyTree.bottomUp(areas.length, (leaf, from, to) => {
       for (let i = from; i < to; i++) leaf.insertEntry(i - from, areas[i]!.start, areas[i]!);
@@ -73,26 +70,11 @@ export class BusyTree {
     });
   }
 
-  /** A tree of `count` ascending entries, bottom up: `fill` fills each new leaf with entries [from, to). */
+  /** A tree of `count` ascending entries, bottom up (busy-tree-build.ts). */
   private static bottomUp(count: number, fill: (leaf: BusyNode, from: number, to: number) => void): BusyTree {
     const tree = new BusyTree();
     if (count === 0) return tree;
-    let level: BusyNode[] = [];
-    forEachGroup(count, (from, to) => {
-      const leaf = new BusyNode(true, tree.gen);
-      fill(leaf, from, to);
-      level.push(leaf);
-    });
-    while (level.length > 1) {
-      const below = level;
-      level = [];
-      forEachGroup(below.length, (from, to) => {
-        const inner = new BusyNode(false, tree.gen);
-        for (let i = from; i < to; i++) inner.insertKid(i - from, below[i]!);
-        level.push(inner);
-      });
-    }
-    tree.root = level[0]!;
+    tree.root = buildBottomUp(count, tree.gen, fill);
     tree.count = count;
     return tree;
   }
