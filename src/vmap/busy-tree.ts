@@ -11,7 +11,9 @@
  *   as in a persistent tree). A view taken after each write batch then costs
  *   the writer only the nodes it changes next;
  * - one descent per operation records its path, so a miss copies nothing
- *   and a hit copies only the path it changes.
+ *   and a hit copies only the path it changes;
+ * - a tree restored from columns (`fromRows`) makes a leaf's areas when a
+ *   lookup or a write first reaches it (`BusyNode.make`), walks for the walk only.
  *
  * An inner node's key for child j is a lower bound of every key under it,
  * and above every key under child j - 1: deleting a child's least key leaves
