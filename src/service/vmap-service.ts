@@ -5,7 +5,6 @@ import { WriterMutex } from '../sync/writer-mutex.js';
 import { ANONYMOUS, type Identity } from '../auth/tokens.js';
 import { InvalidArgument, NoSuchArea } from '../vmap/errors.js';
 import { hex, type SpaceGeometry } from '../vmap/geometry.js';
-import { walkMeminfo } from '../vmap/meminfo.js';
 import { PAGE_SIZE } from '../vmap/page.js';
 import type { AllocRequest, FreeResult, PurgeResult } from '../vmap/requests.js';
 import { VmapSpace } from '../vmap/space.js';
@@ -20,15 +19,16 @@ import { Busy, Unavailable } from './errors.js';
 import type { VmapMetrics } from './metrics.js';
 import { OwnerIndex } from './owner-index.js';
 import { Quotas } from './quotas.js';
-import { readInMode, type MeminfoReads, type ReadMode } from './read-modes.js';
+import type { ReadMode } from './read-modes.js';
 import type { ServiceHooks, ServiceOptions } from './service-options.js';
-import { meminfoRead, takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
+import { takeSnapshot, type MeminfoRead, type Snapshot } from './snapshot.js';
 import { areasOf, findArea } from './snapshot-reads.js';
 import { BatchRunner, type PublishListener } from './batch-runner.js';
 import { Readiness } from './readiness.js';
 import { StoreHealth } from './store-health.js';
 import type { WriteForwarder } from './write-forwarder.js';
-import { routeWrite } from './write-route.js';
+import { WriteRoute } from './write-route.js';
+import { WriterMeminfo } from './writer-meminfo.js';
 import { replayChanges, ReplayOutOfStep } from './change-replay.js';
 import type { WriteOp, WriteResult } from './write-op.js';
 
@@ -57,6 +57,7 @@ export class VmapService {
   private readonly quotas: Quotas;
   private readonly mutex: WriterMutex;
   private readonly published: Published<Snapshot>;
+  private readonly meminfo: WriterMeminfo;
   private readonly writes: GroupCommit<WriteOp, WriteResult>;
   private readonly logger: Logger;
   private readonly metrics: VmapMetrics | undefined;
@@ -67,8 +68,8 @@ export class VmapService {
   private readonly debug: boolean;
   /** Applies, commits and publishes each batch. */
   private readonly batches: BatchRunner;
-  /** Set while this node does not lead: its writes go there instead of the store. */
-  private forwarder: WriteForwarder | null = null;
+  /** Where writes go: here, or (while this node does not lead) to the leader. */
+  private readonly route: WriteRoute;
   /**
    * Who hears that notReadyReason or the role changed (the health service
    * and the HTTP threads' /readyz listen; a node of a group describes its
@@ -92,6 +93,7 @@ export class VmapService {
     this.quotas = new Quotas(options.quotaBytes ?? 0, options.quotaAreas ?? 0);
     this.mutex = new WriterMutex(this.metrics);
     this.published = new Published(takeSnapshot(this.space, options.generation ?? 0));
+    this.meminfo = new WriterMeminfo(this.readMode, () => this.snapshot(), this.mutex, this.space);
     this.batches = new BatchRunner({
       space: this.space,
       owners: this.owners,
@@ -105,8 +107,9 @@ export class VmapService {
       readiness: this.readiness,
       metrics: this.metrics,
       published: this.published,
-      forwarding: () => this.forwarder !== null,
+      forwarding: () => !this.route.leading,
     });
+    this.route = new WriteRoute(this.health, this.readiness, () => this.writes.isClosed);
     this.writes = new GroupCommit(this.mutex, (ops) => this.batches.run(ops), WRITE_REFUSALS, { maxPending: options.maxPendingWrites });
   }
 
@@ -115,12 +118,7 @@ export class VmapService {
     return this.writes.isClosed ? 'shutting down' : this.health.problem;
   }
 
-  /**
-   * Builds, in the background, what the constructor left to build on first
-   * need: the index of the recovered request ids (OwnerIndex.settleInBackground).
-   * vmapd calls it once it listens, so that a restart is not kept from
-   * listening by it. Resolves when the index is whole.
-   */
+  /** Indexes the recovered request ids in the background (OwnerIndex.settleInBackground); vmapd calls it once it listens. */
   settleIndexes(): Promise<void> {
     return this.owners.settleInBackground();
   }
@@ -142,7 +140,7 @@ export class VmapService {
    */
   async alloc(input: AllocInput, ctx: CallContext = {}): Promise<AreaView> {
     const req = toAllocRequest(this.geometry, input, '');
-    return this.routed(
+    return this.route.run(
       ctx,
       (f) => f.alloc(input, ctx),
       async () => areaView(this.geometry, (await this.submit({ kind: 'alloc', req, deadline: ctx.deadline })) as VmapArea),
@@ -183,7 +181,7 @@ export class VmapService {
     if (start === undefined) throw new NoSuchArea(`trying to free nonexistent area at ${hex(addr)}`);
     const who = ctx.identity ?? ANONYMOUS;
     const owner = who.role === 'admin' ? null : who.owner;
-    return this.routed(
+    return this.route.run(
       ctx,
       (f) => f.free(addr, ctx),
       async () => {
@@ -195,7 +193,7 @@ export class VmapService {
 
   /** Returns every lazily freed area to free space. */
   async purge(ctx: CallContext = {}): Promise<PurgeView> {
-    return this.routed(
+    return this.route.run(
       ctx,
       (f) => f.purge(ctx),
       async () => {
@@ -222,33 +220,14 @@ export class VmapService {
     return areasOf(this.geometry, snapshot.areas, from, includeLazy, identity);
   }
 
-  /** The three meminfo reads, made once: readMeminfo is the hot path. */
-  private readonly reads: MeminfoReads<MeminfoRead> = {
-    published: () => this.snapshot(),
-    walk: () => {
-      const s = this.snapshot();
-      return meminfoRead(walkMeminfo(s.areas, this.geometry.pages), s.generation);
-    },
-    locked: () => this.lockedMeminfo(),
-  };
-
-  /**
-   * Meminfo in this service's read mode: the published numbers (`snapshot`),
-   * a walk of the published list (`rcu-walk`), or a walk of the live list
-   * under the writer mutex (`locked-walk`). All three agree on the same state.
-   */
+  /** Meminfo in this service's read mode (writer-meminfo.ts). */
   readMeminfo(): MeminfoRead | Promise<MeminfoRead> {
-    return readInMode(this.readMode, this.reads);
+    return this.meminfo.read();
   }
 
-  /**
-   * Meminfo by a walk of the live list under the writer mutex: what
-   * `locked-walk` reads (on any thread: the HTTP threads ask for it). Under
-   * the mutex no batch is half applied, so the live space is exactly the
-   * published state.
-   */
+  /** Meminfo by a walk of the live list under the writer mutex: what `locked-walk` reads, on any thread. */
   lockedMeminfo(): Promise<MeminfoRead> {
-    return this.mutex.run(() => meminfoRead(this.space.walkMeminfo(), this.snapshot().generation));
+    return this.meminfo.locked();
   }
 
   /**
@@ -263,18 +242,12 @@ export class VmapService {
 
   /** Whether this node commits its writes itself (no forwarder): the leader, or a vmapd on its own. */
   get leading(): boolean {
-    return this.forwarder === null;
+    return this.route.leading;
   }
 
-  /**
-   * Sends every write to `forwarder` from now on (this node is a standby),
-   * or, with null, commits them here again (this node leads). What the store
-   * failed with before no longer says anything about writes: forgotten.
-   */
+  /** Sends every write to `forwarder` from now on (this node is a standby), or, with null, commits them here (it leads). */
   forwardWrites(forwarder: WriteForwarder | null): void {
-    this.forwarder = forwarder;
-    this.health.committed();
-    this.readiness.roleChanged();
+    this.route.forwardTo(forwarder);
   }
 
   /**
@@ -310,16 +283,11 @@ export class VmapService {
   /** The batch of checked `reqs`, committed here, or `inputs()` forwarded to the leader. */
   private batchOf(inputs: () => readonly AllocInput[], reqs: readonly AllocRequest[], ctx: CallContext): Promise<AreaBatch> {
     const { basePage } = this.geometry;
-    return this.routed(
+    return this.route.run(
       ctx,
       async (f) => ({ basePage, areas: (await f.allocBatch(inputs(), ctx)).map((v) => areaOfView(this.geometry, v)) }),
       async () => ({ basePage, areas: (await this.submit({ kind: 'allocBatch', reqs, deadline: ctx.deadline })) as readonly VmapArea[] }),
     );
-  }
-
-  /** A write, committed here or forwarded to the leader (see routeWrite). */
-  private routed<T>(ctx: CallContext, forward: (f: WriteForwarder) => Promise<T>, local: () => Promise<T>): Promise<T> {
-    return routeWrite(() => this.forwarder, ctx, forward, local, () => this.writes.isClosed);
   }
 
   /** Queues `op` for its batch; writes are counted by the edges, which also see what never gets here. */

@@ -7,6 +7,8 @@
  */
 import type { CallContext } from './call-context.js';
 import { NoLeader } from './errors.js';
+import type { Readiness } from './readiness.js';
+import type { StoreHealth } from './store-health.js';
 import type { WriteForwarder } from './write-forwarder.js';
 
 /** How long a write without a deadline waits for a leader during a failover. */
@@ -39,5 +41,41 @@ export async function routeWrite<T>(
       await Promise.race([f.nextLeader(), new Promise((resolve) => (timer = setTimeout(resolve, Math.min(left, NO_LEADER_RETRY_MS))))]);
       clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * A service's write route: its forwarder while this node stands by (every
+ * write goes to the leader), none while it leads or runs alone.
+ */
+export class WriteRoute {
+  private forwarder: WriteForwarder | null = null;
+
+  /** `closed` says the service takes no more writes. */
+  constructor(
+    private readonly health: StoreHealth,
+    private readonly readiness: Readiness,
+    private readonly closed: () => boolean,
+  ) {}
+
+  /** Whether writes are committed on this node (no forwarder). */
+  get leading(): boolean {
+    return this.forwarder === null;
+  }
+
+  /**
+   * Sends every write to `forwarder` from now on, or (null) commits them
+   * here again. What the store failed with before no longer says anything
+   * about writes: forgotten. The role changed: readiness hears it.
+   */
+  forwardTo(forwarder: WriteForwarder | null): void {
+    this.forwarder = forwarder;
+    this.health.committed();
+    this.readiness.roleChanged();
+  }
+
+  /** A write, committed here (`local`) or forwarded to the leader (see routeWrite). */
+  run<T>(ctx: CallContext, forward: (f: WriteForwarder) => Promise<T>, local: () => Promise<T>): Promise<T> {
+    return routeWrite(() => this.forwarder, ctx, forward, local, this.closed);
   }
 }
