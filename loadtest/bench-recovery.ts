@@ -2,7 +2,8 @@
 /**
  * bench-recovery: how long vmapd takes from spawn to listening on a data
  * directory (SQLite store) holding N areas, after a clean stop (it reads
- * the area image) and after a crash (the rows), the median of a few starts
+ * the area image), after a crash (the image and the rows changed since) and
+ * with no image (every row), the median of a few starts
  * (`node dist/loadtest/bench-recovery.js --areas 100000,1000000`; prints
  * figures, asserts nothing on time). 127.0.0.1 only; every vmapd is stopped
  * by its pid.
@@ -39,13 +40,14 @@ const o = new Command()
 
 try {
   console.log(`bench-recovery: ${o.runs} starts per count, SQLite store, 127.0.0.1\n`);
-  console.log('areas        lazy   after    spawn to listening (median)   runs');
+  console.log('areas        lazy   changed   after        spawn to listening (median)   runs');
   const figures = await benchRecovery(o.areas, { runs: o.runs, ...(o.httpThreads === undefined ? {} : { httpThreads: o.httpThreads }) });
   for (const f of figures) {
-    const line = (after: string, medianMs: number, runsMs: readonly number[]): string =>
-      `${f.areas.toLocaleString('en-US').padStart(9)} ${f.lazy.toLocaleString('en-US').padStart(8)}   ${after.padEnd(10)} ${(medianMs / 1000).toFixed(3).padStart(12)} s          ${runsMs.map((ms) => ms.toFixed(0)).join(', ')} ms`;
-    console.log(line('clean stop', f.medianMs, f.runsMs));
-    console.log(line('crash', f.rowsMedianMs, f.rowsRunsMs));
+    const line = (after: string, changed: number, medianMs: number, runsMs: readonly number[]): string =>
+      `${f.areas.toLocaleString('en-US').padStart(9)} ${f.lazy.toLocaleString('en-US').padStart(8)} ${changed.toLocaleString('en-US').padStart(9)}   ${after.padEnd(12)} ${(medianMs / 1000).toFixed(3).padStart(12)} s          ${runsMs.map((ms) => ms.toFixed(0)).join(', ')} ms`;
+    console.log(line('clean stop', 0, f.medianMs, f.runsMs));
+    console.log(line('crash', f.changed, f.crashMedianMs, f.crashRunsMs));
+    console.log(line('no image', f.areas, f.rowsMedianMs, f.rowsRunsMs));
   }
   if (o.json !== undefined) {
     const { writeFileSync } = await import('node:fs');

@@ -10,8 +10,10 @@ import { pino } from 'pino';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Change } from '../../src/store/store.js';
+import type { VmapArea } from '../../src/vmap/vmap-area.js';
 import { SpaceGeometry } from '../../src/vmap/geometry.js';
 import { VmapSpace } from '../../src/vmap/space.js';
+import { encodeAreaList } from '../../src/store/area-list-codec.js';
 import { randomAlloc, rng } from '../lib/alloc-mix.js';
 import { PREFILL_CALLER } from '../lib/prefill.js';
 
@@ -30,28 +32,40 @@ export interface RecoveryData {
   readonly areas: number;
   /** Of which lazily freed. */
   readonly lazy: number;
+  /** Rows written after the area image (0: no image). */
+  readonly changed: number;
   /** Milliseconds the build took. */
   readonly ms: number;
 }
 
 /**
  * Fills `dir` (empty or absent) with `n` areas for vmapd's default space
- * (DEFAULT_CONFIG's base and size), seeded: the same areas each run.
+ * (DEFAULT_CONFIG's base and size), seeded: the same areas each run. With
+ * `changedAfterImage`, the store is then closed as vmapd's clean stop
+ * closes it (writing the area image), opened again, and that many more
+ * changes are committed (new areas and lazy frees, half each, counted in
+ * `n`), as a vmapd that ran on after its last image and crashed leaves it.
  */
-export async function buildRecoveryData(dir: string, n: number, seed = 1): Promise<RecoveryData> {
+export async function buildRecoveryData(dir: string, n: number, seed = 1, changedAfterImage = 0): Promise<RecoveryData> {
   const t0 = performance.now();
   const geometry = new SpaceGeometry(DEFAULT_CONFIG.spaceBase, DEFAULT_CONFIG.spaceSize);
   const space = new VmapSpace({ basePage: geometry.basePage, pages: geometry.pages, lazyMaxPages: DEFAULT_CONFIG.lazyMaxPages });
   const random = rng(seed);
-  const { store } = await SqliteStore.open(dir, geometry, pino({ level: 'silent' }));
+  const logger = pino({ level: 'silent' });
+  let { store } = await SqliteStore.open(dir, geometry, logger);
   let lazy = 0;
-  try {
-    let batch: Change[] = [];
-    const flush = async (): Promise<void> => {
-      if (batch.length > 0) await store.commit(batch);
-      batch = [];
-    };
-    for (let i = 0; i < n; i++) {
+  let batch: Change[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length > 0) await store.commit(batch);
+    batch = [];
+  };
+  const change = async (c: Change): Promise<void> => {
+    batch.push(c);
+    if (batch.length >= CHANGES_PER_COMMIT) await flush();
+  };
+  let i = 0;
+  const alloc = async (count: number): Promise<void> => {
+    for (const end = i + count; i < end; i++) {
       const m = randomAlloc(random, PREFILL_CALLER);
       const { area } = space.alloc({
         size: Number(m.size),
@@ -60,22 +74,43 @@ export async function buildRecoveryData(dir: string, n: number, seed = 1): Promi
         owner: `owner-${i % OWNERS}`,
         requestId: i % KEYED_EVERY === 0 ? `req-${seed}-${i}` : '',
       });
-      batch.push({ op: 'insert', area });
-      if (batch.length >= CHANGES_PER_COMMIT) await flush();
+      await change({ op: 'insert', area });
     }
-    await flush();
-    // Freed after all the allocs, so the placements above stay those of a space that only grew.
+  };
+  /** Frees lazily every `every`-th busy area of `areas`, up to `most` of them. */
+  const free = async (areas: readonly VmapArea[], every: number, most: number): Promise<number> => {
     let k = 0;
-    for (const va of [...space.areas()]) {
-      if (k++ % LAZY_EVERY !== 0) continue;
+    let freed = 0;
+    for (const va of areas) {
+      if (freed >= most) break;
+      if (va.lazy || k++ % every !== 0) continue;
       space.free(va.start, false);
-      batch.push({ op: 'lazy', start: va.start });
-      lazy++;
-      if (batch.length >= CHANGES_PER_COMMIT) await flush();
+      await change({ op: 'lazy', start: va.start });
+      freed++;
     }
+    return freed;
+  };
+  const later = Math.min(n, Math.ceil(changedAfterImage / 2));
+  let changed = 0;
+  try {
+    await alloc(n - later);
+    // Freed after the allocs, so the placements above stay those of a space that only grew.
+    lazy += await free([...space.areas()], LAZY_EVERY, Infinity);
     await flush();
+    if (changedAfterImage > 0) {
+      await store.close(() => encodeAreaList(space.view(), n - later));
+      ({ store } = await SqliteStore.open(dir, geometry, logger));
+      // Frees of areas the image has: each is one more changed row.
+      const placed = [...space.areas()];
+      await alloc(later);
+      const wanted = changedAfterImage - later;
+      const freed = await free(placed, Math.max(1, Math.floor((placed.length - lazy) / Math.max(1, wanted))), wanted);
+      lazy += freed;
+      changed = later + freed;
+      await flush();
+    }
   } finally {
     await store.close();
   }
-  return { areas: n, lazy, ms: performance.now() - t0 };
+  return { areas: n, lazy, changed, ms: performance.now() - t0 };
 }

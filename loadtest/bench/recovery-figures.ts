@@ -1,15 +1,20 @@
 /**
  * Recovery time: from spawning vmapd on a data directory that holds N areas
  * (SQLite store) to its "vmapd listening" line, the median of a few runs,
- * two ways. After a crash (the rows): each such start is ended by SIGKILL,
- * so no area image is written, but the last, which is stopped cleanly and
- * so writes one. After a clean stop (the area image): each start reads it
- * and is stopped cleanly. Each directory is built once (recovery-data.ts);
- * after each start /meminfo must count every area, busy and lazy, and the
- * image must be there or not as the kind of start says, or the figure is
+ * three ways:
+ * - after a clean stop: the area image is the table as it is;
+ * - after a crash: the image, and CHANGED_SHARE of the areas changed after
+ *   it (new areas and lazy frees), as a vmapd that ran on after its last
+ *   image and was killed leaves the directory;
+ * - with no image (a database from before images, or one whose image is
+ *   refused): every row.
+ * Each directory is built once (recovery-data.ts) and each start of the
+ * last two kinds runs on a fresh copy of it (the start writes a new image).
+ * After each start /meminfo must count every area, busy and lazy, and the
+ * store must say it read what the kind of start says, or the figure is
  * refused. 127.0.0.1 only; every vmapd is stopped by its pid.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVmapd, stopServerProcess, vmapdHelp, type ServerProcess } from '../lib/server-process.js';
@@ -18,6 +23,8 @@ import { IMAGE_FILE } from '../../src/store/sqlite-schema.js';
 
 /** Starts timed per area count unless told otherwise. */
 const DEFAULT_RUNS = 3;
+/** Of the areas, the share changed after the image in the crash kind. */
+export const CHANGED_SHARE = 0.05;
 /** Heap for vmapd: 1M areas need more than the default on small machines (as bench-durable gives it). */
 const MAX_OLD_SPACE_MB = 4096;
 
@@ -29,7 +36,12 @@ export interface RecoveryFigures {
   /** Spawn to "vmapd listening" after a clean stop (read from the area image): median of the runs, and every run. */
   readonly medianMs: number;
   readonly runsMs: readonly number[];
-  /** The same after a crash (read from the rows). */
+  /** Rows changed after the image in the crash kind. */
+  readonly changed: number;
+  /** The same after a crash (the image and the rows changed since). */
+  readonly crashMedianMs: number;
+  readonly crashRunsMs: readonly number[];
+  /** The same with no image (every row). */
   readonly rowsMedianMs: number;
   readonly rowsRunsMs: readonly number[];
   /** Building the data directory (not part of the figure). */
@@ -43,8 +55,11 @@ export interface RecoveryOptions {
   /** `--http-threads` of the timed vmapd (default: vmapd's own default for this machine). */
   readonly httpThreads?: number;
   /** Told of each run as it ends. */
-  readonly onRun?: (areas: number, ms: number, from: 'image' | 'rows') => void;
+  readonly onRun?: (areas: number, ms: number, kind: StartKind) => void;
 }
+
+/** What a timed start finds in the directory. */
+export type StartKind = 'clean stop' | 'crash' | 'no image';
 
 /** The meminfo JSON fields the check reads. */
 interface MeminfoCounts {
@@ -67,14 +82,32 @@ async function checkCounts(server: ServerProcess, areas: number, lazy: number): 
   }
 }
 
-/** Times one start of vmapd on `dir`, checks what it recovered, and stops it with `stop`. */
-async function timedStart(dir: string, areas: number, lazy: number, httpThreads: number | undefined, stop: 'SIGTERM' | 'SIGKILL'): Promise<number> {
+/** `from` copied to a new `to`, on disk before this returns: the copy's writeback never overlaps a timed start. */
+function copyDir(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true });
+  for (const name of [...readdirSync(to), '.']) {
+    const fd = openSync(join(to, name), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Times one start of vmapd on `dir`, checks what it recovered and how, and stops it with `stop`. */
+async function timedStart(dir: string, want: { areas: number; lazy: number; from: 'image' | 'rows'; changed: number }, httpThreads: number | undefined, stop: 'SIGTERM' | 'SIGKILL'): Promise<number> {
   const t0 = performance.now();
   const server = await startVmapd({ readMode: 'snapshot', extraArgs: ['--data-dir', dir], maxOldSpaceMb: MAX_OLD_SPACE_MB, ...(httpThreads === undefined ? {} : { httpThreads }) });
   const ms = performance.now() - t0;
   let code: number | string | null;
   try {
-    await checkCounts(server, areas, lazy);
+    await checkCounts(server, want.areas, want.lazy);
+    const recovered = server.startupLog.find((l) => l.msg === 'store recovered');
+    if (recovered?.from !== want.from || (want.from === 'image' && recovered.changed !== want.changed)) {
+      throw new Error(`vmapd read ${JSON.stringify(recovered?.from)} (${JSON.stringify(recovered?.changed)} changed rows), not the ${want.from}${want.from === 'image' ? ` with ${want.changed} changed rows` : ''}`);
+    }
   } finally {
     code = await stopServerProcess(server, 15000, stop);
   }
@@ -84,8 +117,8 @@ async function timedStart(dir: string, areas: number, lazy: number, httpThreads:
 
 /**
  * For each count: builds a data directory holding that many areas, starts
- * vmapd on it `runs` times as after a crash and `runs` times as after a
- * clean stop, and returns the median spawn-to-listening time of each.
+ * vmapd on it `runs` times as after a clean stop, as after a crash and with
+ * no image, and returns the median spawn-to-listening time of each.
  */
 export async function benchRecovery(counts: readonly number[], options: RecoveryOptions = {}): Promise<RecoveryFigures[]> {
   const runs = options.runs ?? DEFAULT_RUNS;
@@ -93,24 +126,33 @@ export async function benchRecovery(counts: readonly number[], options: Recovery
   await vmapdHelp();
   const out: RecoveryFigures[] = [];
   for (const n of counts) {
-    const dir = mkdtempSync(join(tmpdir(), 'vmapd-recovery-'));
-    const image = join(dir, IMAGE_FILE);
+    const base = mkdtempSync(join(tmpdir(), 'vmapd-recovery-'));
+    const built = join(base, 'built');
+    const dir = join(base, 'run');
     try {
-      const data = await buildRecoveryData(dir, n);
-      const time = async (from: 'image' | 'rows', stop: 'SIGTERM' | 'SIGKILL'): Promise<number> => {
-        if (existsSync(image) !== (from === 'image')) throw new Error(`a start from the ${from} found ${existsSync(image) ? 'an' : 'no'} area image`);
-        const ms = await timedStart(dir, n, data.lazy, options.httpThreads, stop);
-        options.onRun?.(n, ms, from);
+      const data = await buildRecoveryData(built, n, 1, Math.round(n * CHANGED_SHARE));
+      const time = async (kind: StartKind): Promise<number> => {
+        // Every start on the directory as built; a clean stop's starts on one that a clean stop left.
+        if (kind !== 'clean stop') copyDir(built, dir);
+        if (kind === 'no image') rmSync(join(dir, IMAGE_FILE));
+        const want = { areas: n, lazy: data.lazy, from: kind === 'no image' ? ('rows' as const) : ('image' as const), changed: kind === 'crash' ? data.changed : 0 };
+        if (kind === 'clean stop' && !existsSync(join(dir, IMAGE_FILE))) throw new Error('a start after a clean stop found no area image');
+        const ms = await timedStart(dir, want, options.httpThreads, kind === 'crash' ? 'SIGKILL' : 'SIGTERM');
+        options.onRun?.(n, ms, kind);
         return ms;
       };
-      // The build writes no image, and a SIGKILL leaves none; the last start from the rows is stopped cleanly and writes it.
       const rowsRunsMs: number[] = [];
-      for (let r = 0; r < runs; r++) rowsRunsMs.push(await time('rows', r === runs - 1 ? 'SIGTERM' : 'SIGKILL'));
+      for (let r = 0; r < runs; r++) rowsRunsMs.push(await time('no image'));
+      const crashRunsMs: number[] = [];
+      for (let r = 0; r < runs; r++) crashRunsMs.push(await time('crash'));
+      // A start and a clean stop on the directory as built, untimed: the timed starts after a clean stop read what it left.
+      copyDir(built, dir);
+      await timedStart(dir, { areas: n, lazy: data.lazy, from: 'image', changed: data.changed }, options.httpThreads, 'SIGTERM');
       const runsMs: number[] = [];
-      for (let r = 0; r < runs; r++) runsMs.push(await time('image', 'SIGTERM'));
-      out.push({ areas: n, lazy: data.lazy, medianMs: median(runsMs), runsMs, rowsMedianMs: median(rowsRunsMs), rowsRunsMs, buildMs: data.ms });
+      for (let r = 0; r < runs; r++) runsMs.push(await time('clean stop'));
+      out.push({ areas: n, lazy: data.lazy, medianMs: median(runsMs), runsMs, changed: data.changed, crashMedianMs: median(crashRunsMs), crashRunsMs, rowsMedianMs: median(rowsRunsMs), rowsRunsMs, buildMs: data.ms });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(base, { recursive: true, force: true });
     }
   }
   return out;

@@ -46,7 +46,8 @@ export function serviceTargets(f: ServiceFigures): Target[] {
   return [
     ...bulk,
     { name: `recovery of ${fmtInt(r.areas)} areas from SQLite after a clean stop (area image), spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.medianMs), pass: r.medianMs < RECOVERY_TARGET_MS },
-    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite after a crash (rows), spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.rowsMedianMs), pass: r.rowsMedianMs < RECOVERY_TARGET_MS },
+    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite after a crash (the image and ${fmtInt(r.changed)} rows changed since), spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.crashMedianMs), pass: r.crashMedianMs < RECOVERY_TARGET_MS },
+    { name: `recovery of ${fmtInt(r.areas)} areas from SQLite with no area image (every row), spawn to listening (ms)`, target: `< ${fmtInt(RECOVERY_TARGET_MS)}`, value: fmtInt(r.rowsMedianMs), pass: r.rowsMedianMs < RECOVERY_TARGET_MS },
   ];
 }
 
@@ -55,7 +56,8 @@ export function serviceLines(f: ServiceFigures): string[] {
   const r = f.recovery;
   const recovery =
     `recovery of ${fmtInt(r.areas)} areas (${fmtInt(r.lazy)} lazy) from SQLite, spawn to listening: after a clean stop (area image) median ${fmtInt(r.medianMs)} ms ` +
-    `(runs ${r.runsMs.map(fmtInt).join(', ')} ms), after a crash (rows) median ${fmtInt(r.rowsMedianMs)} ms (runs ${r.rowsRunsMs.map(fmtInt).join(', ')} ms)`;
+    `(runs ${r.runsMs.map(fmtInt).join(', ')} ms), after a crash (the image and ${fmtInt(r.changed)} rows changed since) median ${fmtInt(r.crashMedianMs)} ms (runs ${r.crashRunsMs.map(fmtInt).join(', ')} ms), ` +
+    `with no image (every row) median ${fmtInt(r.rowsMedianMs)} ms (runs ${r.rowsRunsMs.map(fmtInt).join(', ')} ms)`;
   const bulk = f.bulk.stores.map(
     (s) =>
       `AllocBatch end to end, ${s.store}: ${fmtInt(s.allocsPerSec)} allocs/s over ${s.calls} calls of ${f.bulk.options.batch} ` +

@@ -22,6 +22,8 @@ export interface ServerProcess {
   readonly exited: Promise<number | string | null>;
   /** The last lines of its stderr, for error messages. */
   stderrTail(): string;
+  /** Its JSON log lines up to and with the ready line. */
+  readonly startupLog: readonly Record<string, unknown>[];
 }
 
 /** Every server started and not yet stopped, so an interrupted run can stop them all by pid. */
@@ -41,6 +43,7 @@ export async function startServerProcess(script: string, args: readonly string[]
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const lines = createInterface({ input: child.stdout! });
+  const startupLog: Record<string, unknown>[] = [];
   const addrs = await new Promise<{ grpc: string; http: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -57,6 +60,7 @@ export async function startServerProcess(script: string, args: readonly string[]
       } catch {
         return;
       }
+      if (startupLog.at(-1)?.msg !== readyMsg) startupLog.push(entry);
       if (entry.msg === readyMsg) {
         clearTimeout(timer);
         resolve({ grpc: String(entry.grpc), http: String(entry.http) });
@@ -72,6 +76,7 @@ export async function startServerProcess(script: string, args: readonly string[]
     httpUrl: `http://${addrs.http}`,
     exited,
     stderrTail: () => stderr,
+    startupLog,
   };
   running.add(server);
   return server;

@@ -1,7 +1,9 @@
 /**
  * The area image: the whole area list of a SQLite store as one file
- * (vmapd.image), written when vmapd stops cleanly and read back, in one
- * piece, by the next start. A million areas read as rows cost SQLite about
+ * (vmapd.image), written when vmapd stops cleanly (and by a start that read
+ * rows changed since the last one), and read back, in one piece, by the next
+ * start, which reads from the table only the rows changed since it
+ * (area-delta.ts). A million areas read as rows cost SQLite about
  * 1.5 s (and as a blob, its chain of overflow pages, 0.1 s); as a file of
  * columns (about 30 MB) they are one read into shared memory, whose columns
  * are then viewed where they lie and posted to the reader threads as they
@@ -16,9 +18,9 @@
  *  48  f64 starts[n], f64 pages[n], u32 callers[n], u32 owners[n], u32 keyed[k], u32 idEnds[k],
  *      u8 flags[n], texts (JSON array, UTF-8, t bytes), request ids (end to end, UTF-8, r bytes)
  *
- * all little-endian. Whether it still describes the table is the store's
- * business (sqlite-schema.ts: the database names the image it matches by
- * its token, and the first commit after a start unnames it).
+ * all little-endian. How it relates to the table is the store's business
+ * (sqlite-schema.ts: the database names the image by its token, with the
+ * epoch it holds every change of).
  */
 import { ChangeCodecError } from './change-codec.js';
 import type { EncodedAreaList } from './area-list-codec.js';

@@ -25,9 +25,9 @@ export { GUARD, LAZY };
 
 // Columns in shared memory: posting one to a thread copies nothing. (A
 // buffer of at least one entry: a typed array cannot view zero bytes of one.)
-const f64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n))).subarray(0, n);
-const u32 = (n: number): Uint32Array => new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, n))).subarray(0, n);
-const u8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(Math.max(1, n))).subarray(0, n);
+export const f64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n))).subarray(0, n);
+export const u32 = (n: number): Uint32Array => new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, n))).subarray(0, n);
+export const u8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(Math.max(1, n))).subarray(0, n);
 
 /** Puts one area's fields, as AreaFields.each hands them over. */
 export type PutArea = (start: number, pages: number, guard: boolean, lazy: boolean, caller: string, owner: string, requestId: string) => void;

@@ -5,33 +5,56 @@
  * One row per reserved area, busy or lazy; free space is not stored, since it
  * is exactly the gaps between rows. `meta` pins the geometry the rows were
  * made for, so a database is never read as another space.
+ *
+ * The area image (IMAGE_FILE) is every area as of the end of an epoch. Each
+ * row carries the epoch it was last written in, and each deleted row leaves
+ * its start in `removed` with the epoch of the delete, so the image and the
+ * rows and removals of later epochs are the table. An image is cut between
+ * commits: the epoch is moved on first, so every commit after the cut is of
+ * a later epoch, and the image is named once its file is whole, which also
+ * forgets the removals it already has.
  */
 import type Database from 'better-sqlite3';
 
 /**
  * Bumped when the layout changes. 2 added the area image (IMAGE_FILE, named
- * by meta's IMAGE_KEY): a vmapd of schema 1 would commit without unnaming
- * it, and the next start would read a stale image, so a database of schema 2
- * is refused by it; one of schema 1 is read as it is and marked 2.
+ * by meta's IMAGE_KEY). 3 keeps the image across commits: every row carries
+ * the epoch it was last written in (`gen`) and every removed row leaves its
+ * start in `removed`, so a start reads the image and only the rows changed
+ * since it. An older vmapd would commit without either, and a start would
+ * miss its changes, so it refuses a database of schema 3; one of schema 1 or
+ * 2 is brought up to 3 (its rows of epoch 0, the image it names at epoch 0).
  */
-export const SCHEMA_VERSION = '2';
+export const SCHEMA_VERSION = '3';
 
 /** Schemas this vmapd reads and brings up to SCHEMA_VERSION. */
-export const UPGRADABLE_SCHEMAS: readonly string[] = ['1'];
+export const UPGRADABLE_SCHEMAS: readonly string[] = ['1', '2'];
 
 /** The file inside --data-dir. */
 export const DB_FILE = 'vmapd.db';
 
-/** The area image beside it (area-image.ts), written at a clean stop. */
+/** The area image beside it (area-image.ts), written at a clean stop and after a start that read changed rows. */
 export const IMAGE_FILE = 'vmapd.image';
 
 /**
- * The meta key naming the image that matches the areas table: its token, in
- * hex. Set after the image file is written whole (at a clean stop, the last
- * transaction); deleted by the first commit after a start, in that commit's
- * own transaction. An image the database does not name is never read.
+ * The meta key naming the area image: its token, in hex. Set after the
+ * image file is written whole, together with IMAGE_EPOCH_KEY. An image the
+ * database does not name is never read.
  */
 export const IMAGE_KEY = 'image';
+
+/**
+ * The meta key of the named image's epoch: the image holds every change of
+ * that epoch and before; the rows of a later one (`gen`), and the starts
+ * removed in a later one, are what changed since.
+ */
+export const IMAGE_EPOCH_KEY = 'image_epoch';
+
+/**
+ * The meta key of the epoch commits write in: always after the named
+ * image's. Naming an image of epoch E moves it to E + 1.
+ */
+export const EPOCH_KEY = 'epoch';
 
 /** Opens settings every connection needs: WAL, and an fsync at every commit. */
 export function configure(db: Database.Database): void {
@@ -55,40 +78,65 @@ export function createSchema(db: Database.Database): void {
       lazy       INTEGER NOT NULL,      -- 1 when freed and awaiting purge
       caller     TEXT NOT NULL,
       owner      TEXT NOT NULL,
-      request_id TEXT                   -- idempotency key of a busy area, else NULL
+      request_id TEXT,                  -- idempotency key of a busy area, else NULL
+      gen        INTEGER NOT NULL DEFAULT 0  -- the epoch the row was last written in
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS removed (
+      start INTEGER PRIMARY KEY,        -- a start whose row was deleted
+      gen   INTEGER NOT NULL            -- in this epoch (the latest delete)
     ) STRICT;
   `);
+}
+
+/** Brings the tables of schema 1 or 2 up to 3 (createSchema has made `removed`): every row of epoch 0. */
+export function upgradeSchema(db: Database.Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(\'areas\')').pluck(true).all();
+  if (!columns.includes('gen')) db.exec('ALTER TABLE areas ADD COLUMN gen INTEGER NOT NULL DEFAULT 0');
 }
 
 /** Rows one `insertMany` statement inserts: one statement call instead of this many. */
 export const INSERT_CHUNK = 100;
 
-/** The values of one inserted row: start, pages, guard, caller, owner, request id. */
-export type InsertRow = [number, number, number, string, string, string | null];
+/** The values of one inserted row: start, pages, guard, caller, owner, request id, epoch. */
+export type InsertRow = [number, number, number, string, string, string | null, number];
 
 /** The statements a batch commit runs, prepared once. */
 export interface CommitStatements {
   readonly insert: Database.Statement<InsertRow>;
   /** INSERT_CHUNK rows at once, their values one after the other. */
   readonly insertMany: Database.Statement<unknown[]>;
-  readonly markLazy: Database.Statement<[number]>;
+  /** Epoch, start. */
+  readonly markLazy: Database.Statement<[number, number]>;
   readonly remove: Database.Statement<[number]>;
+  /** Start, epoch: a removed row's start. */
+  readonly tombstone: Database.Statement<[number, number]>;
+  /** Epoch: the starts of every lazy row, as purge is about to remove them. */
+  readonly tombstoneLazy: Database.Statement<[number]>;
   readonly purge: Database.Statement<[]>;
-  /** Unnames the area image: the commit that runs it makes it stale. */
-  readonly dropImage: Database.Statement<[]>;
-  /** Names the area image of token `hex` as the table's. */
+  /** Sets the epoch commits write in. */
+  readonly setEpoch: Database.Statement<[string]>;
+  /** Names the area image of token `hex` (then setImageEpoch and setEpoch, then pruneRemoved, in one transaction). */
   readonly nameImage: Database.Statement<[string]>;
+  readonly setImageEpoch: Database.Statement<[string]>;
+  /** Forgets the removals of epoch `gen` and before: an image of that epoch has them. */
+  readonly pruneRemoved: Database.Statement<[number]>;
 }
+
+const putMeta = (db: Database.Database, key: string): Database.Statement<[string]> => db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('${key}', ?)`);
 
 /** Prepares the commit statements on `db`. */
 export function prepareCommit(db: Database.Database): CommitStatements {
   return {
-    insert: db.prepare('INSERT INTO areas (start, pages, guard, lazy, caller, owner, request_id) VALUES (?, ?, ?, 0, ?, ?, ?)'),
-    insertMany: db.prepare(`INSERT INTO areas (start, pages, guard, lazy, caller, owner, request_id) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, 0, ?, ?, ?)').join(', ')}`),
-    markLazy: db.prepare('UPDATE areas SET lazy = 1, request_id = NULL WHERE start = ? AND lazy = 0'),
+    insert: db.prepare('INSERT INTO areas (start, pages, guard, lazy, caller, owner, request_id, gen) VALUES (?, ?, ?, 0, ?, ?, ?, ?)'),
+    insertMany: db.prepare(`INSERT INTO areas (start, pages, guard, lazy, caller, owner, request_id, gen) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, 0, ?, ?, ?, ?)').join(', ')}`),
+    markLazy: db.prepare('UPDATE areas SET lazy = 1, request_id = NULL, gen = ? WHERE start = ? AND lazy = 0'),
     remove: db.prepare('DELETE FROM areas WHERE start = ? AND lazy = 0'),
+    tombstone: db.prepare('INSERT OR REPLACE INTO removed (start, gen) VALUES (?, ?)'),
+    tombstoneLazy: db.prepare('INSERT OR REPLACE INTO removed (start, gen) SELECT start, ? FROM areas WHERE lazy = 1'),
     purge: db.prepare('DELETE FROM areas WHERE lazy = 1'),
-    dropImage: db.prepare(`DELETE FROM meta WHERE key = '${IMAGE_KEY}'`),
-    nameImage: db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('${IMAGE_KEY}', ?)`),
+    setEpoch: putMeta(db, EPOCH_KEY),
+    nameImage: putMeta(db, IMAGE_KEY),
+    setImageEpoch: putMeta(db, IMAGE_EPOCH_KEY),
+    pruneRemoved: db.prepare('DELETE FROM removed WHERE gen <= ?'),
   };
 }

@@ -86,11 +86,11 @@ export class SqliteStore implements Store {
       } finally {
         db.close();
       }
-      const { areas, list, from, imageRefused } = stored;
+      const { areas, list, from, imageRefused, epoch, delta } = stored;
       if (imageRefused !== undefined) logger.warn({ dataDir: dir }, `the area image is not used (${imageRefused}); reading the rows`);
-      logger.info({ dataDir: dir, areas: areas.length, from, ms: Math.round(performance.now() - started) }, 'store recovered');
-      // Before any commit: the first one unnames a named image.
-      worker.postMessage({ type: 'image', named: stored.imageNamed, read: from === 'image' } satisfies WorkerRequest);
+      logger.info({ dataDir: dir, areas: areas.length, from, changed: from === 'image' ? delta : undefined, ms: Math.round(performance.now() - started) }, 'store recovered');
+      // Before any commit. Rows read that the image lacks: they go into a new one at once, so a crash from now on reads few rows.
+      worker.postMessage({ type: 'open', epoch, current: from === 'image' && delta === 0, ...(delta > 0 ? { rebase: list } : {}) } satisfies WorkerRequest);
       const ready = worker;
       await new Promise<void>((resolve, reject) => {
         const onMessage = (m: WorkerReply): void => {
@@ -130,11 +130,11 @@ export class SqliteStore implements Store {
   private onReply(reply: WorkerReply): void {
     if (reply.type === 'ready') return;
     if (reply.type === 'imageWritten') {
-      this.logger.info({ areas: reply.areas, bytes: reply.bytes, ms: reply.ms }, 'area image written');
+      this.logger.info({ areas: reply.areas, bytes: reply.bytes, ms: reply.ms, epoch: reply.epoch }, 'area image written');
       return;
     }
     if (reply.type === 'imageFailed') {
-      this.logger.warn(`the area image was not written (${reply.message}); the next start reads the rows`);
+      this.logger.warn(`the area image was not written (${reply.message}); the next start reads the image named before, or the rows`);
       return;
     }
     const waiter = this.pending.get(reply.id);

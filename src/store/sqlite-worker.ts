@@ -6,13 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Change } from './store.js';
-import { configure, INSERT_CHUNK, prepareCommit, type InsertRow } from './sqlite-schema.js';
+import { configure, INSERT_CHUNK, prepareCommit, type CommitStatements, type InsertRow } from './sqlite-schema.js';
 import { decodeChanges, type EncodedChanges } from './change-codec.js';
 import { messageOf } from '../vmap/errors.js';
 import { OutOfStep } from './errors.js';
 import type { EncodedAreaList } from './area-list-codec.js';
 import { encodeAreaImage, IMAGE_TOKEN_BYTES } from './area-image.js';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -23,8 +23,14 @@ import { randomBytes } from 'node:crypto';
  * area image before the connection closes).
  */
 export type WorkerRequest =
-  /** Sent first, once the store is read: whether the database names an area image, and whether it was read at this start (so is still what the table holds until a commit). */
-  | { readonly type: 'image'; readonly named: boolean; readonly read: boolean }
+  /**
+   * Sent first, once the store is read: the epoch to commit in, whether the
+   * named image is the table as it is (read at this start with nothing
+   * changed since: the close need not write it again), and, when it is not,
+   * the areas as read (`rebase`), to be written as a new image at once so
+   * that a crash from now on restarts from it and the changes after it.
+   */
+  | { readonly type: 'open'; readonly epoch: number; readonly current: boolean; readonly rebase?: EncodedAreaList }
   | { readonly type: 'commit'; readonly id: number; readonly changes: EncodedChanges }
   | { readonly type: 'close'; readonly image?: EncodedAreaList };
 
@@ -40,8 +46,8 @@ export interface WorkerData {
 export type WorkerReply =
   | { readonly type: 'ready' }
   | { readonly type: 'committed'; readonly id: number }
-  /** The area image was written at the close (or not, and why). */
-  | { readonly type: 'imageWritten'; readonly areas: number; readonly bytes: number; readonly ms: number }
+  /** An area image was written and named (or not, and why): at the close, or after a start that read changed rows. */
+  | { readonly type: 'imageWritten'; readonly areas: number; readonly bytes: number; readonly ms: number; readonly epoch: number }
   | { readonly type: 'imageFailed'; readonly message: string }
   | { readonly type: 'failed'; readonly id: number; readonly message: string; readonly code: string; readonly fatal: boolean };
 
@@ -57,17 +63,22 @@ function isFatal(code: string): boolean {
 
 const port = parentPort!;
 const { path, imagePath } = workerData as WorkerData;
-/** Whether the database names an area image: it is stale from the first commit on, which unnames it. */
-let named = false;
-/** Whether the named image is the table as it is (read at this start, nothing committed since): the close need not write it again. */
-let current = false;
 const db = new Database(path);
 configure(db);
-const st = prepareCommit(db);
+/** Prepared at the open: the opener brings an older schema up to date first. */
+let st: CommitStatements;
+/** The epoch commits write in (sqlite-schema.ts). */
+let epoch = 0;
+/** Whether the named image is the table as it is (nothing committed since it): the close need not write it again. */
+let current = false;
+/** Whether a commit came since the image being written was cut. */
+let changedSinceCut = false;
+/** The image being written, if one is. */
+let writing: Promise<void> = Promise.resolve();
 let usable = true;
 
 /** Values per inserted row (see InsertRow). */
-const ROW_VALUES = 6;
+const ROW_VALUES = 7;
 
 /** Inserts the rows whose values `values` holds one after the other (consecutive inserts of one batch), INSERT_CHUNK to a statement while that many remain. */
 function insertRows(values: unknown[]): void {
@@ -78,42 +89,59 @@ function insertRows(values: unknown[]): void {
   values.length = 0;
 }
 
-const apply = db.transaction((changes: readonly Change[]) => {
-  if (named) st.dropImage.run();
+const apply = (changes: readonly Change[]): void => {
   const values: unknown[] = [];
   for (const c of changes) {
     if (c.op === 'insert') {
       const a = c.area;
-      values.push(a.start, a.pages, a.guard ? 1 : 0, a.caller, a.owner, a.requestId === '' ? null : a.requestId);
+      values.push(a.start, a.pages, a.guard ? 1 : 0, a.caller, a.owner, a.requestId === '' ? null : a.requestId, epoch);
       continue;
     }
     // In order: the inserts before this change first.
     insertRows(values);
     switch (c.op) {
       case 'lazy':
-        if (st.markLazy.run(c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to mark lazy`);
+        if (st.markLazy.run(epoch, c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to mark lazy`);
         break;
       case 'delete':
         if (st.remove.run(c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to delete`);
+        st.tombstone.run(c.start, epoch);
         break;
       case 'purge':
+        st.tombstoneLazy.run(epoch);
         st.purge.run();
         break;
     }
   }
   insertRows(values);
-});
+};
+const applyAll = db.transaction(apply);
 
 port.on('message', (msg: WorkerRequest) => {
-  if (msg.type === 'image') {
-    named = msg.named;
-    current = msg.read;
+  if (msg.type === 'open') {
+    st = prepareCommit(db);
+    epoch = msg.epoch;
+    current = msg.current;
+    if (msg.rebase !== undefined) {
+      // Cut here: every row read is of this epoch or before; commits from now on are of the next.
+      const cut = epoch;
+      db.transaction(() => st.setEpoch.run(String((epoch = cut + 1))))();
+      changedSinceCut = false;
+      const list = msg.rebase;
+      writing = writeImage(list, cut);
+    }
+    port.postMessage({ type: 'ready' } satisfies WorkerReply);
     return;
   }
   if (msg.type === 'close') {
-    if (usable && msg.image !== undefined && !current) writeImage(msg.image);
-    if (usable) db.close();
-    port.close();
+    void writing.then(async () => {
+      if (usable && msg.image !== undefined && !current) {
+        changedSinceCut = false;
+        await writeImage(msg.image, epoch);
+      }
+      if (usable) db.close();
+      port.close();
+    });
     return;
   }
   if (!usable) {
@@ -121,13 +149,9 @@ port.on('message', (msg: WorkerRequest) => {
     return;
   }
   try {
-    apply(decodeChanges(msg.changes));
-    if (named) {
-      named = false;
-      current = false;
-      // Unnamed, it is never read again: the file goes too, if it will.
-      rmSync(imagePath, { force: true });
-    }
+    applyAll(decodeChanges(msg.changes));
+    current = false;
+    changedSinceCut = true;
     port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
   } catch (err) {
     const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
@@ -147,39 +171,47 @@ port.on('message', (msg: WorkerRequest) => {
 });
 
 /**
- * Writes `list` as the area image and names it. Nothing is committed after
- * it (the close follows), so it is what the areas table holds. The file is
- * written whole (a temporary file, synced, renamed, its directory synced)
- * before the database names it, so a crash on the way leaves an image the
- * database does not name, which is never read. A failure (a full disk)
- * costs only the next start's speed: it reads the rows.
+ * Writes `list`, the areas as they were when epoch `cut` ended, as the area
+ * image, and names it: the image of epoch `cut`. Commits go on meanwhile
+ * (in a later epoch). The file is written whole (a temporary file, synced,
+ * renamed, its directory synced) before the database names it, so a crash
+ * on the way leaves an image the database does not name, which is never
+ * read. A failure (a full disk) costs only the next start's speed: it reads
+ * the image named before, or the rows.
  */
-function writeImage(list: EncodedAreaList): void {
+async function writeImage(list: EncodedAreaList, cut: number): Promise<void> {
   const started = performance.now();
   const tmp = `${imagePath}.tmp`;
   try {
     const token = randomBytes(IMAGE_TOKEN_BYTES);
     const data = encodeAreaImage(list, token);
-    const fd = openSync(tmp, 'w');
+    const file = await open(tmp, 'w');
     try {
-      writeSync(fd, data);
-      fsyncSync(fd);
+      await file.writeFile(data);
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(tmp, imagePath);
-    const dirFd = openSync(dirname(imagePath), 'r');
+    // A store that failed meanwhile names nothing more: its image is not replaced either.
+    if (!usable) throw new Error('the store failed while it was written');
+    await rename(tmp, imagePath);
+    const dir = await open(dirname(imagePath), 'r');
     try {
-      fsyncSync(dirFd);
+      await dir.sync();
     } finally {
-      closeSync(dirFd);
+      await dir.close();
     }
-    st.nameImage.run(token.toString('hex'));
-    port.postMessage({ type: 'imageWritten', areas: list.starts.length, bytes: data.length, ms: Math.round(performance.now() - started) } satisfies WorkerReply);
+    if (!usable) throw new Error('the store failed while it was written');
+    db.transaction(() => {
+      st.nameImage.run(token.toString('hex'));
+      st.setImageEpoch.run(String(cut));
+      if (epoch <= cut) st.setEpoch.run(String((epoch = cut + 1)));
+      st.pruneRemoved.run(cut);
+    })();
+    if (!changedSinceCut) current = true;
+    port.postMessage({ type: 'imageWritten', areas: list.starts.length, bytes: data.length, ms: Math.round(performance.now() - started), epoch: cut } satisfies WorkerReply);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
     port.postMessage({ type: 'imageFailed', message: messageOf(err) } satisfies WorkerReply);
   }
 }
-
-port.postMessage({ type: 'ready' } satisfies WorkerReply);

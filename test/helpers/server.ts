@@ -182,6 +182,37 @@ export async function spawnVmapd(args: string[] = [], options: SpawnOptions = {}
 }
 
 /**
+ * The first log line of `server` (seen already or to come) that `matches`;
+ * rejects after `timeoutMs`, or when the process exits first.
+ */
+export function waitForLog(server: ChildServer, matches: (entry: Record<string, unknown>) => boolean, timeoutMs = 15000): Promise<Record<string, unknown>> {
+  const seen = server.logs.find(matches);
+  if (seen !== undefined) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const onLine = (): void => {
+      const entry = server.logs.find(matches);
+      if (entry === undefined) return;
+      done();
+      resolve(entry);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no such log line within ${timeoutMs} ms; last lines ${JSON.stringify(server.logs.slice(-5))}`));
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      server.lines.off('line', onLine);
+    };
+    // After spawnVmapd's own listener, which pushes the parsed line to logs.
+    server.lines.on('line', onLine);
+    void server.exited.then(() => {
+      done();
+      reject(new Error(`vmapd exited before such a log line; last lines ${JSON.stringify(server.logs.slice(-5))}`));
+    });
+  });
+}
+
+/**
  * Stops a child server by its pid: SIGTERM, then SIGKILL if it lingers past
  * `graceMs`. Resolves with its exit code; if a signal ended it instead,
  * with a text naming the signal, the last log lines and its stderr, so that

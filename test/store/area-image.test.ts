@@ -1,8 +1,9 @@
 /**
- * The SQLite store's area image (vmapd.image): written at a clean stop, read
- * by the next start instead of the rows, and never read once it may be
- * stale. vmapd runs as a child process, stopped by signals to its pid:
- * SIGTERM (a clean stop, which writes the image) and SIGKILL (a crash).
+ * The SQLite store's area image (vmapd.image): written at a clean stop and
+ * by a start that read changed rows, read by the next start together with
+ * the rows changed since it, and never read when it is not the one the
+ * database names. vmapd runs as a child process, stopped by signals to its
+ * pid: SIGTERM (a clean stop, which writes the image) and SIGKILL (a crash).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { decodeAreaList, EncodedAreas, encodeAreaList } from '../../src/store/ar
 import { ChangeCodecError } from '../../src/store/change-codec.js';
 import { DB_FILE, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { makeArea, type VmapArea } from '../../src/vmap/vmap-area.js';
-import { call, grpcClient, spawnVmapd, stopChild, type ChildServer } from '../helpers/server.js';
+import { call, grpcClient, spawnVmapd, stopChild, waitForLog, type ChildServer } from '../helpers/server.js';
 
 const AREAS = 20_000;
 
@@ -144,26 +145,40 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
     assert.match(imageName(dir) ?? '', /^[0-9a-f]{32}$/);
   });
 
-  it('is unnamed and removed by the first commit after a start: a crash then recovers from the rows, losing nothing acknowledged', async () => {
+  it('stays named across commits: a crash recovers from it and the rows changed since, losing nothing acknowledged, and that start writes a new image', async () => {
+    const token = imageName(dir);
     let addr = '';
     await run('image', undefined, 'SIGKILL', async (server) => {
       const client = grpcClient(server.grpcPort);
       try {
         addr = (await call<{ addr: string }>(client, 'Alloc', { size: '8192', caller: 'after-image', request_id: 'after-image-1' })).addr;
+        const freed = (await call<{ addr: string }>(client, 'Alloc', { size: '4096', caller: 'freed-after-image' })).addr;
+        await call(client, 'Free', { addr: freed });
+        // Every lazy area removed: their starts are what the image must lose.
+        await call(client, 'Purge', {});
       } finally {
         client.close();
       }
-      // Acknowledged means committed, and the commit unnamed the image.
-      assert.equal(imageName(dir), undefined);
-      assert.equal(existsSync(join(dir, IMAGE_FILE)), false);
+      // Acknowledged means committed; the image is still the one named, and still there.
+      assert.equal(imageName(dir), token);
+      assert.ok(existsSync(join(dir, IMAGE_FILE)));
+      listing = await vmallocinfo(server);
+      assert.ok(!listing.includes('unpurged vm_area'));
     });
-    const third = await run('rows', undefined, 'SIGTERM', async (server) => {
-      const text = await vmallocinfo(server);
-      assert.ok(text.includes(`0x${BigInt(addr).toString(16)}-`), 'the alloc acknowledged before the crash is there');
-      listing = text;
+    const third = await run('image', listing, 'SIGKILL', async (server) => {
+      const changed = Number(server.logs.find((l) => l.msg === 'store recovered')?.changed);
+      assert.ok(changed > 2, `rows changed and removed since the image: ${changed}`);
+      assert.ok(listing.includes(`0x${BigInt(addr).toString(16)}-`), 'the alloc acknowledged before the crash is there');
+      // The start writes the image brought up to date, and names it.
+      const written = await waitForLog(server, (l) => l.msg === 'area image written');
+      assert.equal(written.areas, listing.trimEnd().split('\n').length);
+      assert.notEqual(imageName(dir), token);
     });
-    assert.ok(third.logs.some((l) => l.msg === 'area image written'));
-    await run('image', listing, 'SIGTERM');
+    assert.equal(third.logs.filter((l) => l.msg === 'area image written').length, 1);
+    // Read from the new image with nothing changed since: the same listing.
+    const fourth = await run('image', listing, 'SIGTERM');
+    assert.equal(fourth.logs.find((l) => l.msg === 'store recovered')?.changed, 0);
+    assert.equal(fourth.logs.filter((l) => l.msg === 'area image written').length, 0, 'nothing changed: neither the start nor the stop writes an image');
   });
 
   it('is not read when it is not the image the database names, or not whole: the rows are, with a warning', async () => {
@@ -197,23 +212,37 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
     db.prepare("DELETE FROM areas WHERE caller = 'newer'").run();
     db.close();
     const server = await run('rows', undefined, 'SIGTERM', async (s) => {
-      assert.ok(!(await vmallocinfo(s)).includes('newer'));
+      listing = await vmallocinfo(s);
+      assert.ok(!listing.includes('newer'));
     });
     assert.ok(server.logs.some((l) => /area image is not used \(it holds \d+ areas, the table \d+\)/.test(String(l.msg))));
   });
 
-  it('comes with schema 2: a schema 1 database is read and marked 2, an unknown schema refused', async () => {
+  it('comes with schema 3: a schema 2 database is read from its image, a schema 1 one from its rows, both marked 3; an unknown schema is refused', async () => {
+    // The table as a vmapd of schema 2 leaves it at a clean stop: no epochs, no removed starts, the image named.
     const db = new Database(join(dir, DB_FILE));
-    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
-    db.prepare('DELETE FROM meta WHERE key = ?').run(IMAGE_KEY);
+    db.exec("ALTER TABLE areas DROP COLUMN gen; DROP TABLE removed; DELETE FROM meta WHERE key IN ('epoch', 'image_epoch'); UPDATE meta SET value = '2' WHERE key = 'schema'");
     db.close();
-    await run('rows', undefined, 'SIGTERM');
-    const check = new Database(join(dir, DB_FILE), { readonly: true });
-    assert.equal(check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck(true).get(), SCHEMA_VERSION);
-    check.close();
-    const db3 = new Database(join(dir, DB_FILE));
-    db3.prepare("UPDATE meta SET value = '3' WHERE key = 'schema'").run();
-    db3.close();
-    await assert.rejects(spawnVmapd(args()), /database schema 3 is not the 2 this vmapd reads/);
+    const schema = (): unknown => {
+      const check = new Database(join(dir, DB_FILE), { readonly: true });
+      try {
+        return check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck(true).get();
+      } finally {
+        check.close();
+      }
+    };
+    const upgraded = await run('image', listing, 'SIGTERM');
+    assert.equal(upgraded.logs.find((l) => l.msg === 'store recovered')?.changed, 0);
+    assert.equal(schema(), SCHEMA_VERSION);
+    const db1 = new Database(join(dir, DB_FILE));
+    db1.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
+    db1.prepare('DELETE FROM meta WHERE key = ?').run(IMAGE_KEY);
+    db1.close();
+    await run('rows', listing, 'SIGTERM');
+    assert.equal(schema(), SCHEMA_VERSION);
+    const db4 = new Database(join(dir, DB_FILE));
+    db4.prepare("UPDATE meta SET value = '4' WHERE key = 'schema'").run();
+    db4.close();
+    await assert.rejects(spawnVmapd(args()), /database schema 4 is not the 3 this vmapd reads/);
   });
 });
