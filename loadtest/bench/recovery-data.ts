@@ -17,6 +17,8 @@ import { encodeAreaList } from '../../src/store/area-list-codec.js';
 import { randomAlloc, rng } from '../lib/alloc-mix.js';
 import { PREFILL_CALLER } from '../lib/prefill.js';
 
+/** The build writes images only where it says: at its clean closes. */
+const NO_BACKGROUND_IMAGES = { imageAfterChanges: 0 };
 /** Changes per commit: AllocBatch's limit, so a transaction is no bigger than vmapd's own. */
 const CHANGES_PER_COMMIT = 10_000;
 /** One area in this many is freed lazily (and stays lazy: nothing purges it). */
@@ -52,7 +54,7 @@ export async function buildRecoveryData(dir: string, n: number, seed = 1, change
   const space = new VmapSpace({ basePage: geometry.basePage, pages: geometry.pages, lazyMaxPages: DEFAULT_CONFIG.lazyMaxPages });
   const random = rng(seed);
   const logger = pino({ level: 'silent' });
-  let { store } = await SqliteStore.open(dir, geometry, logger);
+  let { store } = await SqliteStore.open(dir, geometry, logger, NO_BACKGROUND_IMAGES);
   let lazy = 0;
   let batch: Change[] = [];
   const flush = async (): Promise<void> => {
@@ -99,7 +101,7 @@ export async function buildRecoveryData(dir: string, n: number, seed = 1, change
     await flush();
     if (changedAfterImage > 0) {
       await store.close(() => encodeAreaList(space.view(), n - later));
-      ({ store } = await SqliteStore.open(dir, geometry, logger));
+      ({ store } = await SqliteStore.open(dir, geometry, logger, NO_BACKGROUND_IMAGES));
       // Frees of areas the image has: each is one more changed row.
       const placed = [...space.areas()];
       await alloc(later);

@@ -100,6 +100,12 @@ const program = new Command()
   )
   .addOption(new Option('--store <kind>', 'where writes become durable (memory: nothing survives a restart)').env('VMAPD_STORE').default(d.store).choices(STORE_KINDS))
   .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').env('VMAPD_DATA_DIR').default(d.dataDir))
+  .addOption(
+    new Option('--image-after-changes <n>', "rows changed since the sqlite store's last area image that start a new one in the background (0: only at a start and a clean stop)")
+      .env('VMAPD_IMAGE_AFTER_CHANGES')
+      .default(d.imageAfterChanges)
+      .argParser(wholeNumber),
+  )
   .addOption(new Option('--postgres-url <url>', 'database of the postgres store (a password here shows in ps: prefer the variable or PGPASSWORD)').env('VMAPD_POSTGRES_URL'))
   .addOption(new Option('--advertise <host:port>', "where the other nodes on the same database reach this node's gRPC (default: --host and the gRPC port)").env('VMAPD_ADVERTISE').argParser(hostPort))
   .addOption(
@@ -162,6 +168,7 @@ const o = program.opts<{
   shutdownGraceMs: number;
   store: StoreKind;
   dataDir: string;
+  imageAfterChanges: number;
   postgresUrl?: string;
   advertise?: string;
   leaseMs: number;

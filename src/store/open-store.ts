@@ -13,6 +13,8 @@ export interface StoreConfig {
   readonly postgresUrl?: string;
   /** The lease of the postgres store's leadership (ms). */
   readonly leaseMs?: number;
+  /** The sqlite store's rows changed that start a background area image (0: none). */
+  readonly imageAfterChanges?: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface StoreConfig {
 export async function openStore(config: StoreConfig, geometry: SpaceGeometry, logger: Logger): Promise<Recovered> {
   switch (config.store) {
     case 'sqlite':
-      return SqliteStore.open(config.dataDir, geometry, logger);
+      return SqliteStore.open(config.dataDir, geometry, logger, config.imageAfterChanges === undefined ? {} : { imageAfterChanges: config.imageAfterChanges });
     case 'postgres':
       if (config.postgresUrl === undefined || config.postgresUrl === '') {
         throw new StoreOpenError('--store postgres needs --postgres-url <url> (or VMAPD_POSTGRES_URL), e.g. postgres://vmapd@db.example:5432/vmapd');

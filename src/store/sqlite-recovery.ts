@@ -54,7 +54,7 @@ const EVERY_ROW = -1;
  * another schema.
  */
 function checkMeta(db: Database.Database, geometry: SpaceGeometry, dir: string): Map<string, string> {
-  const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+  const meta = readMeta(db);
   if (meta.size === 0) {
     const rows = (db.prepare('SELECT count(*) AS n FROM areas').get() as { n: number }).n;
     if (rows > 0) throw new StoreOpenError(`${dir}: the database holds ${rows} areas but no geometry; refusing to guess which space they belong to`);
@@ -172,33 +172,46 @@ export interface StoredAreas {
  */
 export function recoverAreas(db: Database.Database, geometry: SpaceGeometry, dir: string): StoredAreas {
   const meta = checkMeta(db, geometry, dir);
-  const token = meta.get(IMAGE_KEY);
-  const epoch = epochOf(meta, EPOCH_KEY);
-  if (epoch === undefined) throw new StoreOpenError(`${dir}: the database's ${EPOCH_KEY} is ${JSON.stringify(meta.get(EPOCH_KEY) ?? null)}, not an epoch`);
   db.exec('BEGIN');
   try {
-    let imageRefused: string | undefined;
-    if (token !== undefined) {
-      try {
-        const since = epochOf(meta, IMAGE_EPOCH_KEY);
-        if (since === undefined || since >= epoch) throw new Error(`its epoch is ${JSON.stringify(meta.get(IMAGE_EPOCH_KEY) ?? null)}, not one before ${epoch}`);
-        const changed = readRows(db, dir, since);
-        const removed = column(db, 'start', since, 'removed') as number[];
-        const list = applyDelta(readImage(join(dir, IMAGE_FILE), token), changed.toList(), removed);
-        // A cheap look at the table it claims to be (about 30 ms for 1M rows): rows deleted by hand are noticed.
-        const rows = db.prepare('SELECT count(*) FROM areas').pluck(true).get() as number;
-        if (list.starts.length !== rows) throw new Error(`it holds ${list.starts.length} areas, the table ${rows}`);
-        return { areas: new EncodedAreas(list), list, from: 'image', epoch, delta: changed.length + removed.length };
-      } catch (err) {
-        if (err instanceof StoreOpenError) throw err;
-        imageRefused = messageOf(err);
-      }
-    }
-    const rows = readRows(db, dir, EVERY_ROW);
-    return { areas: rows, list: rows.toList(), from: 'rows', epoch, delta: rows.length, ...(imageRefused === undefined ? {} : { imageRefused }) };
+    return readAreas(db, meta, dir);
   } finally {
     db.exec('COMMIT');
   }
+}
+
+/** The meta table, key to value. */
+export function readMeta(db: Database.Database): Map<string, string> {
+  return new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+}
+
+/**
+ * Every area of a database of this schema whose meta is `meta`, inside the
+ * caller's read transaction: see recoverAreas.
+ */
+export function readAreas(db: Database.Database, meta: ReadonlyMap<string, string>, dir: string): StoredAreas {
+  const token = meta.get(IMAGE_KEY);
+  const epoch = epochOf(meta, EPOCH_KEY);
+  if (epoch === undefined) throw new StoreOpenError(`${dir}: the database's ${EPOCH_KEY} is ${JSON.stringify(meta.get(EPOCH_KEY) ?? null)}, not an epoch`);
+  let imageRefused: string | undefined;
+  if (token !== undefined) {
+    try {
+      const since = epochOf(meta, IMAGE_EPOCH_KEY);
+      if (since === undefined || since >= epoch) throw new Error(`its epoch is ${JSON.stringify(meta.get(IMAGE_EPOCH_KEY) ?? null)}, not one before ${epoch}`);
+      const changed = readRows(db, dir, since);
+      const removed = column(db, 'start', since, 'removed') as number[];
+      const list = applyDelta(readImage(join(dir, IMAGE_FILE), token), changed.toList(), removed);
+      // A cheap look at the table it claims to be (about 30 ms for 1M rows): rows deleted by hand are noticed.
+      const rows = db.prepare('SELECT count(*) FROM areas').pluck(true).get() as number;
+      if (list.starts.length !== rows) throw new Error(`it holds ${list.starts.length} areas, the table ${rows}`);
+      return { areas: new EncodedAreas(list), list, from: 'image', epoch, delta: changed.length + removed.length };
+    } catch (err) {
+      if (err instanceof StoreOpenError) throw err;
+      imageRefused = messageOf(err);
+    }
+  }
+  const rows = readRows(db, dir, EVERY_ROW);
+  return { areas: rows, list: rows.toList(), from: 'rows', epoch, delta: rows.length, ...(imageRefused === undefined ? {} : { imageRefused }) };
 }
 
 /** The epoch meta's `key` holds, or undefined when it holds none. */

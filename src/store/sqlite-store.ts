@@ -14,6 +14,13 @@ import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.js'
 import type { Change, Recovered, Store } from './store.js';
 import { messageOf } from '../vmap/errors.js';
 import { encodeChanges } from './change-codec.js';
+import { DEFAULT_IMAGE_AFTER_CHANGES } from '../config.js';
+
+/** How the SQLite store keeps its images. */
+export interface SqliteOptions {
+  /** Rows changed since the last area image that start a new one in the background (0: none; default DEFAULT_IMAGE_AFTER_CHANGES). */
+  readonly imageAfterChanges?: number;
+}
 
 /**
  * The embedded durable store: SQLite (WAL, synchronous=FULL) in --data-dir,
@@ -53,7 +60,7 @@ export class SqliteStore implements Store {
    *
    * @throws StoreOpenError when the database belongs to another geometry or is malformed
    */
-  static async open(dir: string, geometry: SpaceGeometry, logger: Logger): Promise<Recovered> {
+  static async open(dir: string, geometry: SpaceGeometry, logger: Logger, options: SqliteOptions = {}): Promise<Recovered> {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (err) {
@@ -76,7 +83,7 @@ export class SqliteStore implements Store {
         configure(db);
         createSchema(db);
         // The committing worker loads and opens its connection while this one reads.
-        worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path, imagePath: join(dir, IMAGE_FILE) } satisfies WorkerData });
+        worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path, imagePath: join(dir, IMAGE_FILE), imageAfterChanges: options.imageAfterChanges ?? DEFAULT_IMAGE_AFTER_CHANGES } satisfies WorkerData });
         stored = recoverAreas(db, geometry, dir);
       } catch (err) {
         await worker?.terminate();
@@ -130,11 +137,11 @@ export class SqliteStore implements Store {
   private onReply(reply: WorkerReply): void {
     if (reply.type === 'ready') return;
     if (reply.type === 'imageWritten') {
-      this.logger.info({ areas: reply.areas, bytes: reply.bytes, ms: reply.ms, epoch: reply.epoch }, 'area image written');
+      this.logger.info({ areas: reply.areas, bytes: reply.bytes, ms: reply.ms, epoch: reply.epoch, at: reply.why }, 'area image written');
       return;
     }
     if (reply.type === 'imageFailed') {
-      this.logger.warn(`the area image was not written (${reply.message}); the next start reads the image named before, or the rows`);
+      this.logger.warn({ at: reply.why }, `the area image was not written (${reply.message}); the next start reads the image named before, or the rows`);
       return;
     }
     const waiter = this.pending.get(reply.id);

@@ -11,10 +11,7 @@ import { decodeChanges, type EncodedChanges } from './change-codec.js';
 import { messageOf } from '../vmap/errors.js';
 import { OutOfStep } from './errors.js';
 import type { EncodedAreaList } from './area-list-codec.js';
-import { encodeAreaImage, IMAGE_TOKEN_BYTES } from './area-image.js';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { SqliteImages, type ImageReply } from './sqlite-images.js';
 
 /**
  * A request from the main thread: a commit's changes in columns (copied
@@ -40,15 +37,16 @@ export interface WorkerData {
   readonly path: string;
   /** The area image file beside it. */
   readonly imagePath: string;
+  /** Rows changed that start a background image (0: only at a start and a stop). */
+  readonly imageAfterChanges: number;
 }
 
 /** The answer to one commit. */
 export type WorkerReply =
   | { readonly type: 'ready' }
   | { readonly type: 'committed'; readonly id: number }
-  /** An area image was written and named (or not, and why): at the close, or after a start that read changed rows. */
-  | { readonly type: 'imageWritten'; readonly areas: number; readonly bytes: number; readonly ms: number; readonly epoch: number }
-  | { readonly type: 'imageFailed'; readonly message: string }
+  /** An area image was written and named (or not, and why). */
+  | ImageReply
   | { readonly type: 'failed'; readonly id: number; readonly message: string; readonly code: string; readonly fatal: boolean };
 
 /**
@@ -62,20 +60,13 @@ function isFatal(code: string): boolean {
 }
 
 const port = parentPort!;
-const { path, imagePath } = workerData as WorkerData;
+const { path, imagePath, imageAfterChanges } = workerData as WorkerData;
 const db = new Database(path);
 configure(db);
 /** Prepared at the open: the opener brings an older schema up to date first. */
 let st: CommitStatements;
-/** The epoch commits write in (sqlite-schema.ts). */
-let epoch = 0;
-/** Whether the named image is the table as it is (nothing committed since it): the close need not write it again. */
-let current = false;
-/** Whether a commit came since the image being written was cut. */
-let changedSinceCut = false;
-/** The image being written, if one is. */
-let writing: Promise<void> = Promise.resolve();
 let usable = true;
+const images = new SqliteImages({ db, dbPath: path, imagePath, imageAfterChanges, post: (reply) => port.postMessage(reply satisfies WorkerReply), usable: () => usable });
 
 /** Values per inserted row (see InsertRow). */
 const ROW_VALUES = 7;
@@ -89,12 +80,16 @@ function insertRows(values: unknown[]): void {
   values.length = 0;
 }
 
-const apply = (changes: readonly Change[]): void => {
+/** Commits `changes` in the current epoch; returns how many rows they changed. */
+const apply = (changes: readonly Change[]): number => {
+  const { epoch } = images;
   const values: unknown[] = [];
+  let rows = 0;
   for (const c of changes) {
     if (c.op === 'insert') {
       const a = c.area;
       values.push(a.start, a.pages, a.guard ? 1 : 0, a.caller, a.owner, a.requestId === '' ? null : a.requestId, epoch);
+      rows++;
       continue;
     }
     // In order: the inserts before this change first.
@@ -102,43 +97,33 @@ const apply = (changes: readonly Change[]): void => {
     switch (c.op) {
       case 'lazy':
         if (st.markLazy.run(epoch, c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to mark lazy`);
+        rows++;
         break;
       case 'delete':
         if (st.remove.run(c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to delete`);
         st.tombstone.run(c.start, epoch);
+        rows++;
         break;
       case 'purge':
         st.tombstoneLazy.run(epoch);
-        st.purge.run();
+        rows += st.purge.run().changes;
         break;
     }
   }
   insertRows(values);
+  return rows;
 };
 const applyAll = db.transaction(apply);
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'open') {
     st = prepareCommit(db);
-    epoch = msg.epoch;
-    current = msg.current;
-    if (msg.rebase !== undefined) {
-      // Cut here: every row read is of this epoch or before; commits from now on are of the next.
-      const cut = epoch;
-      db.transaction(() => st.setEpoch.run(String((epoch = cut + 1))))();
-      changedSinceCut = false;
-      const list = msg.rebase;
-      writing = writeImage(list, cut);
-    }
+    images.open(st, msg.epoch, msg.current, msg.rebase);
     port.postMessage({ type: 'ready' } satisfies WorkerReply);
     return;
   }
   if (msg.type === 'close') {
-    void writing.then(async () => {
-      if (usable && msg.image !== undefined && !current) {
-        changedSinceCut = false;
-        await writeImage(msg.image, epoch);
-      }
+    void images.close(usable ? msg.image : undefined).finally(() => {
       if (usable) db.close();
       port.close();
     });
@@ -149,9 +134,7 @@ port.on('message', (msg: WorkerRequest) => {
     return;
   }
   try {
-    applyAll(decodeChanges(msg.changes));
-    current = false;
-    changedSinceCut = true;
+    images.committed(applyAll(decodeChanges(msg.changes)));
     port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
   } catch (err) {
     const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
@@ -169,49 +152,3 @@ port.on('message', (msg: WorkerRequest) => {
     port.postMessage({ type: 'failed', id: msg.id, message, code, fatal } satisfies WorkerReply);
   }
 });
-
-/**
- * Writes `list`, the areas as they were when epoch `cut` ended, as the area
- * image, and names it: the image of epoch `cut`. Commits go on meanwhile
- * (in a later epoch). The file is written whole (a temporary file, synced,
- * renamed, its directory synced) before the database names it, so a crash
- * on the way leaves an image the database does not name, which is never
- * read. A failure (a full disk) costs only the next start's speed: it reads
- * the image named before, or the rows.
- */
-async function writeImage(list: EncodedAreaList, cut: number): Promise<void> {
-  const started = performance.now();
-  const tmp = `${imagePath}.tmp`;
-  try {
-    const token = randomBytes(IMAGE_TOKEN_BYTES);
-    const data = encodeAreaImage(list, token);
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    // A store that failed meanwhile names nothing more: its image is not replaced either.
-    if (!usable) throw new Error('the store failed while it was written');
-    await rename(tmp, imagePath);
-    const dir = await open(dirname(imagePath), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-    if (!usable) throw new Error('the store failed while it was written');
-    db.transaction(() => {
-      st.nameImage.run(token.toString('hex'));
-      st.setImageEpoch.run(String(cut));
-      if (epoch <= cut) st.setEpoch.run(String((epoch = cut + 1)));
-      st.pruneRemoved.run(cut);
-    })();
-    if (!changedSinceCut) current = true;
-    port.postMessage({ type: 'imageWritten', areas: list.starts.length, bytes: data.length, ms: Math.round(performance.now() - started), epoch: cut } satisfies WorkerReply);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    port.postMessage({ type: 'imageFailed', message: messageOf(err) } satisfies WorkerReply);
-  }
-}

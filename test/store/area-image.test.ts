@@ -181,6 +181,31 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
     assert.equal(fourth.logs.filter((l) => l.msg === 'area image written').length, 0, 'nothing changed: neither the start nor the stop writes an image');
   });
 
+  it('is written in the background once --image-after-changes rows changed, so a crash after it reads only the rows changed since', async () => {
+    const token = imageName(dir);
+    const server = await spawnVmapd([...args(), '--image-after-changes', '10']);
+    try {
+      const client = grpcClient(server.grpcPort);
+      try {
+        await call(client, 'AllocBatch', { requests: Array.from({ length: 10 }, (_, i) => ({ size: '4096', caller: 'background', request_id: `background-${i}` })) });
+        const written = await waitForLog(server, (l) => l.msg === 'area image written');
+        assert.equal(written.at, 'changes');
+        assert.notEqual(imageName(dir), token);
+        // After the cut: a row of the next epoch.
+        await call(client, 'Alloc', { size: '4096', caller: 'after-background' });
+      } finally {
+        client.close();
+      }
+      listing = await vmallocinfo(server);
+      assert.equal(Number((await waitForLog(server, (l) => l.msg === 'area image written')).areas), listing.trimEnd().split('\n').length - 1, 'the image holds every area but the one allocated after it');
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+    const after = await run('image', listing, 'SIGTERM');
+    assert.equal(after.logs.find((l) => l.msg === 'store recovered')?.changed, 1, 'only the alloc after the image is read from the rows');
+  });
+
   it('is not read when it is not the image the database names, or not whole: the rows are, with a warning', async () => {
     const stale = join(dir, 'stale.image');
     copyFileSync(join(dir, IMAGE_FILE), stale);
