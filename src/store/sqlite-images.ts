@@ -77,8 +77,14 @@ export class SqliteImages {
     this.epoch = epoch;
     this.current = current;
     if (rebase !== undefined) {
-      const cut = this.cut();
       const started = performance.now();
+      let cut: number;
+      try {
+        cut = this.cut();
+      } catch (err) {
+        void this.failed(err, 'start');
+        return;
+      }
       this.busy = true;
       this.writing = writeImageFile(rebase, this.tmp)
         .then(
@@ -114,10 +120,11 @@ export class SqliteImages {
     await rm(this.tmp, { force: true }).catch(() => undefined);
   }
 
-  /** Moves the epoch on: the image about to be written holds every change of the epoch it returns. */
+  /** Moves the epoch on: the image about to be written holds every change of the epoch it returns. @throws what SQLite throws (then nothing moved) */
   private cut(): number {
     const cut = this.epoch;
-    this.st.setEpoch.run(String((this.epoch = cut + 1)));
+    this.st.setEpoch.run(String(cut + 1));
+    this.epoch = cut + 1;
     this.changedSinceCut = false;
     this.changesSinceCut = 0;
     this.lastCutAt = performance.now();
@@ -126,8 +133,16 @@ export class SqliteImages {
 
   /** Cuts, and has a thread of its own read the areas and write them. */
   private background(): void {
-    const cut = this.cut();
     const started = performance.now();
+    let cut: number;
+    try {
+      cut = this.cut();
+    } catch (err) {
+      // A full disk, say: tried again after the least interval, not at every commit.
+      this.lastCutAt = performance.now();
+      void this.failed(err, 'changes');
+      return;
+    }
     const thread = new Worker(new URL('./sqlite-image-thread.js', import.meta.url), {
       workerData: { path: this.s.dbPath, dir: dirname(this.s.dbPath), tmp: this.tmp } satisfies ImageThreadData,
     });

@@ -133,9 +133,9 @@ port.on('message', (msg: WorkerRequest) => {
     port.postMessage({ type: 'failed', id: msg.id, message: 'the store failed earlier and is closed', code: 'VMAPD_STORE_CLOSED', fatal: true } satisfies WorkerReply);
     return;
   }
+  let rows: number;
   try {
-    images.committed(applyAll(decodeChanges(msg.changes)));
-    port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
+    rows = applyAll(decodeChanges(msg.changes));
   } catch (err) {
     const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
     const fatal = isFatal(code);
@@ -150,5 +150,9 @@ port.on('message', (msg: WorkerRequest) => {
     }
     const message = messageOf(err);
     port.postMessage({ type: 'failed', id: msg.id, message, code, fatal } satisfies WorkerReply);
+    return;
   }
+  port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
+  // After the answer, and never instead of it: the commit stands whatever happens to an image.
+  images.committed(rows);
 });
