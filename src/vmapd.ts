@@ -113,7 +113,37 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   let http: ReaderPool | undefined;
   let cluster: ClusterNode | undefined;
   try {
-    grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls, listings, stallTimeoutMs: config.stallTimeoutMs });
+    const startHttp = (): Promise<ReaderPool> =>
+      ReaderPool.start({
+        threads: config.httpThreads,
+        host: config.host,
+        port: config.httpPort,
+        readMode: config.readMode,
+        geometry,
+        logLevel: logger.level,
+        tokens,
+        protectReads: config.protectReads,
+        rateLimit: config.rateLimit,
+        maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+        stallTimeoutMs: config.stallTimeoutMs,
+        ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
+        listings,
+        service: svc,
+        metrics,
+        logger,
+        testControls: options.testControls === true,
+        warmup,
+      });
+    // Without a cluster to join first, the HTTP threads build their servers while gRPC binds.
+    const httpStarting = postgres === undefined ? startHttp() : undefined;
+    // Awaited below; a failure here must not go unhandled meanwhile.
+    httpStarting?.catch(() => undefined);
+    try {
+      grpcEdge = await startGrpc(svc, { host: config.host, port: config.grpcPort, logger, metrics, auth, protectReads: config.protectReads, tls, listings, stallTimeoutMs: config.stallTimeoutMs });
+    } catch (err) {
+      await httpStarting?.then((pool) => pool.close(0), () => undefined);
+      throw err;
+    }
     if (postgres !== undefined) {
       const [{ ClusterNode }, { forwardCredentials }] = await Promise.all([import('./cluster/cluster-node.js'), import('./cluster/forward-credentials.js')]);
       const onFatal =
@@ -139,26 +169,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
       });
       await cluster.start();
     }
-    http = await ReaderPool.start({
-      threads: config.httpThreads,
-      host: config.host,
-      port: config.httpPort,
-      readMode: config.readMode,
-      geometry,
-      logLevel: logger.level,
-      tokens,
-      protectReads: config.protectReads,
-      rateLimit: config.rateLimit,
-      maxEventLoopDelayMs: config.maxEventLoopDelayMs,
-      stallTimeoutMs: config.stallTimeoutMs,
-      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
-      listings,
-      service: svc,
-      metrics,
-      logger,
-      testControls: options.testControls === true,
-      warmup,
-    });
+    http = await (httpStarting ?? startHttp());
   } catch (err) {
     await warmup.close();
     grpcEdge?.server.forceShutdown();
