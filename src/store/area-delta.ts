@@ -11,7 +11,8 @@
  * and a few copies per changed row, not a step per area.
  */
 import type { EncodedAreaList } from './area-list-codec.js';
-import { f64, u32, u8 } from './area-list-codec.js';
+import { f64, textCoder, u32, u8 } from './area-list-codec.js';
+import { lowerBound } from '../vmap/area-columns.js';
 
 /** Runs at least this long are copied with TypedArray.set (a view of each column made per run); shorter ones area by area. */
 const SET_RUN = 256;
@@ -33,16 +34,7 @@ export function applyDelta(image: EncodedAreaList, changed: EncodedAreaList, rem
   const idEnds = u32(keyCap);
   // The image's texts keep their indexes; the changed rows' are looked up, and added when new.
   const texts = [...image.texts];
-  const index = new Map(texts.map((t, i) => [t, i]));
-  const remap = changed.texts.map((t) => {
-    let i = index.get(t);
-    if (i === undefined) {
-      i = texts.length;
-      texts.push(t);
-      index.set(t, i);
-    }
-    return i;
-  });
+  const remap = changed.texts.map(textCoder(texts));
   const parts: string[] = [];
   let n = 0; // areas out
   let k = 0; // keyed areas out
@@ -126,16 +118,4 @@ export function applyDelta(image: EncodedAreaList, changed: EncodedAreaList, rem
     requestIds: parts.join(''),
     idEnds: idEnds.subarray(0, k),
   };
-}
-
-/** The first index at or after `from` of `a` (ascending) whose value is >= `v`. */
-function lowerBound(a: ArrayLike<number>, v: number, from = 0): number {
-  let lo = from;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

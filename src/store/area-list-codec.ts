@@ -51,17 +51,8 @@ export function encodeAreaFields(count: number, each: (put: PutArea) => void): E
   const flags = u8(count);
   const callers = u32(count);
   const owners = u32(count);
-  const textIndex = new Map<string, number>();
   const texts: string[] = [];
-  const code = (s: string): number => {
-    let i = textIndex.get(s);
-    if (i === undefined) {
-      i = texts.length;
-      texts.push(s);
-      textIndex.set(s, i);
-    }
-    return i;
-  };
+  const code = textCoder(texts);
   const keyed: number[] = [];
   const requestIds: string[] = [];
   const ends: number[] = [];
@@ -87,6 +78,20 @@ export function encodeAreaFields(count: number, each: (put: PutArea) => void): E
   const idEnds = u32(ends.length);
   idEnds.set(ends);
   return { starts, pages, flags, callers, owners, texts, keyed: keyedColumn, requestIds: requestIds.join(''), idEnds };
+}
+
+/** The index in `texts` of a text, added at the end when it is not there yet. */
+export function textCoder(texts: string[]): (text: string) => number {
+  const index = new Map(texts.map((t, i) => [t, i]));
+  return (text) => {
+    let i = index.get(text);
+    if (i === undefined) {
+      i = texts.length;
+      texts.push(text);
+      index.set(text, i);
+    }
+    return i;
+  };
 }
 
 /** The text at `i` of `texts`, which must be there. */

@@ -69,9 +69,9 @@ export class BusyRows {
   }
 }
 
-/** The first index of `a` (ascending) whose value is >= `v`. */
-function lowerBound(a: Uint32Array, v: number): number {
-  let lo = 0;
+/** The first index at or after `from` of `a` (ascending) whose value is >= `v`. */
+export function lowerBound(a: ArrayLike<number>, v: number, from = 0): number {
+  let lo = from;
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
