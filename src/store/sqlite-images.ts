@@ -61,6 +61,8 @@ export class SqliteImages {
   private lastCutAt = -Infinity;
   /** The image being written (resolves once it is named or given up). */
   private writing: Promise<void> = Promise.resolve();
+  /** Set by the close: a background image it ends is not a failure to report. */
+  private closing = false;
   /** Whether an image is being written (one at a time). */
   private busy = false;
   private thread: Worker | undefined;
@@ -106,6 +108,7 @@ export class SqliteImages {
 
   /** Ends the image being written in the background, then writes `final` (the areas as vmapd leaves them) unless the named image is the table. */
   async close(final: EncodedAreaList | undefined): Promise<void> {
+    this.closing = true;
     await this.thread?.terminate();
     await this.writing;
     if (this.s.usable() && final !== undefined && !this.current) {
@@ -162,7 +165,9 @@ export class SqliteImages {
       // Ended by the close before it answered.
       thread.once('exit', () => {
         this.thread = undefined;
-        if (!answered) void this.failed(new Error('the store closed first'), 'changes').finally(resolve);
+        if (answered) return;
+        if (this.closing) void rm(this.tmp, { force: true }).catch(() => undefined).finally(resolve);
+        else void this.failed(new Error('its thread ended before it answered'), 'changes').finally(resolve);
       });
     }).finally(() => (this.busy = false));
   }

@@ -206,6 +206,24 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
     assert.equal(after.logs.find((l) => l.msg === 'store recovered')?.changed, 1, 'only the alloc after the image is read from the rows');
   });
 
+  it('is still the table after a clean stop that comes while a background image is being written', async () => {
+    const server = await spawnVmapd([...args(), '--image-after-changes', '1']);
+    const client = grpcClient(server.grpcPort);
+    try {
+      // The first commit starts a background image; the stop comes at once, while it runs or just after.
+      await call(client, 'Alloc', { size: '4096', caller: 'stopped-while-imaging' });
+      listing = await vmallocinfo(server);
+    } finally {
+      client.close();
+      assert.equal(await stopChild(server), 0);
+    }
+    // Whichever came first: the background image named before the stop (then the stop has nothing to write), or the stop's own.
+    assert.ok(server.logs.some((l) => l.msg === 'area image written' && (l.at === 'stop' || l.at === 'changes')), JSON.stringify(server.logs.slice(-4)));
+    assert.ok(!existsSync(join(dir, `${IMAGE_FILE}.tmp`)), 'no temporary image is left behind');
+    const after = await run('image', listing, 'SIGTERM');
+    assert.equal(after.logs.find((l) => l.msg === 'store recovered')?.changed, 0);
+  });
+
   it('is not read when it is not the image the database names, or not whole: the rows are, with a warning', async () => {
     const stale = join(dir, 'stale.image');
     copyFileSync(join(dir, IMAGE_FILE), stale);
