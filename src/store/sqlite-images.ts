@@ -79,7 +79,6 @@ export class SqliteImages {
     this.epoch = epoch;
     this.current = current;
     if (rebase !== undefined) {
-      const started = performance.now();
       let cut: number;
       try {
         cut = this.cut();
@@ -88,12 +87,7 @@ export class SqliteImages {
         return;
       }
       this.busy = true;
-      this.writing = writeImageFile(rebase, this.tmp)
-        .then(
-          (written) => this.name(written, cut, started, 'start'),
-          (err: unknown) => this.failed(err, 'start'),
-        )
-        .finally(() => (this.busy = false));
+      this.writing = this.write(rebase, cut, 'start').finally(() => (this.busy = false));
     }
   }
 
@@ -112,13 +106,9 @@ export class SqliteImages {
     await this.thread?.terminate();
     await this.writing;
     if (this.s.usable() && final !== undefined && !this.current) {
-      const cut = this.epoch;
+      // Every commit is answered: the areas as vmapd leaves them are the table, all of it of this epoch or before.
       this.changedSinceCut = false;
-      const started = performance.now();
-      await writeImageFile(final, this.tmp).then(
-        (written) => this.name(written, cut, started, 'stop'),
-        (err: unknown) => this.failed(err, 'stop'),
-      );
+      await this.write(final, this.epoch, 'stop');
     }
     await rm(this.tmp, { force: true }).catch(() => undefined);
   }
@@ -170,6 +160,15 @@ export class SqliteImages {
         else void this.failed(new Error('its thread ended before it answered'), 'changes').finally(resolve);
       });
     }).finally(() => (this.busy = false));
+  }
+
+  /** Writes `list`, the areas as epoch `cut` left them, here on this thread, and names it. */
+  private write(list: EncodedAreaList, cut: number, why: ImageCause): Promise<void> {
+    const started = performance.now();
+    return writeImageFile(list, this.tmp).then(
+      (written) => this.name(written, cut, started, why),
+      (err: unknown) => this.failed(err, why),
+    );
   }
 
   /** Puts the written file in place and names it as the image of epoch `cut`. */

@@ -40,8 +40,9 @@ const MAX_ROW_PAGES = 2 ** 50 - 1;
  */
 const PACKED_PAGES = `CASE WHEN pages BETWEEN 1 AND ${MAX_ROW_PAGES} THEN pages * 4 + (guard = 1) * 2 + (lazy = 1) ELSE -1 END`;
 
-/** One column of every row of `table` of an epoch after `since`, ascending by start. */
+/** One column of every row of `table` of an epoch after `since` (EVERY_ROW: of every row), ascending by start. */
 function column(db: Database.Database, expr: string, since: number, table = 'areas'): unknown[] {
+  if (since === EVERY_ROW) return db.prepare(`SELECT ${expr} FROM ${table} ORDER BY start`).pluck(true).all();
   return db.prepare(`SELECT ${expr} FROM ${table} WHERE gen > ? ORDER BY start`).pluck(true).all(since);
 }
 
