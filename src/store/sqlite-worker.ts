@@ -118,8 +118,10 @@ const applyAll = db.transaction(apply);
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'open') {
     st = prepareCommit(db);
-    images.open(st, msg.epoch, msg.current, msg.rebase);
+    // Ready first: the start's image (encoded here, synchronously) is no
+    // reason for vmapd to wait; a commit sent meanwhile is taken after it.
     port.postMessage({ type: 'ready' } satisfies WorkerReply);
+    images.open(st, msg.epoch, msg.current, msg.rebase);
     return;
   }
   if (msg.type === 'close') {
