@@ -18,7 +18,7 @@ import type { SpaceGeometry } from '../vmap/geometry.js';
 import { hex } from '../vmap/geometry.js';
 import { makeArea, type VmapArea } from '../vmap/vmap-area.js';
 import { stringInterner } from './interner.js';
-import { EPOCH_KEY, IMAGE_EPOCH_KEY, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION, UPGRADABLE_SCHEMAS, upgradeSchema } from './sqlite-schema.js';
+import { EPOCH_KEY, IMAGE_EPOCH_KEY, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION, UPGRADABLE_SCHEMAS, createIndexes, upgradeSchema } from './sqlite-schema.js';
 import { applyDelta } from './area-delta.js';
 import { decodeAreaImage } from './area-image.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -67,6 +67,7 @@ function checkMeta(db: Database.Database, geometry: SpaceGeometry, dir: string):
       put.run(EPOCH_KEY, '1');
     })();
     meta.set(EPOCH_KEY, '1');
+    createIndexes(db);
     return meta;
   }
   const schema = meta.get('schema') ?? '';
@@ -91,6 +92,7 @@ function checkMeta(db: Database.Database, geometry: SpaceGeometry, dir: string):
         'start with that --space-base/--space-size or use another --data-dir',
     );
   }
+  createIndexes(db);
   return meta;
 }
 
