@@ -19,6 +19,7 @@ import { ReaderWarmup } from './threads/reader-warmup.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import type { NodeTls } from './cluster/forward-credentials.js';
 import type { PostgresStore } from './store/postgres-store.js';
+import type { Recovered } from './store/store.js';
 
 /** A running vmapd: the service and both edges. */
 export interface Vmapd {
@@ -48,6 +49,13 @@ export interface StartOptions {
   readonly testControls?: boolean;
   /** Reader threads already loading their modules (the CLI starts them before importing this); startVmapd ends the ones it does not take. Default: started here. */
   readonly warmup?: ReaderWarmup;
+  /**
+   * The store already opening with this config (openStore): the CLI opens it
+   * before it imports this module, so that the SQLite store's worker reads
+   * the areas while vmapd's modules load. startVmapd closes it if it fails
+   * before taking it. Default: opened here.
+   */
+  readonly store?: Promise<Recovered>;
   /** This node cannot go on (a standby out of step with the log): the CLI exits for a supervisor to restart it. Default: log and throw. */
   readonly onFatal?: (reason: string) => void;
 }
@@ -56,16 +64,24 @@ export interface StartOptions {
 export async function startVmapd(config: VmapdConfig, options: StartOptions = {}): Promise<Vmapd> {
   const logger = options.logger ?? createProcessLogger(config.logLevel).logger;
   const geometry = new SpaceGeometry(config.spaceBase, config.spaceSize);
-  // Read once: every HTTP thread, restarted ones too, gets this very text.
-  const tokens = config.tokens === undefined ? null : { text: readTokens(config.tokens), source: config.tokens };
-  const auth = new Authenticator(tokens === null ? null : new TokenTable(parseTokens(tokens.text, tokens.source)));
+  let tokens: { readonly text: string; readonly source: string } | null;
+  let auth: Authenticator;
+  let tls: ReturnType<typeof readTls>;
+  try {
+    // Read once: every HTTP thread, restarted ones too, gets this very text.
+    tokens = config.tokens === undefined ? null : { text: readTokens(config.tokens), source: config.tokens };
+    auth = new Authenticator(tokens === null ? null : new TokenTable(parseTokens(tokens.text, tokens.source)));
+    tls = readTls(config);
+  } catch (err) {
+    await options.store?.then(({ store }) => store.close(), () => undefined);
+    throw err;
+  }
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
-  const tls = readTls(config);
   // The HTTP threads load their modules while the store is read (reader-warmup.ts).
   const warmup = options.warmup ?? new ReaderWarmup(config.httpThreads);
-  let recovered: Awaited<ReturnType<typeof openStore>>;
+  let recovered: Recovered;
   try {
-    recovered = await openStore(config, geometry, logger);
+    recovered = await (options.store ?? openStore(config, geometry, logger));
   } catch (err) {
     await warmup.close();
     throw err;
@@ -196,6 +212,7 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     'vmapd listening',
   );
   void svc.settleIndexes();
+  store.listening?.();
   let closed: Promise<void> | undefined;
   return {
     service: svc,

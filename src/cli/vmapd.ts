@@ -9,6 +9,8 @@ import { DEFAULT_CONFIG, STORE_KINDS, type StoreKind, type VmapdConfig } from '.
 import { READ_MODES, type ReadMode } from '../service/read-modes.js';
 import { createProcessLogger } from '../logger.js';
 import { ReaderWarmup } from '../threads/reader-warmup.js';
+import { openStore } from '../store/open-store.js';
+import { SpaceGeometry } from '../vmap/geometry.js';
 import { formatSize, parseSize } from '../client/sizes.js';
 import { packageVersion } from '../version.js';
 import { messageOf } from '../vmap/errors.js';
@@ -229,10 +231,15 @@ if (cacheDir !== undefined) process.env.NODE_COMPILE_CACHE = cacheDir;
 const warmup = new ReaderWarmup(config.httpThreads);
 
 try {
+  // Read meanwhile (the SQLite store reads on its worker thread); startVmapd takes it once it has read its other files.
+  const store = openStore(config, new SpaceGeometry(config.spaceBase, config.spaceSize), log.logger);
+  // Awaited by startVmapd: a failure must not go unhandled before it is.
+  store.catch(() => undefined);
   const { startVmapd } = await import('../vmapd.js');
   const vmapd = await startVmapd(config, {
     logger: log.logger,
     warmup,
+    store,
     // A node whose memory no longer matches the database's log: a supervisor's restart reloads it.
     onFatal: (reason) => {
       log.logger.fatal(`${reason}; exiting`);

@@ -5,7 +5,9 @@
  *
  * Images are written:
  * - at a start that read rows changed since the named image (or had none):
- *   the areas read, at once, so a crash from then on reads few rows;
+ *   the areas read, cut at once and written once vmapd listens (`listening`:
+ *   encoding 1M areas is CPU the start needs), so a crash from then on reads
+ *   few rows;
  * - while vmapd runs, once `imageAfterChanges` rows have changed since the
  *   last cut and at least IMAGE_MIN_INTERVAL_MS after it: a thread of its
  *   own reads and writes the image (sqlite-image-thread.ts);
@@ -66,6 +68,8 @@ export class SqliteImages {
   /** Whether an image is being written (one at a time). */
   private busy = false;
   private thread: Worker | undefined;
+  /** The start's image, cut and waiting for `listening` to be written. */
+  private startImage: { readonly list: EncodedAreaList; readonly cut: number } | undefined;
   private st!: CommitStatements;
   private readonly tmp: string;
 
@@ -87,8 +91,16 @@ export class SqliteImages {
         return;
       }
       this.busy = true;
-      this.writing = this.write(rebase, cut, 'start').finally(() => (this.busy = false));
+      this.startImage = { list: rebase, cut };
     }
+  }
+
+  /** vmapd listens: the start's image, if any, is written now. */
+  listening(): void {
+    const start = this.startImage;
+    if (start === undefined || this.closing) return;
+    this.startImage = undefined;
+    this.writing = this.write(start.list, start.cut, 'start').finally(() => (this.busy = false));
   }
 
   /** A commit of `rows` changed rows succeeded. */
@@ -103,6 +115,11 @@ export class SqliteImages {
   /** Ends the image being written in the background, then writes `final` (the areas as vmapd leaves them) unless the named image is the table. */
   async close(final: EncodedAreaList | undefined): Promise<void> {
     this.closing = true;
+    // A start's image not yet written: the stop's own image has all it holds.
+    if (this.startImage !== undefined) {
+      this.startImage = undefined;
+      this.busy = false;
+    }
     await this.thread?.terminate();
     await this.writing;
     if (this.s.usable() && final !== undefined && !this.current) {

@@ -1,20 +1,20 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreFailure } from './errors.js';
 import type { SpaceGeometry } from '../vmap/geometry.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { configure, createSchema, DB_FILE, IMAGE_FILE } from './sqlite-schema.js';
-import { recoverAreas, type StoredAreas } from './sqlite-recovery.js';
-import type { EncodedAreaList } from './area-list-codec.js';
-import { describeFsError, explainOpenFailure, StoreOpenError } from './store-open-error.js';
+import { DB_FILE, IMAGE_FILE } from './sqlite-schema.js';
+import { EncodedAreas, type EncodedAreaList } from './area-list-codec.js';
+import { describeFsError, StoreOpenError } from './store-open-error.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import type { Change, Recovered, Store } from './store.js';
-import { messageOf } from '../vmap/errors.js';
 import { encodeChanges } from './change-codec.js';
 import { DEFAULT_IMAGE_AFTER_CHANGES } from '../config.js';
+
+/** What the worker read: recoverAreas's account, the areas in columns only. */
+type Recovery = Omit<Extract<WorkerReply, { type: 'recovered' }>, 'type'>;
 
 /** How the SQLite store keeps its images. */
 export interface SqliteOptions {
@@ -35,28 +35,49 @@ export class SqliteStore implements Store {
   /** Set when the worker is gone or the store failed fatally; every later commit fails with it. */
   private failure: StoreFailure | null = null;
   private readonly exited: Promise<void>;
+  /** What the worker read, once it says (the first thing it says); rejected with why it could not. */
+  private readonly recovery: Promise<Recovery>;
+  /** Settles `recovery`; null once it has. */
+  private recoverySettles: { resolve: (r: Recovery) => void; reject: (err: StoreOpenError) => void } | null = null;
 
   private constructor(
     private readonly worker: Worker,
     private readonly logger: Logger,
     private readonly lock: DataDirLock,
+    path: string,
   ) {
+    this.recovery = new Promise<Recovery>((resolve, reject) => (this.recoverySettles = { resolve, reject }));
+    const where = `cannot read the store ${resolvePath(path)}`;
+    // Listening from the start: no reply can come before its handler.
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (err) => {
+      if (this.recoveryFailed(new StoreOpenError(`${where}: ${err.message}`))) return;
       this.logger.error({ err }, 'store worker crashed');
       this.fail(new StoreFailure(`store worker crashed: ${err.message}`, true));
     });
     this.exited = new Promise((resolve) =>
       worker.once('exit', () => {
+        this.recoveryFailed(new StoreOpenError(`${where}: its worker ended before it read it`));
         this.fail(new StoreFailure('store worker exited', true));
         resolve();
       }),
     );
   }
 
+  /** Rejects the recovery with `err` while it is still awaited; whether it was. */
+  private recoveryFailed(err: StoreOpenError): boolean {
+    const settles = this.recoverySettles;
+    if (settles === null) return false;
+    this.recoverySettles = null;
+    settles.reject(err);
+    return true;
+  }
+
   /**
-   * Opens (creating if needed) the store in `dir` for `geometry`, recovers
-   * its areas and starts the committing worker.
+   * Opens (creating if needed) the store in `dir` for `geometry`: its
+   * worker opens the database and recovers the areas (sqlite-open.ts), and
+   * keeps the connection for the commits. The calling thread is free
+   * meanwhile (vmapd loads its other modules).
    *
    * @throws StoreOpenError when the database belongs to another geometry or is malformed
    */
@@ -68,52 +89,30 @@ export class SqliteStore implements Store {
     }
     // First the lock: nothing is read or written while another vmapd may be committing.
     const lock = DataDirLock.acquire(dir);
+    const path = join(dir, DB_FILE);
+    const started = performance.now();
+    const workerData: WorkerData = {
+      dir,
+      path,
+      imagePath: join(dir, IMAGE_FILE),
+      imageAfterChanges: options.imageAfterChanges ?? DEFAULT_IMAGE_AFTER_CHANGES,
+      spaceBase: geometry.base,
+      spaceSize: geometry.size,
+    };
+    const store = new SqliteStore(new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData }), logger, lock, path);
+    let read: Recovery;
     try {
-      const path = join(dir, DB_FILE);
-      const started = performance.now();
-      let stored: StoredAreas;
-      let db: Database.Database;
-      try {
-        db = new Database(path);
-      } catch (err) {
-        throw explainOpenFailure(path, err);
-      }
-      let worker: Worker | undefined;
-      try {
-        configure(db);
-        createSchema(db);
-        // The committing worker loads and opens its connection while this one reads.
-        worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path, imagePath: join(dir, IMAGE_FILE), imageAfterChanges: options.imageAfterChanges ?? DEFAULT_IMAGE_AFTER_CHANGES } satisfies WorkerData });
-        stored = recoverAreas(db, geometry, dir);
-      } catch (err) {
-        await worker?.terminate();
-        if (err instanceof StoreOpenError) throw err;
-        if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN') throw explainOpenFailure(path, err);
-        throw new StoreOpenError(`cannot read the store ${resolve(path)}: ${messageOf(err)}`);
-      } finally {
-        db.close();
-      }
-      const { areas, list, from, imageRefused, epoch, delta } = stored;
-      if (imageRefused !== undefined) logger.warn({ dataDir: dir }, `the area image is not used (${imageRefused}); reading the rows`);
-      logger.info({ dataDir: dir, areas: areas.length, from, changed: from === 'image' ? delta : undefined, ms: Math.round(performance.now() - started) }, 'store recovered');
-      // Before any commit. Rows read that the image lacks: they go into a new one at once, so a crash from now on reads few rows.
-      worker.postMessage({ type: 'open', epoch, current: from === 'image' && delta === 0, ...(delta > 0 ? { rebase: list } : {}) } satisfies WorkerRequest);
-      const ready = worker;
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WorkerReply): void => {
-          if (m.type === 'ready') {
-            ready.off('error', reject);
-            resolve();
-          }
-        };
-        ready.once('message', onMessage);
-        ready.once('error', reject);
-      });
-      return { store: new SqliteStore(worker, logger, lock), areas, list };
+      read = await store.recovery;
     } catch (err) {
+      // The worker has closed what it opened, or never opened it: then the lock goes.
+      await store.exited;
       lock.release();
       throw err;
     }
+    const { list, from, imageRefused, delta } = read;
+    if (imageRefused !== undefined) logger.warn({ dataDir: dir }, `the area image is not used (${imageRefused}); reading the rows`);
+    logger.info({ dataDir: dir, areas: list.starts.length, from, changed: from === 'image' ? delta : undefined, ms: Math.round(performance.now() - started) }, 'store recovered');
+    return { store, areas: new EncodedAreas(list), list };
   }
 
   /** @inheritdoc */
@@ -127,6 +126,11 @@ export class SqliteStore implements Store {
   }
 
   /** @inheritdoc */
+  listening(): void {
+    if (this.failure === null) this.worker.postMessage({ type: 'listening' } satisfies WorkerRequest);
+  }
+
+  /** @inheritdoc */
   async close(finalList?: () => EncodedAreaList): Promise<void> {
     if (this.failure === null) this.worker.postMessage({ type: 'close', ...(finalList === undefined ? {} : { image: finalList() }) } satisfies WorkerRequest);
     else await this.worker.terminate();
@@ -135,7 +139,16 @@ export class SqliteStore implements Store {
   }
 
   private onReply(reply: WorkerReply): void {
-    if (reply.type === 'ready') return;
+    if (reply.type === 'recovered') {
+      const { type: _, ...recovery } = reply;
+      this.recoverySettles?.resolve(recovery);
+      this.recoverySettles = null;
+      return;
+    }
+    if (reply.type === 'openFailed') {
+      this.recoveryFailed(new StoreOpenError(reply.message));
+      return;
+    }
     if (reply.type === 'imageWritten') {
       this.logger.info({ areas: reply.areas, bytes: reply.bytes, ms: reply.ms, epoch: reply.epoch, at: reply.why }, 'area image written');
       return;

@@ -1,17 +1,21 @@
 /**
- * The store's worker thread: it owns the database connection and runs every
- * commit, so the fsync a commit waits on never blocks the event loop that
- * answers /meminfo. One message in, one transaction, one answer out.
+ * The store's worker thread: it opens the database and reads what it holds
+ * (sqlite-open.ts) while the main thread loads the rest of vmapd, then owns
+ * the connection and runs every commit, so the fsync a commit waits on never
+ * blocks the event loop that answers /meminfo. One message in, one
+ * transaction, one answer out.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import type { Change } from './store.js';
-import { configure, INSERT_CHUNK, prepareCommit, type CommitStatements, type InsertRow } from './sqlite-schema.js';
+import { INSERT_CHUNK, prepareCommit, type CommitStatements, type InsertRow } from './sqlite-schema.js';
 import { decodeChanges, type EncodedChanges } from './change-codec.js';
 import { messageOf } from '../vmap/errors.js';
 import { OutOfStep } from './errors.js';
 import type { EncodedAreaList } from './area-list-codec.js';
 import { SqliteImages, type ImageReply } from './sqlite-images.js';
+import { openDatabase, type OpenDatabase } from './sqlite-open.js';
+import type { StoredAreas } from './sqlite-recovery.js';
+import { SpaceGeometry } from '../vmap/geometry.js';
 
 /**
  * A request from the main thread: a commit's changes in columns (copied
@@ -20,30 +24,35 @@ import { SqliteImages, type ImageReply } from './sqlite-images.js';
  * area image before the connection closes).
  */
 export type WorkerRequest =
-  /**
-   * Sent first, once the store is read: the epoch to commit in, whether the
-   * named image is the table as it is (read at this start with nothing
-   * changed since: the close need not write it again), and, when it is not,
-   * the areas as read (`rebase`), to be written as a new image at once so
-   * that a crash from now on restarts from it and the changes after it.
-   */
-  | { readonly type: 'open'; readonly epoch: number; readonly current: boolean; readonly rebase?: EncodedAreaList }
   | { readonly type: 'commit'; readonly id: number; readonly changes: EncodedChanges }
+  /** vmapd listens: work put off so as not to slow its start (the start's image) may begin. */
+  | { readonly type: 'listening' }
   | { readonly type: 'close'; readonly image?: EncodedAreaList };
 
 /** What the worker starts with. */
 export interface WorkerData {
+  /** The data directory, for messages. */
+  readonly dir: string;
   /** The database file. */
   readonly path: string;
+  /** The space the database must be of (SpaceGeometry's base and size). */
+  readonly spaceBase: bigint;
+  readonly spaceSize: bigint;
   /** The area image file beside it. */
   readonly imagePath: string;
   /** Rows changed that start a background image (0: only at a start and a stop). */
   readonly imageAfterChanges: number;
 }
 
-/** The answer to one commit. */
+/**
+ * What the worker says: first what it read (or why it could not open the
+ * store, and then it ends), then the answer to each commit and the news of
+ * each image.
+ */
 export type WorkerReply =
-  | { readonly type: 'ready' }
+  /** The areas read (shared memory: posting them copies no column), as recoverAreas tells them. */
+  | ({ readonly type: 'recovered' } & Omit<StoredAreas, 'areas'>)
+  | { readonly type: 'openFailed'; readonly message: string }
   | { readonly type: 'committed'; readonly id: number }
   /** An area image was written and named (or not, and why). */
   | ImageReply
@@ -59,102 +68,122 @@ function isFatal(code: string): boolean {
   return code !== 'SQLITE_FULL' && code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED';
 }
 
-const port = parentPort!;
-const { path, imagePath, imageAfterChanges } = workerData as WorkerData;
-const db = new Database(path);
-configure(db);
-/** Prepared at the open: the opener brings an older schema up to date first. */
-let st: CommitStatements;
-let usable = true;
-const images = new SqliteImages({ db, dbPath: path, imagePath, imageAfterChanges, post: (reply) => port.postMessage(reply satisfies WorkerReply), usable: () => usable });
-
 /** Values per inserted row (see InsertRow). */
 const ROW_VALUES = 7;
 
-/** Inserts the rows whose values `values` holds one after the other (consecutive inserts of one batch), INSERT_CHUNK to a statement while that many remain. */
-function insertRows(values: unknown[]): void {
-  const chunk = INSERT_CHUNK * ROW_VALUES;
-  let at = 0;
-  for (; at + chunk <= values.length; at += chunk) st.insertMany.run(values.slice(at, at + chunk));
-  for (; at < values.length; at += ROW_VALUES) st.insert.run(...(values.slice(at, at + ROW_VALUES) as InsertRow));
-  values.length = 0;
+const port = parentPort!;
+const { dir, path, imagePath, imageAfterChanges, spaceBase, spaceSize } = workerData as WorkerData;
+
+/** The database opened and read, or undefined (the main thread told why) when it cannot be. */
+function open(): OpenDatabase | undefined {
+  try {
+    return openDatabase(path, dir, new SpaceGeometry(spaceBase, spaceSize));
+  } catch (err) {
+    port.postMessage({ type: 'openFailed', message: messageOf(err) } satisfies WorkerReply);
+    return undefined;
+  }
 }
 
-/** Commits `changes` in the current epoch; returns how many rows they changed. */
-const apply = (changes: readonly Change[]): number => {
-  const { epoch } = images;
-  const values: unknown[] = [];
-  let rows = 0;
-  for (const c of changes) {
-    if (c.op === 'insert') {
-      const a = c.area;
-      values.push(a.start, a.pages, a.guard ? 1 : 0, a.caller, a.owner, a.requestId === '' ? null : a.requestId, epoch);
-      rows++;
-      continue;
-    }
-    // In order: the inserts before this change first.
-    insertRows(values);
-    switch (c.op) {
-      case 'lazy':
-        if (st.markLazy.run(epoch, c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to mark lazy`);
-        rows++;
-        break;
-      case 'delete':
-        if (st.remove.run(c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to delete`);
-        st.tombstone.run(c.start, epoch);
-        rows++;
-        break;
-      case 'purge':
-        st.tombstoneLazy.run(epoch);
-        rows += st.purge.run().changes;
-        break;
-    }
-  }
-  insertRows(values);
-  return rows;
-};
-const applyAll = db.transaction(apply);
+/** Answers with what `opened` holds, then takes the commits and the close. */
+function serve({ db, stored }: OpenDatabase): void {
+  const st: CommitStatements = prepareCommit(db);
+  let usable = true;
+  const images = new SqliteImages({ db, dbPath: path, imagePath, imageAfterChanges, post: (reply) => port.postMessage(reply satisfies WorkerReply), usable: () => usable });
 
-port.on('message', (msg: WorkerRequest) => {
-  if (msg.type === 'open') {
-    st = prepareCommit(db);
-    // Ready first: the start's image (encoded here, synchronously) is no
-    // reason for vmapd to wait; a commit sent meanwhile is taken after it.
-    port.postMessage({ type: 'ready' } satisfies WorkerReply);
-    images.open(st, msg.epoch, msg.current, msg.rebase);
-    return;
+  /** Inserts the rows whose values `values` holds one after the other (consecutive inserts of one batch), INSERT_CHUNK to a statement while that many remain. */
+  function insertRows(values: unknown[]): void {
+    const chunk = INSERT_CHUNK * ROW_VALUES;
+    let at = 0;
+    for (; at + chunk <= values.length; at += chunk) st.insertMany.run(values.slice(at, at + chunk));
+    for (; at < values.length; at += ROW_VALUES) st.insert.run(...(values.slice(at, at + ROW_VALUES) as InsertRow));
+    values.length = 0;
   }
-  if (msg.type === 'close') {
-    void images.close(usable ? msg.image : undefined).finally(() => {
-      if (usable) db.close();
-      port.close();
-    });
-    return;
-  }
-  if (!usable) {
-    port.postMessage({ type: 'failed', id: msg.id, message: 'the store failed earlier and is closed', code: 'VMAPD_STORE_CLOSED', fatal: true } satisfies WorkerReply);
-    return;
-  }
-  let rows: number;
-  try {
-    rows = applyAll(decodeChanges(msg.changes));
-  } catch (err) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
-    const fatal = isFatal(code);
-    if (fatal) {
-      // Do not trust this connection or its files any more: stop using them.
-      usable = false;
-      try {
-        db.close();
-      } catch {
-        // Closing a failed connection may fail too; it is abandoned either way.
+
+  /** Commits `changes` in the current epoch; returns how many rows they changed. */
+  const apply = (changes: readonly Change[]): number => {
+    const { epoch } = images;
+    const values: unknown[] = [];
+    let rows = 0;
+    for (const c of changes) {
+      if (c.op === 'insert') {
+        const a = c.area;
+        values.push(a.start, a.pages, a.guard ? 1 : 0, a.caller, a.owner, a.requestId === '' ? null : a.requestId, epoch);
+        rows++;
+        continue;
+      }
+      // In order: the inserts before this change first.
+      insertRows(values);
+      switch (c.op) {
+        case 'lazy':
+          if (st.markLazy.run(epoch, c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to mark lazy`);
+          rows++;
+          break;
+        case 'delete':
+          if (st.remove.run(c.start).changes !== 1) throw new OutOfStep(`no busy row at page ${c.start} to delete`);
+          st.tombstone.run(c.start, epoch);
+          rows++;
+          break;
+        case 'purge':
+          st.tombstoneLazy.run(epoch);
+          rows += st.purge.run().changes;
+          break;
       }
     }
-    const message = messageOf(err);
-    port.postMessage({ type: 'failed', id: msg.id, message, code, fatal } satisfies WorkerReply);
-    return;
+    insertRows(values);
+    return rows;
+  };
+  const applyAll = db.transaction(apply);
+
+  {
+    const { list, from, imageRefused, epoch, delta } = stored;
+    port.postMessage({ type: 'recovered', list, from, epoch, delta, ...(imageRefused === undefined ? {} : { imageRefused }) } satisfies WorkerReply);
+    // Rows read that the image lacks go into a new one, cut now and written
+    // once vmapd listens, so a crash from then on reads few rows.
+    images.open(st, epoch, from === 'image' && delta === 0, delta > 0 ? list : undefined);
   }
-  port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
-  // After the answer, and never instead of it: the commit stands whatever happens to an image.
-  images.committed(rows);
-});
+
+  port.on('message', (msg: WorkerRequest) => {
+    if (msg.type === 'listening') {
+      images.listening();
+      return;
+    }
+    if (msg.type === 'close') {
+      void images.close(usable ? msg.image : undefined).finally(() => {
+        if (usable) db.close();
+        port.close();
+      });
+      return;
+    }
+    if (!usable) {
+      port.postMessage({ type: 'failed', id: msg.id, message: 'the store failed earlier and is closed', code: 'VMAPD_STORE_CLOSED', fatal: true } satisfies WorkerReply);
+      return;
+    }
+    let rows: number;
+    try {
+      rows = applyAll(decodeChanges(msg.changes));
+    } catch (err) {
+      const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
+      const fatal = isFatal(code);
+      if (fatal) {
+        // Do not trust this connection or its files any more: stop using them.
+        usable = false;
+        try {
+          db.close();
+        } catch {
+          // Closing a failed connection may fail too; it is abandoned either way.
+        }
+      }
+      const message = messageOf(err);
+      port.postMessage({ type: 'failed', id: msg.id, message, code, fatal } satisfies WorkerReply);
+      return;
+    }
+    port.postMessage({ type: 'committed', id: msg.id } satisfies WorkerReply);
+    // After the answer, and never instead of it: the commit stands whatever happens to an image.
+    images.committed(rows);
+  });
+}
+
+const opened = open();
+// Nothing is open when it failed: closing the port ends this thread.
+if (opened === undefined) port.close();
+else serve(opened);

@@ -30,6 +30,8 @@ export interface Store {
    * an image of them (SQLite's area image) writes it from that.
    */
   close(finalList?: () => EncodedAreaList): Promise<void>;
+  /** vmapd listens: work the store put off so as not to slow the start may begin (SQLite: the start's area image). */
+  listening?(): void;
 }
 
 /** What a store held when it was opened. */
