@@ -16,6 +16,8 @@ import { StoreOpenError } from './store/store-open-error.js';
 import { messageOf } from './vmap/errors.js';
 import { ReaderPool } from './threads/reader-pool.js';
 import { ReaderWarmup } from './threads/reader-warmup.js';
+import { ReaderMemory } from './threads/reader-memory.js';
+import { readerSettings } from './threads/reader-data.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import type { NodeTls } from './cluster/forward-credentials.js';
 import type { PostgresStore } from './store/postgres-store.js';
@@ -79,6 +81,28 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
   if (!auth.enforcing) logger.warn('no --tokens file: vmapd runs open, every caller is owner "anonymous" and may free any area');
   // The HTTP threads load their modules while the store is read (reader-warmup.ts).
   const warmup = options.warmup ?? new ReaderWarmup(config.httpThreads);
+  // One count for the gRPC edge (holder 0) and every HTTP thread (holder i + 1).
+  const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);
+  // What the HTTP threads build their servers from, on the pool's memory
+  // made now: the warm threads build theirs while the store is read.
+  const httpMemory = new ReaderMemory(config.httpThreads);
+  const httpSettings = {
+    threads: config.httpThreads,
+    host: config.host,
+    port: config.httpPort,
+    readMode: config.readMode,
+    geometry,
+    logLevel: logger.level,
+    tokens,
+    protectReads: config.protectReads,
+    rateLimit: config.rateLimit,
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    stallTimeoutMs: config.stallTimeoutMs,
+    ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
+    listings,
+    testControls: options.testControls === true,
+  };
+  warmup.configure((index) => readerSettings(httpSettings, httpMemory.buffers, index));
   let recovered: Recovered;
   try {
     recovered = await (options.store ?? openStore(config, geometry, logger));
@@ -123,31 +147,17 @@ export async function startVmapd(config: VmapdConfig, options: StartOptions = {}
     const reason = messageOf(err);
     throw new StoreOpenError(`the data in ${await storeLocation(config)} does not check out (${reason}); refusing to start`);
   }
-  // One count for the gRPC edge (holder 0) and every HTTP thread (holder i + 1).
-  const listings = new ListingSlots(config.maxListings, undefined, 0, 1 + config.httpThreads);
   let grpcEdge: GrpcEdge | undefined;
   let http: ReaderPool | undefined;
   let cluster: ClusterNode | undefined;
   try {
     const startHttp = (): Promise<ReaderPool> =>
       ReaderPool.start({
-        threads: config.httpThreads,
-        host: config.host,
-        port: config.httpPort,
-        readMode: config.readMode,
-        geometry,
-        logLevel: logger.level,
-        tokens,
-        protectReads: config.protectReads,
-        rateLimit: config.rateLimit,
-        maxEventLoopDelayMs: config.maxEventLoopDelayMs,
-        stallTimeoutMs: config.stallTimeoutMs,
-        ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
-        listings,
+        ...httpSettings,
+        memory: httpMemory,
         service: svc,
         metrics,
         logger,
-        testControls: options.testControls === true,
         warmup,
       });
     // Without a cluster to join first, the HTTP threads build their servers while gRPC binds.

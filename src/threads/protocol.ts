@@ -85,15 +85,15 @@ export type ChangeMessage =
  */
 export const CHANGES_PER_MESSAGE = 512;
 
-/** Everything a reader thread is started with (its workerData). */
-export interface ReaderData {
+/**
+ * What a reader thread builds its server from: all it is started with but
+ * where to listen and its change stream. A warm thread (reader-warmup.ts)
+ * may be given these ahead, while the store is still read.
+ */
+export interface ReaderSettings {
   /** 0-based, stable across restarts of the same slot. */
   readonly index: number;
   readonly host: string;
-  /** Port to listen on; 0 only for the first thread of a pool started on port 0. */
-  readonly port: number;
-  /** Whether to listen with SO_REUSEPORT (more than one thread on the port). */
-  readonly reusePort: boolean;
   readonly readMode: ReadMode;
   readonly spaceBase: bigint;
   readonly spaceSize: bigint;
@@ -116,8 +116,19 @@ export interface ReaderData {
   readonly listingsBuffer: SharedArrayBuffer;
   /** The running counts of writes and reads (src/sync/activity-tally.ts). */
   readonly activityBuffer: SharedArrayBuffer;
-  /** The change stream's receiving end (transferred); absent when the thread was given its stream ahead, while warm (reader-warmup.ts). */
-  readonly changes?: MessagePort;
   /** Whether the test-only messages are honoured. */
   readonly testControls: boolean;
 }
+
+/** Where a reader thread listens, and its change stream: what it needs once its server is built. */
+export interface ReaderListen {
+  /** Port to listen on; 0 only for the first thread of a pool started on port 0. */
+  readonly port: number;
+  /** Whether to listen with SO_REUSEPORT (more than one thread on the port). */
+  readonly reusePort: boolean;
+  /** The change stream's receiving end (transferred); absent when the thread was given its stream ahead, while warm (reader-warmup.ts). */
+  readonly changes?: MessagePort;
+}
+
+/** Everything a reader thread is started with (its workerData). */
+export type ReaderData = ReaderSettings & ReaderListen;

@@ -67,16 +67,32 @@ export class ChangeFeed {
    */
   private filling: { readonly generation: number; readonly cursor: AreaCursor; readonly fill: ReplicaFill } | null = null;
 
+  /** The stream, once attached: a thread may build its server before it has one. */
+  private port: MessagePort | null = null;
+
   /**
    * `outOfStep` is told when the stream no longer fits the replica (a lost
-   * or repeated batch: a bug); it must end the thread. What is queued
-   * already (the whole list first) is taken from now on, in the background.
+   * or repeated batch: a bug); it must end the thread. Fed from `port`, or
+   * (null) from the port `attach` gives it later: a thread may build its
+   * server before it has its stream, and listens only once it has.
    */
   constructor(
-    private readonly port: MessagePort,
+    port: MessagePort | null,
     private readonly outOfStep: (err: ReplicaOutOfStep) => never,
   ) {
+    if (port !== null) this.attach(port);
+  }
+
+  /** Feeds the replica from `port`: what is queued already (the whole list first) is taken from now on, in the background. */
+  attach(port: MessagePort): void {
+    if (this.port !== null) throw new Error('a change feed takes one stream');
+    this.port = port;
     this.queued();
+  }
+
+  /** Whether it has its stream. */
+  get attached(): boolean {
+    return this.port !== null;
   }
 
   /** Whether the background takes nothing for now (pause). */
@@ -130,6 +146,7 @@ export class ChangeFeed {
   private takeOne(slice: number): boolean {
     try {
       if (this.filling === null) {
+        if (this.port === null) return false;
         const received = receiveMessageOnPort(this.port);
         if (received === undefined) return false;
         const m = received.message as ChangeMessage;

@@ -10,7 +10,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ListingSlots } from '../service/listings.js';
 import { writesIn } from '../store/store.js';
-import { ActivityTally, GRPC_READS_SLOT, WRITES_SLOT, readerSlot } from '../sync/activity-tally.js';
+import { GRPC_READS_SLOT, WRITES_SLOT } from '../sync/activity-tally.js';
 import type { VmapMetrics } from '../service/metrics.js';
 import type { ReadMode } from '../service/read-modes.js';
 import type { VmapService } from '../service/vmap-service.js';
@@ -21,7 +21,8 @@ import { readerData } from './reader-data.js';
 import { relayLog } from './log-relay.js';
 import { MetricsAggregation } from './metrics-aggregation.js';
 import { probePort } from './port-probe.js';
-import { MeminfoPublisher, ReadinessPublisher } from './publication.js';
+import type { MeminfoPublisher, ReadinessPublisher } from './publication.js';
+import { ReaderMemory } from './reader-memory.js';
 import { RateLimitTable } from './rate-limit-store.js';
 import { WriterEndpoint } from './writer-endpoint.js';
 import { startReaderThread, type ReaderWarmup } from './reader-warmup.js';
@@ -53,6 +54,8 @@ export interface ReaderPoolOptions {
   readonly testControls?: boolean;
   /** Threads started ahead, taken before any new one is started. */
   readonly warmup?: ReaderWarmup;
+  /** The pool's shared memory, when made ahead (the warm threads were given their settings on it); default: made here. */
+  readonly memory?: ReaderMemory;
 }
 
 /** One reader thread slot: its worker of the moment and the writer's end of its change stream. */
@@ -72,6 +75,7 @@ type Started = { readonly port: number };
 
 export class ReaderPool {
   private readonly slots: Slot[] = [];
+  private readonly memory: ReaderMemory;
   private readonly meminfo: MeminfoPublisher;
   private readonly readiness: ReadinessPublisher;
   private readonly endpoint: WriterEndpoint;
@@ -81,23 +85,24 @@ export class ReaderPool {
   private readonly metricsAggregation: MetricsAggregation;
   /** The port every thread listens on (known once the first one listens). */
   private boundPort = 0;
-  /** Per reader thread: its calls waiting for the writer (written by the threads). */
-  private readonly calls: Int32Array;
-  private readonly activity: ActivityTally;
   /** The change stream's messages, each encoded once for every thread. */
   private readonly feed = new ChangeMessages();
 
   private constructor(private readonly options: ReaderPoolOptions) {
     const { service } = options;
-    this.calls = new Int32Array(new SharedArrayBuffer(4 * options.threads));
+    const memory = options.memory ?? new ReaderMemory(options.threads);
+    if (memory.threads !== options.threads) throw new RangeError(`reader memory for ${memory.threads} threads, not ${options.threads}`);
+    this.memory = memory;
     // Writes counted here as they are published, gRPC reads by the writer's counters, HTTP reads by each thread.
-    this.activity = new ActivityTally(readerSlot(options.threads));
-    options.metrics.tallyReads(this.activity.counter(GRPC_READS_SLOT));
+    options.metrics.tallyReads(memory.activity.counter(GRPC_READS_SLOT));
     options.metrics.callsWaiting(() => this.callsWaiting);
     const s = service.snapshot();
 
-    this.meminfo = new MeminfoPublisher(s, s.publishedAt);
-    this.readiness = new ReadinessPublisher(service.notReadyReason, service.readiness.roleLine);
+    // Before any thread listens: the memory may have been made before the service.
+    this.meminfo = memory.meminfo;
+    this.meminfo.publish(s, s.publishedAt);
+    this.readiness = memory.readiness;
+    this.readiness.publish(service.notReadyReason, service.readiness.roleLine);
     this.metricsAggregation = new MetricsAggregation(options.metrics.registry);
     // This thread's metrics and every listening reader thread's, summed (the reads of all threads).
     const listening = () => this.slots.filter((s) => s.listening).map((slot) => ({ post: (m: WriterMessage) => slot.worker.postMessage(m) }));
@@ -106,7 +111,7 @@ export class ReaderPool {
     this.unsubscribe.push(
       service.onPublish((snapshot, changes) => {
         for (const message of this.feed.changes(snapshot.generation, changes)) for (const slot of this.slots) slot.changes.postMessage(message);
-        this.activity.add(WRITES_SLOT, writesIn(changes));
+        this.memory.activity.add(WRITES_SLOT, writesIn(changes));
         this.meminfo.publish(snapshot, snapshot.publishedAt);
         // The role line carries the log position: it moves with every batch.
         if (service.readiness.roleLine !== null) this.readiness.publish(service.notReadyReason, service.readiness.roleLine);
@@ -152,13 +157,14 @@ export class ReaderPool {
   /** Calls of the reader threads waiting for the writer now (writes, locked walks, counts). */
   get callsWaiting(): number {
     let n = 0;
-    for (let i = 0; i < this.calls.length; i++) n += Atomics.load(this.calls, i);
+    const { calls } = this.memory;
+    for (let i = 0; i < calls.length; i++) n += Atomics.load(calls, i);
     return n;
   }
 
   /** The shared words behind callsWaiting (one per thread), for a test that watches them while this thread is stuck. */
   get callsBuffer(): SharedArrayBuffer {
-    return this.calls.buffer as SharedArrayBuffer;
+    return this.memory.calls.buffer as SharedArrayBuffer;
   }
 
   /** Reader threads listening now. */
@@ -206,11 +212,11 @@ export class ReaderPool {
   /** Starts reader thread `index` on `port` (a new slot, or the slot's next worker). */
   private spawn(index: number, port: number): Promise<Started> {
     const o = this.options;
-    const buffers = { meminfo: this.meminfo.buffer, readiness: this.readiness.buffer, calls: this.callsBuffer, activity: this.activity.buffer };
+    const { buffers } = this.memory;
     // The stream starts with the whole list at the published generation;
     // every later batch follows on the same port, in order.
     const s = o.service.snapshot();
-    const { worker, changes: port1 } = startReaderThread(o.warmup, s.generation, () => this.feed.reset(s), (changes) => readerData(o, buffers, index, port, changes));
+    const { worker, changes: port1 } = startReaderThread(o.warmup, index, s.generation, () => this.feed.reset(s), (changes) => readerData(o, buffers, index, port, changes));
     let slot = this.slots[index];
     if (slot === undefined) {
       slot = { index, worker, changes: port1, startedAt: Date.now(), listening: false, exited: false };
@@ -271,7 +277,7 @@ export class ReaderPool {
     const o = this.options;
     const reclaimed = o.listings.reclaim(slot.index + 1);
     // Its calls died with it (their clients' connections too).
-    Atomics.store(this.calls, slot.index, 0);
+    Atomics.store(this.memory.calls, slot.index, 0);
     this.restartCount++;
     o.metrics.threadRestarted();
     const lived = Date.now() - slot.startedAt;

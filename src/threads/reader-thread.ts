@@ -15,19 +15,16 @@ import { EdgeCounters } from '../service/metrics.js';
 import { ActivityTally, ActivityTotals, readerSlot } from '../sync/activity-tally.js';
 import { SpaceGeometry } from '../vmap/geometry.js';
 import { messageOf } from '../vmap/errors.js';
-import type { ReaderData, ReaderMessage, WriterMessage } from './protocol.js';
+import type { ReaderMessage, ReaderSettings, WriterMessage } from './protocol.js';
 import { PublishedMeminfo, PublishedReadiness } from './publication.js';
 import { forwardingStore } from './rate-limit-store.js';
 import { ChangeFeed, ReaderBackend } from './reader-backend.js';
 import { WriterLink } from './writer-link.js';
-import { readerData } from './reader-warmup.js';
+import { readerStart } from './reader-warmup.js';
 
 if (parentPort === null) throw new Error('reader-thread.js runs as a worker thread of vmapd');
 const port: MessagePort = parentPort;
 const post = (m: ReaderMessage): void => port.postMessage(m);
-const noStream = (): never => {
-  throw new Error('a reader thread started with no change stream');
-};
 /** The thread's logger, once its data says at which level (an early out-of-step has none yet). */
 const log: { logger?: Logger } = {};
 // A replica out of step would answer wrongly from then on: the thread ends, and the writer starts a fresh one.
@@ -36,24 +33,26 @@ const outOfStep = (err: Error): never => {
   else post({ type: 'log', line: JSON.stringify({ level: 60, time: Date.now(), msg: `replica out of step with the change stream: ${err.message}` }) });
   process.exit(1);
 };
-// A warm thread (reader-warmup.ts) has loaded its modules ahead and gets its
-// data now; its change stream may come first (the list the store read).
-let early: ChangeFeed | undefined;
-const data: ReaderData = await readerData(workerData, (changes) => {
-  early = new ChangeFeed(changes, outOfStep);
-  // Filled once the thread listens: filled now, it would take the second
-  // core from the writer, which is rebuilding the space (measured: a restart
-  // of 1M areas listens about 0.27 s sooner).
-  early.pause();
-});
+// The server is built and listening before the background fills any of the
+// replica: filled while the writer rebuilds the space, it would take the
+// second core from it (measured: a restart of 1M areas listens about 0.27 s
+// sooner). Its stream may come before the thread listens (the list the
+// store read), or with where to listen.
+const feed = new ChangeFeed(null, outOfStep);
+feed.pause();
+// A warm thread (reader-warmup.ts) has loaded its modules ahead, and may be
+// given its settings ahead too: it builds its server while the store is read.
+const start = readerStart(workerData, (changes) => feed.attach(changes));
+const data: ReaderSettings = await start.settings;
 
-// Log lines go to the writer, which writes them with its own logger (one stream, one format).
-const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { write: (line: string) => post({ type: 'log', line }) });
+// Log lines go to the writer, which writes them with its own logger (one
+// stream, one format); held until the thread is started: the writer reads
+// this thread's messages only from then on.
+const held: string[] = [];
+let started = false;
+const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { write: (line: string) => (started ? post({ type: 'log', line }) : held.push(line)) });
 log.logger = logger;
 const link = new WriterLink(port, new Int32Array(data.callsBuffer), data.index);
-const feed = early ?? new ChangeFeed(data.changes ?? noStream(), outOfStep);
-// The server is built and listening before the background fills any more of the replica.
-feed.pause();
 const meminfo = new PublishedMeminfo(data.meminfoBuffer);
 const activity = new ActivityTally(data.activityBuffer);
 const backend = new ReaderBackend(
@@ -109,8 +108,13 @@ port.on('message', (m: WriterMessage) => {
   }
 });
 
+const where = await start.listen;
+started = true;
+for (const line of held.splice(0)) post({ type: 'log', line });
+if (where.changes !== undefined) feed.attach(where.changes);
+if (!feed.attached) throw new Error('a reader thread started with no change stream');
 // fastify hands its listen options to net.Server.listen whole; its types only lack reusePort.
-const listenOptions: FastifyListenOptions & { reusePort: boolean } = { host: data.host, port: data.port, reusePort: data.reusePort };
+const listenOptions: FastifyListenOptions & { reusePort: boolean } = { host: data.host, port: where.port, reusePort: where.reusePort };
 try {
   await app.listen(listenOptions);
 } catch (err) {
@@ -119,5 +123,5 @@ try {
   process.exit(1);
 }
 const address = app.server.address();
-post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : data.port });
+post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : where.port });
 feed.resume();

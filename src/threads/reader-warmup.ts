@@ -7,15 +7,20 @@
  * port: that one stays untouched until the thread listens on it, so no
  * message posted to it meanwhile can be lost).
  *
- * When the store hands over its areas already in columns (the SQLite store
- * does, from its area image or its rows), the warm threads are given their
- * change stream at once, its reset first (`prime`): the list the store read,
- * as it is, rather than one the writer would encode again from its snapshot
- * when it starts them. Each fills its replica from it once it listens.
+ * Once the writer has read its settings (the tokens, the TLS files), each
+ * warm thread is given its own (`configure`: what it builds its server
+ * from, on the pool's shared memory made ahead, reader-memory.ts) and builds
+ * its server while the store is read; started, it is then told only where
+ * to listen. When the store hands over its areas already in columns (the
+ * SQLite store does, from its area image or its rows), the warm threads are
+ * given their change stream at once, its reset first (`prime`): the list
+ * the store read, as it is, rather than one the writer would encode again
+ * from its snapshot when it starts them. Each fills its replica from it
+ * once it listens.
  */
 import { once } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { ChangeMessage, ReaderData } from './protocol.js';
+import type { ChangeMessage, ReaderData, ReaderListen, ReaderSettings } from './protocol.js';
 
 /** The reader thread's entry point. */
 export const READER_THREAD = new URL('./reader-thread.js', import.meta.url);
@@ -31,13 +36,24 @@ export interface WarmStream {
   readonly changes: MessagePort;
 }
 
+/** What a warm thread may be sent ahead to build its server from; then it is started with a WarmListen, not its ReaderData. */
+export interface WarmSettings {
+  readonly type: 'settings';
+  readonly settings: ReaderSettings;
+}
+
+/** The start of a warm thread that was given its settings: where to listen (and its stream, unless it has it). */
+export interface WarmListen extends ReaderListen {
+  readonly type: 'listen';
+}
+
 /** A change stream given to a warm thread ahead: the writer's end, and the generation its reset is of. */
 export interface PrimedStream {
   readonly port: MessagePort;
   readonly generation: number;
 }
 
-/** A warm thread taken: its worker, and its change stream when it was given one ahead (then its ReaderData carries none). */
+/** A warm thread taken: its worker, and its change stream when it was given one ahead (then it is started without one). */
 export interface TakenThread {
   readonly worker: Worker;
   readonly primed?: PrimedStream;
@@ -45,18 +61,32 @@ export interface TakenThread {
 
 /** Reader threads loading their modules ahead of their start. */
 export class ReaderWarmup {
-  private readonly idle: { readonly worker: Worker; readonly start: MessagePort; exited: boolean; primed?: PrimedStream }[] = [];
+  /** Warm thread i stands for the pool's thread i. */
+  private readonly idle: { readonly worker: Worker; readonly start: MessagePort; readonly index: number; exited: boolean; configured: boolean; primed?: PrimedStream }[] = [];
 
   /** Starts `threads` reader threads, to be given their data by `take`. */
   constructor(threads: number) {
     for (let i = 0; i < threads; i++) {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(READER_THREAD, { workerData: { startPort: port2 } satisfies WarmData, transferList: [port2] });
-      const entry = { worker, start: port1, exited: false };
+      const entry = { worker, start: port1, index: i, exited: false, configured: false };
       // A thread that fails while warm is simply not used: take starts a fresh one instead.
       worker.on('error', () => undefined);
       worker.once('exit', () => (entry.exited = true));
       this.idle.push(entry);
+    }
+  }
+
+  /**
+   * Gives every warm thread its settings now (`settingsOf` its index), to
+   * build its server from while the store is read. They must be the ones
+   * the pool would start it with: the pool's shared memory made ahead.
+   */
+  configure(settingsOf: (index: number) => ReaderSettings): void {
+    for (const entry of this.idle) {
+      if (entry.exited || entry.configured) continue;
+      entry.start.postMessage({ type: 'settings', settings: settingsOf(entry.index) } satisfies WarmSettings);
+      entry.configured = true;
     }
   }
 
@@ -76,34 +106,41 @@ export class ReaderWarmup {
   }
 
   /**
-   * A warm thread while one is left, to be started by `start`; undefined
-   * when none is (start a new one then).
+   * The warm thread for the pool's thread `index`, to be started by
+   * `start`; undefined when there is none (it was taken, or it failed while
+   * warm): start a new one then.
    */
-  take(): TakenThread | undefined {
-    for (let entry = this.idle.shift(); entry !== undefined; entry = this.idle.shift()) {
-      if (entry.exited) {
-        entry.primed?.port.close();
-        continue;
-      }
-      const { worker, start, primed } = entry;
-      worker.removeAllListeners('error');
-      this.taken.set(worker, start);
-      return primed === undefined ? { worker } : { worker, primed };
+  take(index: number): TakenThread | undefined {
+    const at = this.idle.findIndex((e) => e.index === index);
+    if (at < 0) return undefined;
+    const [entry] = this.idle.splice(at, 1);
+    const { worker, start, primed, exited, configured } = entry!;
+    if (exited) {
+      start.close();
+      primed?.port.close();
+      return undefined;
     }
-    return undefined;
+    worker.removeAllListeners('error');
+    this.taken.set(worker, { start, configured });
+    return primed === undefined ? { worker } : { worker, primed };
   }
 
-  /** Starts `worker`, a thread `take` gave, with `data` (`transfer` moved to it). */
+  /**
+   * Starts `worker`, a thread `take` gave, with `data` (`transfer` moved to
+   * it): only where to listen and its stream when it was given its settings.
+   */
   start(worker: Worker, data: ReaderData, transfer: readonly MessagePort[]): void {
-    const start = this.taken.get(worker);
-    if (start === undefined) throw new Error('not a warm thread taken from this warmup');
+    const taken = this.taken.get(worker);
+    if (taken === undefined) throw new Error('not a warm thread taken from this warmup');
     this.taken.delete(worker);
-    start.postMessage(data, [...transfer]);
-    start.close();
+    const { port, reusePort, changes } = data;
+    const message: WarmListen | ReaderData = taken.configured ? { type: 'listen', port, reusePort, ...(changes === undefined ? {} : { changes }) } : data;
+    taken.start.postMessage(message, [...transfer]);
+    taken.start.close();
   }
 
-  /** Taken threads not yet started, by worker: their start ports. */
-  private readonly taken = new Map<Worker, MessagePort>();
+  /** Taken threads not yet started, by worker: their start ports, and whether they have their settings. */
+  private readonly taken = new Map<Worker, { readonly start: MessagePort; readonly configured: boolean }>();
 
   /** Ends the warm threads nobody took. */
   async close(): Promise<void> {
@@ -137,11 +174,12 @@ export interface StartedThread {
  */
 export function startReaderThread(
   warmup: ReaderWarmup | undefined,
+  index: number,
   generation: number,
   reset: () => ChangeMessage,
   data: (changes: MessagePort | undefined) => ReaderData,
 ): StartedThread {
-  const warm = warmup?.take();
+  const warm = warmup?.take(index);
   if (warm?.primed !== undefined) {
     if (warm.primed.generation !== generation) warm.primed.port.postMessage(reset());
     warmup!.start(warm.worker, data(undefined), []);
@@ -155,23 +193,42 @@ export function startReaderThread(
   return { worker: warm.worker, changes: port1 };
 }
 
+/** In a reader thread: what it builds its server from, and then where it listens. */
+export interface ReaderStart {
+  readonly settings: Promise<ReaderSettings>;
+  readonly listen: Promise<ReaderListen>;
+}
+
 /**
- * In a reader thread: its ReaderData, given at once or, for a warm thread,
- * when it comes. A change stream given ahead goes to `onStream` as soon as
- * it comes, before the ReaderData.
+ * In a reader thread: its settings and where it listens, given at once
+ * (its ReaderData) or, for a warm thread, as they come: its settings ahead
+ * (`configure`) and then where to listen, or both at its start. A change
+ * stream given ahead goes to `onStream` as soon as it comes.
  */
-export function readerData(workerData: unknown, onStream: (changes: MessagePort) => void): Promise<ReaderData> {
+export function readerStart(workerData: unknown, onStream: (changes: MessagePort) => void): ReaderStart {
   const warm = workerData as Partial<WarmData> | null;
-  if (warm === null || warm.startPort === undefined) return Promise.resolve(workerData as ReaderData);
+  if (warm === null || warm.startPort === undefined) {
+    const data = workerData as ReaderData;
+    return { settings: Promise.resolve(data), listen: Promise.resolve(data) };
+  }
   const startPort = warm.startPort;
-  return new Promise((resolve) => {
-    startPort.on('message', (m: WarmStream | ReaderData) => {
-      if ('type' in m && m.type === 'stream') {
-        onStream(m.changes);
-        return;
+  let settled!: (s: ReaderSettings) => void;
+  let listening!: (l: ReaderListen) => void;
+  const settings = new Promise<ReaderSettings>((resolve) => (settled = resolve));
+  const listen = new Promise<ReaderListen>((resolve) => (listening = resolve));
+  startPort.on('message', (m: WarmStream | WarmSettings | WarmListen | ReaderData) => {
+    if ('type' in m) {
+      if (m.type === 'stream') onStream(m.changes);
+      else if (m.type === 'settings') settled(m.settings);
+      else {
+        startPort.close();
+        listening(m);
       }
-      startPort.close();
-      resolve(m as ReaderData);
-    });
+      return;
+    }
+    startPort.close();
+    settled(m);
+    listening(m);
   });
+  return { settings, listen };
 }
