@@ -169,9 +169,12 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
       const changed = Number(server.logs.find((l) => l.msg === 'store recovered')?.changed);
       assert.ok(changed > 2, `rows changed and removed since the image: ${changed}`);
       assert.ok(listing.includes(`0x${BigInt(addr).toString(16)}-`), 'the alloc acknowledged before the crash is there');
-      // The start writes the image brought up to date, and names it.
+      // The start writes the image brought up to date, and names it: once it listens (its encoding is not the start's to wait for).
       const written = await waitForLog(server, (l) => l.msg === 'area image written');
       assert.equal(written.areas, listing.trimEnd().split('\n').length);
+      assert.equal(written.at, 'start');
+      const order = (msg: string): number => server.logs.findIndex((l) => l.msg === msg);
+      assert.ok(order('vmapd listening') >= 0 && order('vmapd listening') < order('area image written'), 'the start image is written after vmapd listens');
       assert.notEqual(imageName(dir), token);
     });
     assert.equal(third.logs.filter((l) => l.msg === 'area image written').length, 1);
