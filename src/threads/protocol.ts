@@ -116,6 +116,8 @@ export interface ReaderSettings {
   readonly listingsBuffer: SharedArrayBuffer;
   /** The running counts of writes and reads (src/sync/activity-tally.ts). */
   readonly activityBuffer: SharedArrayBuffer;
+  /** One Int32 per reader thread: whether the writer has nudged it since it last found its stream empty (src/threads/reader-memory.ts). */
+  readonly nudgeBuffer: SharedArrayBuffer;
   /** Whether the test-only messages are honoured. */
   readonly testControls: boolean;
 }

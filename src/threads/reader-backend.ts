@@ -69,6 +69,8 @@ export class ChangeFeed {
 
   /** The stream, once attached: a thread may build its server before it has one. */
   private port: MessagePort | null = null;
+  /** This thread's word of the pool's nudge flags (reader-memory.ts), once given. */
+  private nudge: { readonly words: Int32Array; readonly index: number } | null = null;
 
   /**
    * `outOfStep` is told when the stream no longer fits the replica (a lost
@@ -93,6 +95,15 @@ export class ChangeFeed {
   /** Whether it has its stream. */
   get attached(): boolean {
     return this.port !== null;
+  }
+
+  /**
+   * Clears word `index` of `words` whenever it finds the stream empty: the
+   * writer nudges this thread (`changesQueued`) only when the word was clear,
+   * once per wait rather than once per batch.
+   */
+  nudgedBy(words: Int32Array, index: number): void {
+    this.nudge = { words, index };
   }
 
   /** Whether the background takes nothing for now (pause). */
@@ -147,8 +158,14 @@ export class ChangeFeed {
     try {
       if (this.filling === null) {
         if (this.port === null) return false;
-        const received = receiveMessageOnPort(this.port);
-        if (received === undefined) return false;
+        let received = receiveMessageOnPort(this.port);
+        if (received === undefined) {
+          // Empty: let the writer nudge again, then look once more, for what it posted before it saw the flag still set.
+          const n = this.nudge;
+          if (n === null || Atomics.exchange(n.words, n.index, 0) === 0) return false;
+          received = receiveMessageOnPort(this.port);
+          if (received === undefined) return false;
+        }
         const m = received.message as ChangeMessage;
         if (m.type === 'changes') {
           this.replica.apply(decodeChanges(m.changes), m.generation, m.last);

@@ -14,6 +14,7 @@ export interface PoolBuffers {
   readonly readiness: SharedArrayBuffer;
   readonly calls: SharedArrayBuffer;
   readonly activity: SharedArrayBuffer;
+  readonly nudges: SharedArrayBuffer;
 }
 
 /** The options a thread's settings come from: the pool's, but for what only the writer's side uses. */
@@ -43,6 +44,7 @@ export function readerSettings(o: SettingsSource, buffers: PoolBuffers, index: n
     callsBuffer: buffers.calls,
     listingsBuffer: o.listings.buffer,
     activityBuffer: buffers.activity,
+    nudgeBuffer: buffers.nudges,
     testControls: o.testControls === true,
   };
 }

@@ -22,15 +22,30 @@ export class ReaderMemory {
   readonly calls: Int32Array;
   /** Writes counted by the writer, gRPC reads by its counters, HTTP reads by each thread. */
   readonly activity: ActivityTally;
+  /**
+   * Per reader thread: set by the writer when it nudges the thread to take
+   * its change stream (`changesQueued`), cleared by the thread when it finds
+   * the stream empty. A set word means a nudge is on its way or the thread
+   * is still taking: the writer posts no other (one message per wait, not
+   * one per published batch).
+   */
+  readonly nudges: Int32Array;
 
   /** The memory of a pool of `threads` threads. */
   constructor(readonly threads: number) {
     this.calls = new Int32Array(new SharedArrayBuffer(4 * threads));
     this.activity = new ActivityTally(readerSlot(threads));
+    this.nudges = new Int32Array(new SharedArrayBuffer(4 * threads));
   }
 
   /** The buffers, as a thread's settings carry them. */
   get buffers(): PoolBuffers {
-    return { meminfo: this.meminfo.buffer, readiness: this.readiness.buffer, calls: this.calls.buffer as SharedArrayBuffer, activity: this.activity.buffer };
+    return {
+      meminfo: this.meminfo.buffer,
+      readiness: this.readiness.buffer,
+      calls: this.calls.buffer as SharedArrayBuffer,
+      activity: this.activity.buffer,
+      nudges: this.nudges.buffer as SharedArrayBuffer,
+    };
   }
 }

@@ -115,7 +115,8 @@ export class ReaderPool {
         this.meminfo.publish(snapshot, snapshot.publishedAt);
         // The role line carries the log position: it moves with every batch.
         if (service.readiness.roleLine !== null) this.readiness.publish(service.notReadyReason, service.readiness.roleLine);
-        for (const slot of this.slots) slot.worker.postMessage({ type: 'changesQueued' } satisfies WriterMessage);
+        // Only a thread not nudged since it last found its stream empty (reader-memory.ts).
+        for (const slot of this.slots) if (Atomics.exchange(this.memory.nudges, slot.index, 1) === 0) slot.worker.postMessage({ type: 'changesQueued' } satisfies WriterMessage);
       }),
       service.readiness.onChange((reason) => this.readiness.publish(reason, service.readiness.roleLine)),
     );
@@ -276,8 +277,9 @@ export class ReaderPool {
   private restart(slot: Slot, code: number): void {
     const o = this.options;
     const reclaimed = o.listings.reclaim(slot.index + 1);
-    // Its calls died with it (their clients' connections too).
+    // Its calls died with it (their clients' connections too); the next batch nudges the new thread.
     Atomics.store(this.memory.calls, slot.index, 0);
+    Atomics.store(this.memory.nudges, slot.index, 0);
     this.restartCount++;
     o.metrics.threadRestarted();
     const lived = Date.now() - slot.startedAt;

@@ -53,6 +53,7 @@ let started = false;
 const logger = pino({ level: data.logLevel, base: { thread: data.index } }, { write: (line: string) => (started ? post({ type: 'log', line }) : held.push(line)) });
 log.logger = logger;
 const link = new WriterLink(port, new Int32Array(data.callsBuffer), data.index);
+feed.nudgedBy(new Int32Array(data.nudgeBuffer), data.index);
 const meminfo = new PublishedMeminfo(data.meminfoBuffer);
 const activity = new ActivityTally(data.activityBuffer);
 const backend = new ReaderBackend(

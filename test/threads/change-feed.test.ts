@@ -94,6 +94,41 @@ describe('change feed', () => {
     port.close();
   });
 
+  it('clears its nudge word once it finds the stream empty; batches published while it is set need no nudge of their own', async () => {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage({ type: 'reset', generation: 5, areas: list } satisfies ChangeMessage);
+    await new Promise((resolve) => setImmediate(resolve));
+    const nudges = new Int32Array(new SharedArrayBuffer(8));
+    // The writer nudged thread 1 for the list: its word is set.
+    Atomics.store(nudges, 1, 1);
+    const feed = new ChangeFeed(port2, outOfStep);
+    feed.nudgedBy(nudges, 1);
+    await turnsUntil(feed, 5);
+    for (let i = 0; i < 3 && Atomics.load(nudges, 1) !== 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(Atomics.load(nudges, 1), 0, 'the stream was found empty: the word is clear, the next batch nudges');
+    assert.equal(Atomics.load(nudges, 0), 0, "another thread's word is not touched");
+    // The next batch, as the writer publishes it: posted, then a nudge only if the word was clear.
+    let nudged = 0;
+    const publish = (generation: number, area: VmapArea): void => {
+      port1.postMessage({ type: 'changes', generation, changes: encodeChanges([{ op: 'insert', area }]), last: true } satisfies ChangeMessage);
+      if (Atomics.exchange(nudges, 1, 1) === 0) {
+        nudged++;
+        feed.queued();
+      }
+    };
+    const second = makeArea(AREAS * 3 + 10, 1, false, 'late', 'owner-0', false, 'late-2');
+    publish(6, newArea);
+    // Before the feed has taken it: the word is set, so this one brings no nudge; the feed takes both in the background.
+    publish(7, second);
+    assert.equal(nudged, 1);
+    await turnsUntil(feed, 7);
+    assert.deepEqual(listed(feed, 7), [...areas, newArea, second]);
+    for (let i = 0; i < 3 && Atomics.load(nudges, 1) !== 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(Atomics.load(nudges, 1), 0, 'empty again: the word is clear');
+    port1.close();
+    port2.close();
+  });
+
   it('says out of step when the stream ends before the published generation', async () => {
     const { port1, port2 } = new MessageChannel();
     port1.postMessage({ type: 'reset', generation: 5, areas: list } satisfies ChangeMessage);
