@@ -11,7 +11,7 @@ import { createProcessLogger } from '../logger.js';
 import { ReaderWarmup } from '../threads/reader-warmup.js';
 import { openStore } from '../store/open-store.js';
 import { SpaceGeometry } from '../vmap/geometry.js';
-import { formatSize, parseSize } from '../client/sizes.js';
+import { formatSize, parseSize } from '../vmap/size-text.js';
 import { packageVersion } from '../version.js';
 import { messageOf } from '../vmap/errors.js';
 

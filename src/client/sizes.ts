@@ -1,41 +1,20 @@
 /**
- * Byte counts and addresses as people and programs write them: the client's
- * arguments, vmapctl's and vmapd's command lines all parse sizes here.
+ * Byte counts and addresses as the client takes them (bigint, safe integer
+ * or text), checked into what the wire carries; the text forms are parsed by
+ * src/vmap/size-text.ts, re-exported here for the client's users.
  */
 import { InvalidArgument } from '../vmap/errors.js';
 import { parseU64 } from '../vmap/geometry.js';
 import { VmapClientError } from './errors.js';
+import { parseSize } from '../vmap/size-text.js';
 
-const SUFFIX: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n };
+export { formatSize, parseSize } from '../vmap/size-text.js';
 
 /** A byte count: a bigint, a safe integer, or a string such as `'4096'`, `'8k'`, `'2M'`, `'0x1000'`. */
 export type Size = bigint | number | string;
 
 /** An address: a bigint, a safe integer, or a decimal or `0x…` hex string. */
 export type Address = bigint | number | string;
-
-/**
- * Parses a byte count as people write it: `4096`, `8k`, `2M`, `1G`, `32T`
- * (binary multiples; a trailing `B`/`iB` is allowed), or `0x…` hex.
- *
- * @throws InvalidArgument naming `field`
- */
-export function parseSize(text: string, field: string): bigint {
-  const m = /^\s*([0-9]+)\s*([kKmMgGtT])(?:i?[bB])?\s*$/.exec(text);
-  if (!m) return parseU64(text, field);
-  const n = parseU64(m[1], field) * SUFFIX[m[2]!.toLowerCase()]!;
-  if (n >= 1n << 64n) throw new InvalidArgument(field, 'must fit in 64 bits');
-  return n;
-}
-
-/** Formats a byte count the short way (`8k`, `2M`), exact or in bytes. */
-export function formatSize(bytes: number | bigint): string {
-  const n = BigInt(bytes);
-  for (const [suffix, unit] of [['T', 1n << 40n], ['G', 1n << 30n], ['M', 1n << 20n], ['k', 1n << 10n]] as const) {
-    if (n >= unit && n % unit === 0n) return `${n / unit}${suffix}`;
-  }
-  return String(n);
-}
 
 /** Runs `parse`, turning the model's InvalidArgument into the client's error. */
 function local<T>(parse: () => T): T {
