@@ -78,6 +78,35 @@ describe('HTTP edge: the OpenAPI document', () => {
     }
   });
 
+  it('holds only valid JSON Schemas: the ones vmapd compiles unchecked at run time are checked here', async () => {
+    // vmapd compiles its routes' schemas with ajv's validateSchema off (src/http/validation.ts):
+    // the schemas of every request part and answer, as the document carries them, must pass the meta-schema.
+    const s = await startTestServer();
+    try {
+      const doc = (await (await fetch(`${s.httpUrl}/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, { parameters?: { name: string; schema: object }[]; requestBody?: { content: Record<string, { schema: object }> }; responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+        components: { schemas: Record<string, object> };
+      };
+      const schemas: [string, object][] = Object.entries(doc.components.schemas).map(([name, schema]) => [`components ${name}`, schema]);
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          for (const p of op.parameters ?? []) schemas.push([`${method} ${path} parameter ${p.name}`, p.schema]);
+          for (const [type, c] of Object.entries(op.requestBody?.content ?? {})) schemas.push([`${method} ${path} body ${type}`, c.schema]);
+          for (const [status, r] of Object.entries(op.responses)) for (const [type, c] of Object.entries(r.content ?? {})) schemas.push([`${method} ${path} ${status} ${type}`, c.schema]);
+        }
+      }
+      const parameters = schemas.filter(([where]) => where.includes(' parameter ')).length;
+      const bodies = schemas.filter(([where]) => where.includes(' body ')).length;
+      assert.ok(parameters >= 5 && bodies >= 1, `request schemas found: ${parameters} parameters, ${bodies} bodies`);
+      const ajv = new Ajv2020({ strict: false });
+      for (const [where, schema] of schemas) assert.ok(ajv.validateSchema(schema), `${where}: ${ajv.errorsText(ajv.errors)}`);
+      // The check refuses what is no schema: it can fail.
+      assert.equal(ajv.validateSchema({ type: 'object', required: 'size' }), false);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('is shown at /docs by a page vmapd serves itself', async () => {
     const s = await startTestServer();
     try {
