@@ -18,7 +18,7 @@ import type { SpaceGeometry } from '../vmap/geometry.js';
 import { hex } from '../vmap/geometry.js';
 import { makeArea, type VmapArea } from '../vmap/vmap-area.js';
 import { stringInterner } from './interner.js';
-import { EPOCH_KEY, IMAGE_EPOCH_KEY, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION, UPGRADABLE_SCHEMAS, createIndexes, upgradeSchema } from './sqlite-schema.js';
+import { EPOCH_KEY, IMAGE_EPOCH_KEY, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION, UPGRADABLE_SCHEMAS, WRITTEN_EPOCH_KEY, createIndexes, upgradeSchema } from './sqlite-schema.js';
 import { applyDelta } from './area-delta.js';
 import { decodeAreaImage } from './area-image.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -65,13 +65,17 @@ function checkMeta(db: Database.Database, geometry: SpaceGeometry, dir: string):
       put.run('space_base', hex(geometry.base));
       put.run('space_size', geometry.size.toString());
       put.run(EPOCH_KEY, '1');
+      put.run(WRITTEN_EPOCH_KEY, '0');
     })();
-    meta.set(EPOCH_KEY, '1');
+    meta.set(EPOCH_KEY, '1').set(WRITTEN_EPOCH_KEY, '0');
     createIndexes(db);
     return meta;
   }
   const schema = meta.get('schema') ?? '';
-  if (UPGRADABLE_SCHEMAS.includes(schema)) {
+  if (schema === '3') {
+    // Its epochs stand; no last written epoch yet, so this start reads the changed rows.
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+  } else if (UPGRADABLE_SCHEMAS.includes(schema)) {
     // Every row is of epoch 0, and so is the image a schema 2 database names: it is the table as it is.
     const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     db.transaction(() => {
@@ -79,8 +83,9 @@ function checkMeta(db: Database.Database, geometry: SpaceGeometry, dir: string):
       put.run('schema', SCHEMA_VERSION);
       put.run(EPOCH_KEY, '1');
       put.run(IMAGE_EPOCH_KEY, '0');
+      put.run(WRITTEN_EPOCH_KEY, '0');
     })();
-    meta.set(EPOCH_KEY, '1').set(IMAGE_EPOCH_KEY, '0');
+    meta.set(EPOCH_KEY, '1').set(IMAGE_EPOCH_KEY, '0').set(WRITTEN_EPOCH_KEY, '0');
   } else if (schema !== SCHEMA_VERSION) {
     throw new StoreOpenError(`${dir}: database schema ${meta.get('schema')} is not the ${SCHEMA_VERSION} this vmapd reads`);
   }
@@ -148,6 +153,9 @@ export class RecoveredAreas implements Iterable<VmapArea> {
   }
 }
 
+/** No row: what a start reads when none changed since the image. */
+const NO_ROWS = new RecoveredAreas([], [], [], [], []);
+
 /** What the store held, and how it was read. */
 export interface StoredAreas {
   /** Every area, busy and lazy, ascending by start. */
@@ -177,7 +185,15 @@ export function recoverAreas(db: Database.Database, geometry: SpaceGeometry, dir
   const meta = checkMeta(db, geometry, dir);
   db.exec('BEGIN');
   try {
-    return readAreas(db, meta, dir);
+    const stored = readAreas(db, meta, dir);
+    // A database brought up from schema 3 does not say when it was last
+    // written; once a start has looked and found no row newer than the image,
+    // it does, and the next start reads none. (Only here: nothing else writes
+    // while a store opens.)
+    if (stored.from === 'image' && stored.delta === 0 && !meta.has(WRITTEN_EPOCH_KEY)) {
+      db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(WRITTEN_EPOCH_KEY, meta.get(IMAGE_EPOCH_KEY));
+    }
+    return stored;
   } finally {
     db.exec('COMMIT');
   }
@@ -201,8 +217,11 @@ export function readAreas(db: Database.Database, meta: ReadonlyMap<string, strin
     try {
       const since = epochOf(meta, IMAGE_EPOCH_KEY);
       if (since === undefined || since >= epoch) throw new Error(`its epoch is ${JSON.stringify(meta.get(IMAGE_EPOCH_KEY) ?? null)}, not one before ${epoch}`);
-      const changed = readRows(db, dir, since);
-      const removed = column(db, 'start', since, 'removed') as number[];
+      // No commit since the image's epoch (a clean stop): no row to look for, and the scan of every row that finds none is saved.
+      const written = epochOf(meta, WRITTEN_EPOCH_KEY);
+      const unchanged = written !== undefined && written <= since;
+      const changed = unchanged ? NO_ROWS : readRows(db, dir, since);
+      const removed = unchanged ? [] : (column(db, 'start', since, 'removed') as number[]);
       const list = applyDelta(readImage(join(dir, IMAGE_FILE), token), changed.toList(), removed);
       // A cheap look at the table it claims to be (about 30 ms for 1M rows): rows deleted by hand are noticed.
       const rows = db.prepare('SELECT count(*) FROM areas').pluck(true).get() as number;

@@ -24,11 +24,15 @@ import type Database from 'better-sqlite3';
  * since it. An older vmapd would commit without either, and a start would
  * miss its changes, so it refuses a database of schema 3; one of schema 1 or
  * 2 is brought up to 3 (its rows of epoch 0, the image it names at epoch 0).
+ * 4 records the last epoch any row was written in (WRITTEN_EPOCH_KEY), so a
+ * start after a clean stop reads no row at all; a vmapd of schema 3 would
+ * write rows without it, so it refuses schema 4, and a database of schema 3
+ * is marked 4 as it is (no key yet: its next start reads the changed rows).
  */
-export const SCHEMA_VERSION = '3';
+export const SCHEMA_VERSION = '4';
 
 /** Schemas this vmapd reads and brings up to SCHEMA_VERSION. */
-export const UPGRADABLE_SCHEMAS: readonly string[] = ['1', '2'];
+export const UPGRADABLE_SCHEMAS: readonly string[] = ['1', '2', '3'];
 
 /** The file inside --data-dir. */
 export const DB_FILE = 'vmapd.db';
@@ -55,6 +59,15 @@ export const IMAGE_EPOCH_KEY = 'image_epoch';
  * image's. Naming an image of epoch E moves it to E + 1.
  */
 export const EPOCH_KEY = 'epoch';
+
+/**
+ * The meta key of the last epoch a commit wrote a row or a removal in, set
+ * by the first commit of each epoch in its own transaction. When it is the
+ * named image's epoch or before, no row or removal is newer than the image
+ * and a start reads none; when it is absent (a database brought up from
+ * schema 3), the start reads the changed rows as schema 3 did.
+ */
+export const WRITTEN_EPOCH_KEY = 'written_epoch';
 
 /** Opens settings every connection needs: WAL, and an fsync at every commit. */
 export function configure(db: Database.Database): void {
@@ -130,6 +143,8 @@ export interface CommitStatements {
   /** Names the area image of token `hex` (then setImageEpoch and setEpoch, then pruneRemoved, in one transaction). */
   readonly nameImage: Database.Statement<[string]>;
   readonly setImageEpoch: Database.Statement<[string]>;
+  /** Records the epoch a commit writes in as the last one written in (WRITTEN_EPOCH_KEY). */
+  readonly setWrittenEpoch: Database.Statement<[string]>;
   /** Forgets the removals of epoch `gen` and before: an image of that epoch has them. */
   readonly pruneRemoved: Database.Statement<[number]>;
 }
@@ -149,6 +164,7 @@ export function prepareCommit(db: Database.Database): CommitStatements {
     setEpoch: putMeta(db, EPOCH_KEY),
     nameImage: putMeta(db, IMAGE_KEY),
     setImageEpoch: putMeta(db, IMAGE_EPOCH_KEY),
+    setWrittenEpoch: putMeta(db, WRITTEN_EPOCH_KEY),
     pruneRemoved: db.prepare('DELETE FROM removed WHERE gen <= ?'),
   };
 }

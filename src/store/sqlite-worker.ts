@@ -99,9 +99,14 @@ function serve({ db, stored }: OpenDatabase): void {
     values.length = 0;
   }
 
+  /** The epoch a commit last recorded as written in (WRITTEN_EPOCH_KEY); -1: none yet on this connection. */
+  let writtenEpoch = -1;
+
   /** Commits `changes` in the current epoch; returns how many rows they changed. */
   const apply = (changes: readonly Change[]): number => {
     const { epoch } = images;
+    // The first commit of each epoch says so, in its own transaction: a start then knows whether any row is newer than the image.
+    if (writtenEpoch !== epoch) st.setWrittenEpoch.run(String(epoch));
     const values: unknown[] = [];
     let rows = 0;
     for (const c of changes) {
@@ -161,6 +166,8 @@ function serve({ db, stored }: OpenDatabase): void {
     let rows: number;
     try {
       rows = applyAll(decodeChanges(msg.changes));
+      // Committed: later commits of this epoch need not record it again.
+      writtenEpoch = images.epoch;
     } catch (err) {
       const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'VMAPD_UNKNOWN';
       const fatal = isFatal(code);

@@ -264,7 +264,39 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
     assert.ok(server.logs.some((l) => /area image is not used \(it holds \d+ areas, the table \d+\)/.test(String(l.msg))));
   });
 
-  it('comes with schema 3: a schema 2 database is read from its image, a schema 1 one from its rows, both marked 3; an unknown schema is refused', async () => {
+  it('after a clean stop is read with no row: a start looks for changed rows only once a commit has written in a later epoch', async () => {
+    const meta = (db: Database.Database, key: string): number => Number(db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true).get(key));
+    const db = new Database(join(dir, DB_FILE));
+    const epoch = meta(db, 'epoch');
+    assert.ok(meta(db, 'written_epoch') <= meta(db, 'image_epoch'), 'a clean stop leaves no commit after the image');
+    // A row changed behind vmapd's back in a later epoch, with no commit recorded: the start trusts the record and reads no row.
+    db.prepare("UPDATE areas SET caller = 'behind-its-back', gen = ? WHERE start = (SELECT min(start) FROM areas WHERE lazy = 0)").run(epoch);
+    db.close();
+    const unread = await run('image', listing, 'SIGTERM');
+    assert.equal(unread.logs.find((l) => l.msg === 'store recovered')?.changed, 0);
+    // Recorded as written in that epoch, as its first commit would: the start reads the changed row.
+    const db2 = new Database(join(dir, DB_FILE));
+    db2.prepare("UPDATE meta SET value = ? WHERE key = 'written_epoch'").run(String(epoch));
+    db2.close();
+    const read = await run('image', undefined, 'SIGTERM', async (server) => {
+      listing = await vmallocinfo(server);
+      assert.match(listing, /behind-its-back/);
+    });
+    assert.equal(read.logs.find((l) => l.msg === 'store recovered')?.changed, 1);
+  });
+
+  it('comes with schema 4: a schema 3 database is marked 4 as it is, a schema 2 one is read from its image, a schema 1 one from its rows; an unknown schema is refused', async () => {
+    // Schema 3: no record of the last epoch written in; its start reads the changed rows, and it is marked 4.
+    const db3 = new Database(join(dir, DB_FILE));
+    db3.exec("DELETE FROM meta WHERE key = 'written_epoch'; UPDATE meta SET value = '3' WHERE key = 'schema'");
+    db3.close();
+    await run('image', listing, 'SIGTERM');
+    const check3 = new Database(join(dir, DB_FILE), { readonly: true });
+    const meta3 = (key: string): unknown => check3.prepare('SELECT value FROM meta WHERE key = ?').pluck(true).get(key);
+    assert.equal(meta3('schema'), SCHEMA_VERSION);
+    // The start looked and found no row newer than the image: it says so, and the next start reads none.
+    assert.equal(meta3('written_epoch'), meta3('image_epoch'));
+    check3.close();
     // The table as a vmapd of schema 2 leaves it at a clean stop: no epochs, no removed starts, the image named.
     const db = new Database(join(dir, DB_FILE));
     db.exec("ALTER TABLE areas DROP COLUMN gen; DROP TABLE removed; DELETE FROM meta WHERE key IN ('epoch', 'image_epoch'); UPDATE meta SET value = '2' WHERE key = 'schema'");
@@ -287,8 +319,8 @@ describe(`area image of a store of ${AREAS.toLocaleString('en-US')} areas, acros
     await run('rows', listing, 'SIGTERM');
     assert.equal(schema(), SCHEMA_VERSION);
     const db4 = new Database(join(dir, DB_FILE));
-    db4.prepare("UPDATE meta SET value = '4' WHERE key = 'schema'").run();
+    db4.prepare("UPDATE meta SET value = '5' WHERE key = 'schema'").run();
     db4.close();
-    await assert.rejects(spawnVmapd(args()), /database schema 4 is not the 3 this vmapd reads/);
+    await assert.rejects(spawnVmapd(args()), /database schema 5 is not the 4 this vmapd reads/);
   });
 });

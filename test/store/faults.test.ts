@@ -73,9 +73,11 @@ describe('storage faults', () => {
         // and says when the store is tried again.
         // Each real try that finds the disk still full doubles the wait, so
         // within a few writes one lands inside it, however slow this machine.
+        // Each is a write of the size that did not fit: a smaller one may still fit
+        // in the pages the disk has left, and would rightly go through.
         let fast: { code: number; details: string } | undefined;
         for (let i = 0; i < 8 && !/tried again/.test(fast?.details ?? ''); i++) {
-          fast = await call(c, 'Alloc', { size: '4096' }).then(
+          fast = await call(c, 'Alloc', { size: '4096', caller: 'x'.repeat(200), request_id: `full-${i}` }).then(
             () => assert.fail('a write went through on a full disk'),
             (err: { code: number; details: string }) => err,
           );
