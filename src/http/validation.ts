@@ -67,12 +67,12 @@ const uint64Keyword: AjvPlugin = (ajv) => {
  *
  * The schemas are not checked against JSON Schema's meta-schema as they are
  * compiled (`validateSchema: false`): they are the routes' own constants, the
- * same in every run, so test/http/openapi.test.ts checks each of them (as
- * the OpenAPI document carries them) against the meta-schema once, and a start does not compile the meta-schema's
- * validator (about 55 ms of an HTTP thread's CPU, more than twice that on a
- * start that has three threads busy on two cores, and on the path from spawn
- * to "vmapd listening"). Strict mode still refuses an unknown keyword or type
- * at compile time.
+ * same in every run, so test/http/openapi.test.ts checks each of them (as the
+ * OpenAPI document carries them) against the meta-schema once, and a start
+ * does not compile the meta-schema's validator (about 55 ms of an HTTP
+ * thread's CPU, more than twice that on a start that has three threads busy
+ * on two cores, and on the path from spawn to "vmapd listening"). Strict mode
+ * still refuses an unknown keyword or type at compile time.
  */
 export const AJV_OPTIONS: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, validateSchema: false },

@@ -14,7 +14,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { messageOf } from '../vmap/errors.js';
 import { writeImageFile, type WrittenImage } from './image-file.js';
-import { readAreas, readMeta } from './sqlite-recovery.js';
+import { readAreas } from './sqlite-recovery.js';
+import { readMeta } from './sqlite-meta.js';
 
 /** What the thread is started with. */
 export interface ImageThreadData {

@@ -1,9 +1,11 @@
 /**
- * Reading the SQLite store back at start: the geometry check and every area,
- * ascending: from the area image and the rows changed since it when the
- * database names one, else from every row. Runs on the main thread before
- * anything is served, so blocking is fine; it is on the path from spawn to
- * listening, so it reads the rows the cheapest way better-sqlite3 offers.
+ * Reading the SQLite store back at start: every area, ascending (the meta
+ * table checked first, sqlite-meta.ts): from the area image and the rows
+ * changed since it when the database names one (none when no commit came
+ * after the image's epoch), else from every row. Runs on the store's worker
+ * thread before anything is served, so blocking is fine; it is on the path
+ * from spawn to listening, so it reads the rows the cheapest way
+ * better-sqlite3 offers.
  *
  * For every row that way is one column at a time (`pluck().all()`): a row as an array
  * costs a JS array and a call per row, about twice what the same values
@@ -15,10 +17,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { SpaceGeometry } from '../vmap/geometry.js';
-import { hex } from '../vmap/geometry.js';
 import { makeArea, type VmapArea } from '../vmap/vmap-area.js';
 import { stringInterner } from './interner.js';
-import { EPOCH_KEY, IMAGE_EPOCH_KEY, IMAGE_FILE, IMAGE_KEY, SCHEMA_VERSION, UPGRADABLE_SCHEMAS, WRITTEN_EPOCH_KEY, createIndexes, upgradeSchema } from './sqlite-schema.js';
+import { EPOCH_KEY, IMAGE_EPOCH_KEY, IMAGE_FILE, IMAGE_KEY, WRITTEN_EPOCH_KEY } from './sqlite-schema.js';
+import { checkMeta, epochOf } from './sqlite-meta.js';
 import { applyDelta } from './area-delta.js';
 import { decodeAreaImage } from './area-image.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -48,58 +50,6 @@ function column(db: Database.Database, expr: string, since: number, table = 'are
 
 /** Before every epoch: a column of every row. */
 const EVERY_ROW = -1;
-
-/**
- * Checks the database's geometry against `geometry`, recording it in a new
- * database; throws StoreOpenError when it was made for another space or
- * another schema.
- */
-function checkMeta(db: Database.Database, geometry: SpaceGeometry, dir: string): Map<string, string> {
-  const meta = readMeta(db);
-  if (meta.size === 0) {
-    const rows = (db.prepare('SELECT count(*) AS n FROM areas').get() as { n: number }).n;
-    if (rows > 0) throw new StoreOpenError(`${dir}: the database holds ${rows} areas but no geometry; refusing to guess which space they belong to`);
-    const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-    db.transaction(() => {
-      put.run('schema', SCHEMA_VERSION);
-      put.run('space_base', hex(geometry.base));
-      put.run('space_size', geometry.size.toString());
-      put.run(EPOCH_KEY, '1');
-      put.run(WRITTEN_EPOCH_KEY, '0');
-    })();
-    meta.set(EPOCH_KEY, '1').set(WRITTEN_EPOCH_KEY, '0');
-    createIndexes(db);
-    return meta;
-  }
-  const schema = meta.get('schema') ?? '';
-  if (schema === '3') {
-    // Its epochs stand; no last written epoch yet, so this start reads the changed rows.
-    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
-  } else if (UPGRADABLE_SCHEMAS.includes(schema)) {
-    // Every row is of epoch 0, and so is the image a schema 2 database names: it is the table as it is.
-    const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-    db.transaction(() => {
-      upgradeSchema(db);
-      put.run('schema', SCHEMA_VERSION);
-      put.run(EPOCH_KEY, '1');
-      put.run(IMAGE_EPOCH_KEY, '0');
-      put.run(WRITTEN_EPOCH_KEY, '0');
-    })();
-    meta.set(EPOCH_KEY, '1').set(IMAGE_EPOCH_KEY, '0').set(WRITTEN_EPOCH_KEY, '0');
-  } else if (schema !== SCHEMA_VERSION) {
-    throw new StoreOpenError(`${dir}: database schema ${meta.get('schema')} is not the ${SCHEMA_VERSION} this vmapd reads`);
-  }
-  const base = meta.get('space_base');
-  const size = meta.get('space_size');
-  if (base !== hex(geometry.base) || size !== geometry.size.toString()) {
-    throw new StoreOpenError(
-      `${dir}: the database was made for the space at ${base} of ${size} bytes, not the configured ${hex(geometry.base)} of ${geometry.size} bytes; ` +
-        'start with that --space-base/--space-size or use another --data-dir',
-    );
-  }
-  createIndexes(db);
-  return meta;
-}
 
 /**
  * The recovered areas as the columns they were read in, made into areas one
@@ -199,11 +149,6 @@ export function recoverAreas(db: Database.Database, geometry: SpaceGeometry, dir
   }
 }
 
-/** The meta table, key to value. */
-export function readMeta(db: Database.Database): Map<string, string> {
-  return new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-}
-
 /**
  * Every area of a database of this schema whose meta is `meta`, inside the
  * caller's read transaction: see recoverAreas.
@@ -234,12 +179,6 @@ export function readAreas(db: Database.Database, meta: ReadonlyMap<string, strin
   }
   const rows = readRows(db, dir, EVERY_ROW);
   return { areas: rows, list: rows.toList(), from: 'rows', epoch, delta: rows.length, ...(imageRefused === undefined ? {} : { imageRefused }) };
-}
-
-/** The epoch meta's `key` holds, or undefined when it holds none. */
-function epochOf(meta: ReadonlyMap<string, string>, key: string): number | undefined {
-  const value = meta.get(key) ?? '';
-  return /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
 /** The list in the image file at `path`, read whole into shared memory; it must be the image of token `hex`. */
